@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make the working tree importable as ``ansible_collections.logvault.aws``.
+
+``ansible_collections`` is a namespace package: the venv's site-packages holds
+amazon.aws, community.aws and community.general, and build/pytest-root holds a
+symlink ``ansible_collections/logvault/aws`` to this repository, so unit tests always
+import the code being edited (never a stale installed copy).
+"""
+
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTEST_ROOT = os.path.join(REPO, "build", "pytest-root")
+LINK = os.path.join(PYTEST_ROOT, "ansible_collections", "logvault", "aws")
+
+
+def _link_collection():
+    os.makedirs(os.path.dirname(LINK), exist_ok=True)
+    if os.path.islink(LINK) and os.path.realpath(LINK) == os.path.realpath(REPO):
+        return
+    if os.path.lexists(LINK):
+        os.remove(LINK)
+    os.symlink(REPO, LINK)
+
+
+_link_collection()
+for path in (PYTEST_ROOT, REPO):
+    if path not in sys.path:
+        sys.path.insert(0, path)
