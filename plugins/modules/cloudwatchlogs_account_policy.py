@@ -1,0 +1,352 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloudwatchlogs_account_policy
+version_added: 0.1.0
+short_description: Manage the account-level CloudWatch Logs subscription filter policy
+description:
+  - Creates, updates and deletes an account-level C(SUBSCRIPTION_FILTER_POLICY). It subscribes
+    every current and future log group of the account and region to one destination, except
+    the groups listed in O(excluded_log_groups).
+  - Neither M(amazon.aws) nor M(community.aws) manages CloudWatch Logs account policies. The
+    logvault pipeline uses this one to onboard a whole member account in one call while
+    keeping the pipeline's own log groups out (no log recursion).
+  - O(excluded_log_groups) is rendered as the selection criteria
+    C(LogGroupName NOT IN ["a", "b"]); AWS limits that string to 25 KB (25,600 bytes, UTF-8),
+    which is checked before any AWS call.
+  - The policy document is compared as canonical JSON and the excluded groups as a sorted
+    set, so a second run makes no write call.
+  - All input is validated before any AWS call; errors name the parameter.
+author:
+  - logvault.aws contributors
+options:
+  policy_name:
+    description:
+      - Name of the account policy. Must not start with V(aws/).
+    required: true
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the policy, V(absent) deletes it.
+    choices: ['present', 'absent']
+    default: present
+    type: str
+  destination_arn:
+    description:
+      - Where the events go. A CloudWatch Logs destination ARN (cross-account), or a Kinesis
+        data stream, Firehose delivery stream or Lambda function ARN in the same account.
+      - Required when O(state=present).
+    type: str
+  role_arn:
+    description:
+      - IAM role CloudWatch Logs assumes to write to a same-account Kinesis or Firehose stream.
+        Not needed for a cross-account destination.
+      - When not given, the role of an existing policy is kept.
+    type: str
+  filter_pattern:
+    description:
+      - CloudWatch Logs filter pattern selecting the events to send. V("") sends every event.
+      - Its syntax is checked before any AWS call.
+    type: str
+    default: ""
+  distribution:
+    description:
+      - How events are spread over the shards of a Kinesis stream.
+      - When not given, an existing policy keeps its distribution and a new one has none (AWS's default).
+    type: str
+    choices: ['Random', 'ByLogStream']
+  excluded_log_groups:
+    description:
+      - Log group names the policy does not apply to, for example the pipeline's own groups.
+      - When not given, the selection criteria of an existing policy are kept. V([]) removes them.
+    type: list
+    elements: str
+notes:
+  - Check mode makes no write call and predicts RV(ignore:changed) exactly.
+    With C(--diff) the module returns the policy before and after.
+  - A log group can have one account-level subscription filter besides its two own filters.
+seealso:
+  - name: PutAccountPolicy API
+    description: The CloudWatch Logs API this module calls.
+    link: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html
+  - module: logvault.aws.cloudwatchlogs_destination
+  - module: logvault.aws.cloudwatchlogs_subscription_filter
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Send every log group of this account to the central destination, except the pipeline's own
+  logvault.aws.cloudwatchlogs_account_policy:
+    policy_name: logvault
+    destination_arn: arn:aws:logs:us-east-1:123456789012:destination:logvault-us-east-1
+    excluded_log_groups:
+      - /aws/lambda/logvault-transform
+      - /aws/kinesisfirehose/logvault-archive
+
+- name: Send only error events, spread randomly over the shards
+  logvault.aws.cloudwatchlogs_account_policy:
+    policy_name: logvault
+    destination_arn: arn:aws:logs:us-east-1:123456789012:destination:logvault-us-east-1
+    filter_pattern: '?ERROR ?Error ?error'
+    distribution: Random
+
+- name: Offboard the account
+  logvault.aws.cloudwatchlogs_account_policy:
+    policy_name: logvault
+    state: absent
+"""
+
+RETURN = r"""
+account_policy:
+  description: The policy after the task. Empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    policy_name:
+      description: Name of the policy.
+      returned: when the policy exists
+      type: str
+      sample: logvault
+    policy_type:
+      description: Always C(SUBSCRIPTION_FILTER_POLICY).
+      returned: when the policy exists
+      type: str
+      sample: SUBSCRIPTION_FILTER_POLICY
+    policy_document:
+      description: The policy document as a dict.
+      returned: when the policy exists
+      type: dict
+      sample:
+        DestinationArn: arn:aws:logs:us-east-1:123456789012:destination:logvault-us-east-1
+        FilterPattern: ""
+    selection_criteria:
+      description: The selection criteria string; empty when every log group is selected.
+      returned: when the policy exists
+      type: str
+      sample: 'LogGroupName NOT IN ["/aws/lambda/logvault-transform"]'
+    excluded_log_groups:
+      description: The excluded log group names, sorted.
+      returned: when the policy exists
+      type: list
+      elements: str
+      sample: [/aws/lambda/logvault-transform]
+    scope:
+      description: Always C(ALL).
+      returned: when the policy exists
+      type: str
+      sample: ALL
+    account_id:
+      description: The account the policy belongs to. Not known in check mode before creation.
+      returned: when known
+      type: str
+      sample: "111111111111"
+    last_updated_time:
+      description: Last update in milliseconds since the epoch. Not known in check mode.
+      returned: when known
+      type: int
+      sample: 1764230400000
+"""
+
+import json
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import canonical_json
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_selection_criteria
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import render_selection_criteria
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_policy_name
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+
+POLICY_TYPE = "SUBSCRIPTION_FILTER_POLICY"
+SCOPE = "ALL"
+RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
+
+
+@AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
+def _describe_account_policies(client, **kwargs):
+    # botocore has no paginator for DescribeAccountPolicies, so follow nextToken here.
+    policies = []
+    while True:
+        page = client.describe_account_policies(**kwargs)
+        policies.extend(page.get("accountPolicies", []))
+        token = page.get("nextToken")
+        if not token or token == kwargs.get("nextToken"):
+            return policies
+        kwargs["nextToken"] = token
+
+
+def get_policy(module, client, name):
+    try:
+        policies = _describe_account_policies(client, policyType=POLICY_TYPE, policyName=name)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg="Failed to describe account policy %s" % name)
+    for policy in policies:
+        if policy.get("policyName") == name and policy.get("policyType", POLICY_TYPE) == POLICY_TYPE:
+            return policy
+    return None
+
+
+def validate_params(module):
+    params = module.params
+    try:
+        validate_policy_name(params["policy_name"], "policy_name")
+        if params["region"] is not None:
+            validate_region(params["region"], "region")
+        if params["destination_arn"] is not None:
+            parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
+        if params["role_arn"] is not None:
+            parse_arn(params["role_arn"], "role_arn", ["iam-role"])
+        validate_filter_pattern(params["filter_pattern"], "filter_pattern")
+        if params["excluded_log_groups"] is not None:
+            render_selection_criteria(params["excluded_log_groups"], "excluded_log_groups")
+    except ValidationError as e:
+        module.fail_json(msg=str(e), parameter=e.param)
+
+
+def load_document(text):
+    if not text:
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {"_unparsed": text}
+    return document if isinstance(document, dict) else {"_unparsed": text}
+
+
+def wanted_document(params, current_document):
+    document = {"DestinationArn": params["destination_arn"], "FilterPattern": params["filter_pattern"] or ""}
+    role = params["role_arn"] if params["role_arn"] is not None else current_document.get("RoleArn")
+    if role:
+        document["RoleArn"] = role
+    distribution = params["distribution"] or current_document.get("Distribution")
+    if distribution:
+        document["Distribution"] = distribution
+    return document
+
+
+def describe(policy_name, document, selection_criteria, extra=None):
+    excluded = parse_selection_criteria(selection_criteria)
+    result = {
+        "policy_name": policy_name,
+        "policy_type": POLICY_TYPE,
+        "policy_document": document,
+        "selection_criteria": selection_criteria or "",
+        "excluded_log_groups": excluded if isinstance(excluded, list) else [],
+        "scope": SCOPE,
+    }
+    extra = extra or {}
+    if extra.get("accountId"):
+        result["account_id"] = extra["accountId"]
+    if extra.get("lastUpdatedTime") is not None:
+        result["last_updated_time"] = extra["lastUpdatedTime"]
+    return result
+
+
+def ensure_absent(module, client, name):
+    current = get_policy(module, client, name)
+    if current is None:
+        module.exit_json(changed=False, account_policy={})
+    if not module.check_mode:
+        try:
+            client.delete_account_policy(aws_retry=True, policyName=name, policyType=POLICY_TYPE)
+        except is_boto3_error_code("ResourceNotFoundException"):
+            pass
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            module.fail_json_aws(e, msg="Failed to delete account policy %s" % name)
+    result = dict(changed=True, account_policy={})
+    if module._diff:
+        before = describe(name, load_document(current.get("policyDocument")), current.get("selectionCriteria"))
+        result["diff"] = dict(before=before, after={})
+    module.exit_json(**result)
+
+
+def ensure_present(module, client, name):
+    params = module.params
+    current = get_policy(module, client, name)
+    current_document = load_document((current or {}).get("policyDocument"))
+    current_criteria = (current or {}).get("selectionCriteria") or None
+    document = wanted_document(params, current_document)
+    if params["excluded_log_groups"] is None:
+        criteria = current_criteria
+    else:
+        criteria = render_selection_criteria(params["excluded_log_groups"], "excluded_log_groups")
+
+    changed = (
+        current is None
+        or canonical_json(current_document) != canonical_json(document)
+        or parse_selection_criteria(current_criteria) != parse_selection_criteria(criteria)
+        or (current.get("scope") or SCOPE) != SCOPE
+    )
+    written = current
+    if changed and not module.check_mode:
+        kwargs = dict(policyName=name, policyDocument=canonical_json(document), policyType=POLICY_TYPE, scope=SCOPE)
+        if criteria:
+            kwargs["selectionCriteria"] = criteria
+        try:
+            written = client.put_account_policy(aws_retry=True, **kwargs).get("accountPolicy") or {}
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg="Failed to %s account policy %s" % ("create" if current is None else "update", name))
+    elif changed:
+        written = {}
+    after = describe(name, document, criteria, written)
+    result = dict(changed=changed, account_policy=after)
+    if module._diff:
+        before = describe(name, current_document, current_criteria) if current is not None else {}
+        diff_after = dict(after)
+        diff_after.pop("last_updated_time", None)
+        result["diff"] = dict(before=before, after=diff_after)
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        policy_name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        destination_arn=dict(type="str"),
+        role_arn=dict(type="str"),
+        filter_pattern=dict(type="str", default=""),
+        distribution=dict(type="str", choices=["Random", "ByLogStream"]),
+        excluded_log_groups=dict(type="list", elements="str"),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_if=[("state", "present", ["destination_arn"])],
+    )
+    validate_params(module)
+
+    try:
+        client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+
+    if module.params["state"] == "absent":
+        ensure_absent(module, client, module.params["policy_name"])
+    ensure_present(module, client, module.params["policy_name"])
+
+
+if __name__ == "__main__":
+    main()

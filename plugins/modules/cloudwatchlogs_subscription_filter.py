@@ -1,0 +1,457 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloudwatchlogs_subscription_filter
+version_added: 0.1.0
+short_description: Subscribe many CloudWatch Logs log groups to a destination in one task
+description:
+  - Creates, updates or deletes one named subscription filter on many log groups at once,
+    with a bounded pool of parallel workers.
+  - Neither M(amazon.aws) nor M(community.aws) has a subscription filter module. This one
+    exists because onboarding an account means subscribing hundreds of log groups, which
+    one task per group makes far too slow.
+  - Log groups are chosen with O(log_groups) and/or O(log_group_prefix) (discovered with a
+    paginated C(DescribeLogGroups)), minus O(exclude).
+  - Each log group is read first and written only when it differs, so a second run makes no
+    write call. Throttling (C(ThrottlingException), C(LimitExceededException),
+    C(OperationAbortedException)) is retried with jittered exponential backoff.
+  - AWS allows two subscription filters per log group. A group that already has two other
+    filters fails, with a message naming them, unless O(replace) names the one to replace.
+  - One group's failure does not stop the others; the task fails after every group has been
+    handled, and RV(results) tells what happened to each.
+  - All input is validated before any AWS call; errors name the parameter.
+author:
+  - logvault.aws contributors
+options:
+  filter_name:
+    description:
+      - Name of the subscription filter (1 to 512 characters, no V(:) or V(*)).
+    required: true
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the filter on every selected group.
+      - V(absent) deletes the filter from every selected group (offboarding). Groups that
+        do not have it, or do not exist, are unchanged.
+    choices: ['present', 'absent']
+    default: present
+    type: str
+  destination_arn:
+    description:
+      - Where the events go. A CloudWatch Logs destination ARN (cross-account), or a Kinesis
+        data stream, Firehose delivery stream or Lambda function ARN in the same account.
+      - Required when O(state=present).
+    type: str
+  role_arn:
+    description:
+      - IAM role CloudWatch Logs assumes to write to a Kinesis or Firehose stream in the same
+        account. Not used with a cross-account destination or a Lambda function.
+      - When not given, the role of an existing filter is kept.
+    type: str
+  filter_pattern:
+    description:
+      - CloudWatch Logs filter pattern selecting the events to send. V("") sends every event.
+      - Its syntax is checked (balanced braces and quotes, operators, ...) before any AWS call.
+    type: str
+    default: ""
+  distribution:
+    description:
+      - How events are spread over the shards of a Kinesis stream.
+      - When not given, an existing filter keeps its distribution and a new one gets AWS's
+        default, V(ByLogStream).
+    type: str
+    choices: ['Random', 'ByLogStream']
+  log_groups:
+    description:
+      - Names of the log groups to manage.
+      - At least one of O(log_groups) and O(log_group_prefix) is required; when both are given
+        the union is used.
+    type: list
+    elements: str
+  log_group_prefix:
+    description:
+      - Select every log group whose name starts with this prefix. V("") selects every log
+        group of the account and region.
+    type: str
+  exclude:
+    description:
+      - Log group names or shell-style globs (V(*), V(?), V([...])) to leave out of the selection.
+    type: list
+    elements: str
+    default: []
+  replace:
+    description:
+      - Name of another subscription filter that may be deleted to make room, on groups that
+        already have two other filters. Groups with room are never touched this way.
+    type: str
+  max_concurrency:
+    description:
+      - Number of log groups handled in parallel (1 to 64).
+    type: int
+    default: 10
+notes:
+  - Check mode makes no write call and predicts the action of every group exactly.
+    With C(--diff) the module returns, for the groups that change, the filter before and after.
+seealso:
+  - name: PutSubscriptionFilter API
+    description: The CloudWatch Logs API this module calls.
+    link: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html
+  - module: logvault.aws.cloudwatchlogs_destination
+  - module: logvault.aws.cloudwatchlogs_account_policy
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Subscribe every application log group to the central destination
+  logvault.aws.cloudwatchlogs_subscription_filter:
+    filter_name: logvault
+    destination_arn: arn:aws:logs:us-east-1:123456789012:destination:logvault-us-east-1
+    log_group_prefix: /app/
+    exclude:
+      - /app/debug-*
+    max_concurrency: 16
+  register: subscribed
+
+- name: Show what happened to each log group
+  ansible.builtin.debug:
+    msg: "{{ subscribed.counts }}"
+
+- name: Subscribe two named groups, replacing an old filter where a group is full
+  logvault.aws.cloudwatchlogs_subscription_filter:
+    filter_name: logvault
+    destination_arn: arn:aws:logs:us-east-1:123456789012:destination:logvault-us-east-1
+    filter_pattern: '{ $.level = "ERROR" || $.level = "WARN" }'
+    distribution: Random
+    log_groups:
+      - /aws/lambda/orders
+      - /aws/lambda/payments
+    replace: legacy-splunk
+
+- name: Offboard the account (remove the filter from every group)
+  logvault.aws.cloudwatchlogs_subscription_filter:
+    filter_name: logvault
+    state: absent
+    log_group_prefix: ""
+"""
+
+RETURN = r"""
+results:
+  description: One entry per selected log group, in name order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    log_group_name:
+      description: The log group.
+      returned: always
+      type: str
+      sample: /app/orders
+    action:
+      description:
+        - What was done (or, in check mode, what would be done).
+        - One of V(created), V(updated), V(unchanged), V(deleted) and V(failed).
+      returned: always
+      type: str
+      sample: created
+    msg:
+      description: Why the group failed.
+      type: str
+      returned: when the group failed
+      sample: "the log group already has 2 subscription filters (a, b), the most AWS allows; set replace to one of them"
+    error_code:
+      description: The AWS error code, when an AWS call failed.
+      type: str
+      returned: when an AWS call for this group failed
+      sample: AccessDeniedException
+    replaced:
+      description: Name of the filter deleted to make room (see O(replace)).
+      type: str
+      returned: when a filter was replaced
+      sample: legacy-splunk
+    subscription_filter:
+      description: The filter on this group after the task; empty when there is none.
+      returned: always
+      type: dict
+      sample:
+        filter_name: logvault
+        destination_arn: arn:aws:logs:us-east-1:123456789012:destination:logvault-us-east-1
+        filter_pattern: ""
+        distribution: ByLogStream
+counts:
+  description: Number of log groups per action.
+  returned: always
+  type: dict
+  sample: {created: 998, updated: 1, unchanged: 1, deleted: 0, failed: 0}
+write_calls:
+  description:
+    - Number of write API calls (C(PutSubscriptionFilter), C(DeleteSubscriptionFilter)) made.
+      Always 0 in check mode and on an idempotent run.
+  returned: always
+  type: int
+  sample: 998
+log_groups:
+  description: Names of the selected log groups, after O(exclude).
+  returned: always
+  type: list
+  elements: str
+  sample: [/app/orders, /app/payments]
+"""
+
+import fnmatch
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import plan_log_group
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_name
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_log_group_name
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+
+ACTIONS = ("created", "updated", "unchanged", "deleted", "failed")
+RETRY_CODES = ["ThrottlingException", "LimitExceededException", "OperationAbortedException", "ServiceUnavailableException"]
+MAX_CONCURRENCY = 64
+SHOWN_KEYS = ("filterName", "logGroupName", "destinationArn", "roleArn", "filterPattern", "distribution", "creationTime")
+# Jittered backoff for bulk work: many workers share the account's API rate.
+retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRY_CODES)
+
+
+@retry
+def _describe_log_groups(client, **kwargs):
+    return client.get_paginator("describe_log_groups").paginate(**kwargs).build_full_result()
+
+
+@retry
+def _describe_subscription_filters(client, **kwargs):
+    return client.get_paginator("describe_subscription_filters").paginate(**kwargs).build_full_result()
+
+
+def validate_params(module):
+    params = module.params
+    try:
+        validate_filter_name(params["filter_name"], "filter_name")
+        if params["region"] is not None:
+            validate_region(params["region"], "region")
+        if params["destination_arn"] is not None:
+            parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
+        if params["role_arn"] is not None:
+            parse_arn(params["role_arn"], "role_arn", ["iam-role"])
+        validate_filter_pattern(params["filter_pattern"], "filter_pattern")
+        for name in params["log_groups"] or []:
+            validate_log_group_name(name, "log_groups")
+        if params["log_group_prefix"]:
+            validate_log_group_name(params["log_group_prefix"], "log_group_prefix")
+        for pattern in params["exclude"] or []:
+            if not isinstance(pattern, str) or not pattern:
+                raise ValidationError("exclude", "%r is not a log group name or glob" % (pattern,))
+        if params["replace"] is not None:
+            validate_filter_name(params["replace"], "replace")
+            if params["replace"] == params["filter_name"]:
+                raise ValidationError("replace", "must name another filter than filter_name (%r)" % params["filter_name"])
+        if not 1 <= params["max_concurrency"] <= MAX_CONCURRENCY:
+            raise ValidationError("max_concurrency", "%s is not between 1 and %d" % (params["max_concurrency"], MAX_CONCURRENCY))
+    except ValidationError as e:
+        module.fail_json(msg=str(e), parameter=e.param)
+
+
+def select_log_groups(module, client):
+    params = module.params
+    names = []
+    seen = set()
+    for name in params["log_groups"] or []:
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    if params["log_group_prefix"] is not None:
+        kwargs = {}
+        if params["log_group_prefix"]:
+            kwargs["logGroupNamePrefix"] = params["log_group_prefix"]
+        try:
+            found = _describe_log_groups(client, **kwargs)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg="Failed to describe log groups")
+        for group in found.get("logGroups", []):
+            if group["logGroupName"] not in seen:
+                seen.add(group["logGroupName"])
+                names.append(group["logGroupName"])
+    excluded = params["exclude"] or []
+    return sorted(name for name in names if not any(fnmatch.fnmatchcase(name, pattern) for pattern in excluded))
+
+
+def shown(subscription_filter):
+    if not subscription_filter:
+        return {}
+    return camel_dict_to_snake_dict(dict((k, v) for k, v in subscription_filter.items() if k in SHOWN_KEYS))
+
+
+class Worker:
+    """Plans and applies the filter on one log group at a time; safe to share between threads."""
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        self.write_calls = 0
+        self._lock = threading.Lock()
+
+    def _count_write(self):
+        with self._lock:
+            self.write_calls += 1
+
+    def __call__(self, group):
+        params = self.module.params
+        result = {"log_group_name": group}
+        try:
+            existing = _describe_subscription_filters(self.client, logGroupName=group).get("subscriptionFilters", [])
+        except is_boto3_error_code("ResourceNotFoundException"):
+            if params["state"] == "absent":
+                result.update(action="unchanged", subscription_filter={})
+            else:
+                result.update(action="failed", msg="the log group does not exist", error_code="ResourceNotFoundException")
+            return result, None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            return self._failed(result, e, "describe the subscription filters"), None
+
+        plan = plan_log_group(
+            existing, params["state"], params["filter_name"],
+            destination_arn=params["destination_arn"], filter_pattern=params["filter_pattern"],
+            role_arn=params["role_arn"], distribution=params["distribution"], replace=params["replace"],
+        )
+        result["action"] = plan["action"]
+        if plan["action"] == "failed":
+            result["msg"] = plan["msg"]
+            result["subscription_filter"] = {}
+            return result, None
+        if plan.get("replaced"):
+            result["replaced"] = plan["replaced"]
+        if not self.module.check_mode:
+            for name in plan["delete"]:
+                try:
+                    self._count_write()
+                    self.client.delete_subscription_filter(aws_retry=True, logGroupName=group, filterName=name)
+                except is_boto3_error_code("ResourceNotFoundException"):
+                    pass
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                    return self._failed(result, e, "delete subscription filter %s" % name), None
+            if plan["put"]:
+                after = plan["after"]
+                kwargs = dict(
+                    logGroupName=group, filterName=after["filterName"], filterPattern=after["filterPattern"],
+                    destinationArn=after["destinationArn"], distribution=after["distribution"],
+                )
+                if after.get("roleArn"):
+                    kwargs["roleArn"] = after["roleArn"]
+                try:
+                    self._count_write()
+                    self.client.put_subscription_filter(aws_retry=True, **kwargs)
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    return self._failed(result, e, "put subscription filter %s" % after["filterName"]), None
+        after = dict(plan["after"], logGroupName=group) if plan["after"] else None
+        result["subscription_filter"] = shown(after)
+        diff = None
+        if plan["action"] != "unchanged":
+            diff = (shown(plan["before"]), shown(after))
+        return result, diff
+
+    @staticmethod
+    def _failed(result, error, what):
+        code = None
+        if isinstance(error, botocore.exceptions.ClientError):
+            code = error.response.get("Error", {}).get("Code")
+            message = error.response.get("Error", {}).get("Message") or str(error)
+        else:
+            message = str(error)
+        result.update(action="failed", msg="Failed to %s: %s" % (what, message), subscription_filter={})
+        if code:
+            result["error_code"] = code
+        return result
+
+
+def main():
+    argument_spec = dict(
+        filter_name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        destination_arn=dict(type="str"),
+        role_arn=dict(type="str"),
+        filter_pattern=dict(type="str", default=""),
+        distribution=dict(type="str", choices=["Random", "ByLogStream"]),
+        log_groups=dict(type="list", elements="str"),
+        log_group_prefix=dict(type="str"),
+        exclude=dict(type="list", elements="str", default=[]),
+        replace=dict(type="str"),
+        max_concurrency=dict(type="int", default=10),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_if=[("state", "present", ["destination_arn"])],
+        required_one_of=[("log_groups", "log_group_prefix")],
+    )
+    validate_params(module)
+
+    concurrency = module.params["max_concurrency"]
+    try:
+        client = module.client(
+            "logs",
+            retry_decorator=retry,
+            config=dict(max_pool_connections=max(10, concurrency)),
+        )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+
+    groups = select_log_groups(module, client)
+    worker = Worker(module, client)
+    if groups:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(groups))) as pool:
+            outcomes = list(pool.map(worker, groups))
+    else:
+        outcomes = []
+
+    results = [outcome[0] for outcome in outcomes]
+    counts = dict((action, 0) for action in ACTIONS)
+    for item in results:
+        counts[item["action"]] += 1
+    changed = any(counts[action] for action in ("created", "updated", "deleted"))
+    output = dict(changed=changed, results=results, counts=counts, write_calls=worker.write_calls, log_groups=groups)
+    if module._diff:
+        before = {}
+        after = {}
+        for item, diff in outcomes:
+            if diff is not None:
+                before[item["log_group_name"]] = diff[0]
+                after[item["log_group_name"]] = diff[1]
+        output["diff"] = dict(before=before, after=after)
+    failed = [item for item in results if item["action"] == "failed"]
+    if failed:
+        first = failed[0]
+        module.fail_json(
+            msg="%d of %d log groups failed; first: %s: %s" % (len(failed), len(results), first["log_group_name"], first["msg"]),
+            **output
+        )
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
