@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cloudwatchlogs_destination, run in-process (main() with patched module args) against moto."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.logvault.aws.plugins.modules import cloudwatchlogs_destination as module_under_test
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/hub"
+STREAM2 = "arn:aws:kinesis:us-east-1:123456789012:stream/hub2"
+ROLE = "arn:aws:iam::123456789012:role/cwl-to-kinesis"
+ARN = "arn:aws:logs:us-east-1:123456789012:destination:logvault"
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(args, check_mode=False, diff=False):
+    """Run the module's main() with ``args``; return its result dict (``failed`` set on failure)."""
+    args = dict(args)
+    args.setdefault("region", REGION)
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = diff
+
+    def exit_json(self, **kwargs):
+        raise _Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs["failed"] = True
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+        with pytest.raises(_Exit) as info:
+            module_under_test.main()
+    return info.value.args[0]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    with mock_aws():
+        yield boto3.client("logs", region_name=REGION)
+
+
+def present(**extra):
+    """Arguments of a present destination; an option given as None is left out."""
+    args = dict(name="logvault", target_arn=STREAM, role_arn=ROLE, allowed_accounts=["111111111111"])
+    args.update(extra)
+    return dict((k, v) for k, v in args.items() if v is not None)
+
+
+def test_four_step_cycle(aws):
+    first = run(present(), check_mode=True)
+    assert first["changed"] is True
+    assert aws.describe_destinations()["destinations"] == []
+    # The predicted policy already names the destination ARN (caller account from STS).
+    assert first["destination"]["access_policy"]["Statement"][0]["Resource"] == ARN
+
+    second = run(present())
+    assert second["changed"] is True
+    destination = second["destination"]
+    assert destination["arn"] == ARN
+    assert destination["target_arn"] == STREAM and destination["role_arn"] == ROLE
+    assert destination["access_policy"]["Statement"][0]["Principal"] == {"AWS": ["111111111111"]}
+    assert isinstance(destination["creation_time"], int)
+    stored = aws.describe_destinations()["destinations"][0]
+    assert json.loads(stored["accessPolicy"]) == destination["access_policy"]
+
+    third = run(present(), check_mode=True)
+    assert third["changed"] is False
+    fourth = run(present())
+    assert fourth["changed"] is False
+    assert fourth["destination"] == destination
+
+
+def test_policy_changes_are_detected_and_reformatting_is_not(aws):
+    run(present())
+    result = run(present(allowed_accounts=["222222222222", "111111111111"]), check_mode=True, diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["before"]["access_policy"]["Statement"][0]["Principal"] == {"AWS": ["111111111111"]}
+    assert result["diff"]["after"]["access_policy"]["Statement"][0]["Principal"] == {"AWS": ["111111111111", "222222222222"]}
+    stored = json.loads(aws.describe_destinations()["destinations"][0]["accessPolicy"])
+    assert stored["Statement"][0]["Principal"] == {"AWS": ["111111111111"]}, "check mode wrote"
+
+    # The same policy given in full, formatted differently, is no change.
+    same = json.dumps({"Statement": [{"Resource": ARN, "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                                      "Action": ["logs:PutSubscriptionFilter", "logs:PutAccountPolicy"], "Effect": "Allow",
+                                      "Sid": "AllowAccountsToSubscribe"}], "Version": "2012-10-17"}, indent=2)
+    assert run(present(allowed_accounts=None, access_policy=same))["changed"] is False
+
+
+def test_organization_policy_with_force_update(aws):
+    run(present())
+    with mock.patch.object(AnsibleAWSModule, "client", autospec=True, side_effect=AnsibleAWSModule.client) as client:
+        result = run(present(allowed_accounts=None, organization_id="o-a1b2c3d4e5", force_update=True))
+    assert client.called
+    assert result["changed"] is True
+    statement = result["destination"]["access_policy"]["Statement"][0]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5"]}}
+
+
+def test_target_and_role_updates(aws):
+    run(present())
+    result = run(present(target_arn=STREAM2), diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["before"]["target_arn"] == STREAM and result["diff"]["after"]["target_arn"] == STREAM2
+    assert aws.describe_destinations()["destinations"][0]["targetArn"] == STREAM2
+
+
+def test_policy_left_alone_when_not_given(aws):
+    run(present())
+    result = run(present(allowed_accounts=None))
+    assert result["changed"] is False
+    assert result["destination"]["access_policy"]["Statement"][0]["Principal"] == {"AWS": ["111111111111"]}
+
+
+def test_tags(aws):
+    run(present(tags={"team": "sec", "env": "prod"}))
+    assert aws.list_tags_for_resource(resourceArn=ARN)["tags"] == {"team": "sec", "env": "prod"}
+    assert run(present(tags={"team": "sec", "env": "prod"}))["changed"] is False
+    assert run(present(tags={"team": "sec"}), check_mode=True)["changed"] is True
+    assert aws.list_tags_for_resource(resourceArn=ARN)["tags"] == {"team": "sec", "env": "prod"}
+    result = run(present(tags={"team": "sec"}))
+    assert result["changed"] is True and result["destination"]["tags"] == {"team": "sec"}
+    assert aws.list_tags_for_resource(resourceArn=ARN)["tags"] == {"team": "sec"}
+    assert run(present(tags={"owner": "x"}, purge_tags=False))["destination"]["tags"] == {"team": "sec", "owner": "x"}
+
+
+def test_absent(aws):
+    assert run(dict(name="logvault", state="absent"))["changed"] is False
+    run(present())
+    result = run(dict(name="logvault", state="absent"), check_mode=True, diff=True)
+    assert result["changed"] is True and result["diff"]["after"] == {}
+    assert len(aws.describe_destinations()["destinations"]) == 1
+    assert run(dict(name="logvault", state="absent"))["changed"] is True
+    assert aws.describe_destinations()["destinations"] == []
+    assert run(dict(name="logvault", state="absent"))["changed"] is False
+
+
+def test_other_destinations_with_the_same_prefix_are_ignored(aws):
+    aws.put_destination(destinationName="logvault-old", targetArn=STREAM, roleArn=ROLE)
+    assert run(present(), check_mode=True)["changed"] is True
+    run(present())
+    assert run(present())["changed"] is False
+
+
+@pytest.mark.parametrize("args,param", [
+    (present(name="bad:name"), "name"),
+    (present(target_arn="arn:aws:s3:::bucket"), "target_arn"),
+    (present(target_arn="arn:aws:kinesis:us-east-1:1234:stream/hub"), "target_arn"),
+    (present(role_arn="arn:aws:iam::123456789012:user/bob"), "role_arn"),
+    (present(allowed_accounts=["11111111111"]), "allowed_accounts"),
+    (present(allowed_accounts=[]), "allowed_accounts"),
+    (present(allowed_accounts=["%012d" % (100000000000 + i) for i in range(400)]), "allowed_accounts"),
+    (present(allowed_accounts=None, organization_id="acme"), "organization_id"),
+    (present(allowed_accounts=None, access_policy="{not json"), "access_policy"),
+    (present(allowed_accounts=None, access_policy={"Version": "2012-10-17"}), "access_policy"),
+    (present(region="moon-1"), "region"),
+])
+def test_bad_input_fails_naming_the_parameter_before_any_aws_call(aws, args, param):
+    with mock.patch.object(AnsibleAWSModule, "client") as client:
+        result = run(args)
+    assert result["failed"] is True
+    assert "'%s'" % param in result["msg"]
+    assert result["parameter"] == param
+    client.assert_not_called()
+    assert aws.describe_destinations()["destinations"] == []
+
+
+def test_missing_required_options():
+    result = run(dict(name="logvault", role_arn=ROLE))
+    assert result["failed"] is True and "target_arn" in result["msg"]
+    result = run(dict(present(), access_policy="{}"))
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
