@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start and stop the local AWS emulator.
+
+``start(port=0)`` runs moto's WSGI application (every service from one endpoint,
+state in memory) in a werkzeug server thread of this process, after installing every
+patch in :mod:`local_aws.services`. The application is wrapped so that
+``POST /_logvault/flush`` (and ``GET /_logvault/health``) are answered before moto's
+dispatcher sees the request.
+
+State: moto's backends are process-global. When ``start()`` is called while no other
+emulator runs in this process, the state is reset first (moto's backends and every
+``local_aws.hooks.register_reset`` hook), so each emulator starts empty. Emulators
+running at the same time in one process share their state.
+"""
+
+import importlib
+import json
+import logging
+import pkgutil
+import threading
+
+from werkzeug.serving import make_server
+
+from local_aws import hooks
+
+LOG = logging.getLogger("local_aws")
+
+_INSTALL_LOCK = threading.Lock()
+_INSTALLED = []
+_LIFECYCLE_LOCK = threading.Lock()
+
+
+def install_patches():
+    """Call ``install()`` of every module of :mod:`local_aws.services`, once each.
+
+    Modules are found with pkgutil, so a new service module needs no registration.
+    Returns the names of the modules installed so far.
+    """
+    import local_aws.services as services  # pylint: disable=import-outside-toplevel
+
+    with _INSTALL_LOCK:
+        for info in sorted(pkgutil.iter_modules(services.__path__), key=lambda i: i.name):
+            name = "%s.%s" % (services.__name__, info.name)
+            if name in _INSTALLED:
+                continue
+            module = importlib.import_module(name)
+            install = getattr(module, "install", None)
+            if callable(install):
+                install()
+                _INSTALLED.append(name)
+        return list(_INSTALLED)
+
+
+def reset_state():
+    """Empty every moto backend and the state kept by the patches."""
+    from moto.moto_api._internal.models import moto_api_backend  # pylint: disable=import-outside-toplevel
+
+    moto_api_backend.reset()
+    hooks.reset()
+
+
+def _json_response(start_response, status, body):
+    data = json.dumps(body, sort_keys=True).encode("utf-8")
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+class _Application(object):
+    """WSGI wrapper: ``/_logvault/*`` is ours, everything else goes to moto."""
+
+    def __init__(self, moto_app):
+        self.moto_app = moto_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/_logvault/"):
+            return self.moto_app(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/_logvault/flush":
+            if method != "POST":
+                return _json_response(start_response, "405 Method Not Allowed", {"error": "use POST /_logvault/flush"})
+            return _json_response(start_response, "200 OK", hooks.flush())
+        if path == "/_logvault/health":
+            return _json_response(start_response, "200 OK", {"status": "ready", "patches": list(_INSTALLED)})
+        return _json_response(start_response, "404 Not Found", {"error": "unknown path %s" % path})
+
+
+class LocalAWS(object):
+    """A running emulator. Use :func:`start` to create one."""
+
+    def __init__(self, host="127.0.0.1", port=0, verbose=False):
+        self.host = host
+        self.verbose = verbose
+        self._requested_port = port
+        self._server = None
+        self._thread = None
+        self.port = None
+        self.endpoint = None
+
+    def _start(self, reset=None):
+        from moto.moto_server.werkzeug_app import (  # pylint: disable=import-outside-toplevel
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+
+        class _RequestHandler(MotoRequestHandler):
+            """moto's handler; logs each request only when the emulator is verbose."""
+
+            def log_request(handler, code="-", size="-"):  # pylint: disable=no-self-argument
+                if verbose:
+                    MotoRequestHandler.log_request(handler, code, size)
+
+        verbose = self.verbose
+        install_patches()
+        with _LIFECYCLE_LOCK:
+            if reset is None:
+                reset = hooks.running() == 0
+            if reset:
+                reset_state()
+            app = _Application(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_RequestHandler)
+            self.port = self._server.server_address[1]
+            self.endpoint = "http://%s:%d" % (self.host, self.port)
+            self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws-%d" % self.port, daemon=True)
+            self._thread.start()
+            hooks.push_endpoint(self.endpoint)
+            hooks.start_background()
+        return self
+
+    def flush(self, max_passes=hooks.MAX_PASSES):
+        """Make every poller deliver now; returns the summary of :func:`local_aws.hooks.flush`."""
+        return hooks.flush(max_passes=max_passes)
+
+    def client(self, service, account_id="123456789012", region="us-east-1"):
+        """A boto3 client for ``service`` acting as ``account_id`` on this emulator."""
+        from local_aws import client  # pylint: disable=import-outside-toplevel
+
+        return client(service, account_id=account_id, endpoint=self.endpoint, region=region)
+
+    def stop(self):
+        """Stop serving. The last emulator of the process also stops the pollers."""
+        with _LIFECYCLE_LOCK:
+            if self._server is None:
+                return
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(10)
+            self._server = None
+            if hooks.pop_endpoint(self.endpoint) == 0:
+                hooks.stop_background()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def __repr__(self):
+        return "<LocalAWS %s>" % (self.endpoint or "stopped")
+
+
+def start(port=0, host="127.0.0.1", reset=None, verbose=False):
+    """Start an emulator on ``host:port`` (``port=0``: a free port) and return it.
+
+    ``reset=None`` empties the state when no other emulator runs in this process;
+    True/False force it. ``verbose=True`` logs every request to stderr.
+    """
+    return LocalAWS(host=host, port=port, verbose=verbose)._start(reset=reset)

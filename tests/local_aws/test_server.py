@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Starting and stopping the emulator, patch discovery, pollers and flush, accounts."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from local_aws import hooks, server
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+READY = "local-aws ready on http://127.0.0.1:%d (state in memory; POST /_logvault/flush delivers now)"
+
+
+def _post(url, data=b""):
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST"), timeout=30) as resp:
+        return resp.status, json.loads(resp.read().decode("utf-8"))
+
+
+def _free_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class _Queue(object):
+    """Test double of a service poller: handles up to ``per_pass`` queued items per call."""
+
+    def __init__(self, per_pass=1):
+        self.items = []
+        self.done = []
+        self.per_pass = per_pass
+        self.lock = threading.Lock()
+
+    def poll(self):
+        with self.lock:
+            batch, self.items = self.items[:self.per_pass], self.items[self.per_pass:]
+        self.done.extend(batch)
+        return len(batch)
+
+
+@pytest.fixture()
+def queue():
+    q = _Queue()
+    hooks.register_poller(q.poll)
+    yield q
+    hooks.unregister_poller(q.poll)
+
+
+def test_endpoint_and_port(local_aws):
+    assert local_aws.port > 0
+    assert local_aws.endpoint == "http://127.0.0.1:%d" % local_aws.port
+    assert hooks.get_endpoint() == local_aws.endpoint
+
+
+def test_every_service_from_one_endpoint(aws_client, unique):
+    name = unique("svc")
+    aws_client("s3").create_bucket(Bucket=name)
+    aws_client("kinesis").create_stream(StreamName=name, ShardCount=1)
+    aws_client("logs").create_log_group(logGroupName=name)
+    assert name in [b["Name"] for b in aws_client("s3").list_buckets()["Buckets"]]
+    assert name in aws_client("kinesis").list_streams()["StreamNames"]
+    assert aws_client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]["logGroupName"] == name
+
+
+def test_flush_runs_pollers_until_nothing_is_left(local_aws, queue):
+    queue.items = list(range(7))
+    summary = local_aws.flush()
+    assert queue.done == list(range(7))
+    assert summary["settled"] is True
+    assert summary["errors"] == []
+    name = "%s.%s" % (queue.poll.__module__, queue.poll.__qualname__)
+    assert summary["by_poller"][name] == 7
+    # 7 passes handle one item each, the 8th handles nothing (other pollers may add passes).
+    assert summary["passes"] >= 8
+    assert summary["handled"] >= 7
+
+
+def test_flush_over_http(local_aws, queue):
+    queue.items = ["a", "b", "c"]
+    status, body = _post(local_aws.endpoint + "/_logvault/flush")
+    assert status == 200
+    assert queue.done == ["a", "b", "c"]
+    assert body["settled"] is True
+    assert body["handled"] >= 3
+
+
+def test_flush_over_http_needs_post(local_aws):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(local_aws.endpoint + "/_logvault/flush", timeout=30)
+    assert err.value.code == 405
+
+
+def test_flush_is_bounded(local_aws):
+    calls = []
+
+    def endless():
+        calls.append(1)
+        return 1
+
+    hooks.register_poller(endless)
+    try:
+        summary = local_aws.flush(max_passes=5)
+    finally:
+        hooks.unregister_poller(endless)
+    assert summary["settled"] is False
+    assert summary["passes"] == 5
+    assert len(calls) == 5
+
+
+def test_a_failing_poller_is_reported_and_others_still_run(local_aws, queue):
+    def broken():
+        raise RuntimeError("boom")
+
+    hooks.register_poller(broken)
+    queue.items = [1, 2]
+    try:
+        summary = local_aws.flush()
+    finally:
+        hooks.unregister_poller(broken)
+    assert queue.done == [1, 2]
+    assert {"poller": "%s.%s" % (broken.__module__, broken.__qualname__), "error": "RuntimeError: boom"} in summary["errors"]
+
+
+def test_background_thread_delivers_without_flush(local_aws, queue):  # pylint: disable=unused-argument
+    queue.per_pass = 10
+    queue.items = ["x"]
+    deadline = time.monotonic() + 10
+    while not queue.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert queue.done == ["x"]
+
+
+def test_register_poller_is_idempotent(queue):
+    hooks.register_poller(queue.poll)
+    assert [p for p in hooks.pollers() if p == queue.poll] == [queue.poll]
+
+
+def test_patch_discovery_calls_install_once(tmp_path, monkeypatch):
+    import local_aws.services as services
+
+    (tmp_path / "zz_probe.py").write_text(textwrap.dedent("""
+        CALLS = []
+
+        def install():
+            CALLS.append(1)
+    """))
+    (tmp_path / "zz_helper.py").write_text("VALUE = 1\n")  # no install(): imported, not installed
+    monkeypatch.setattr(services, "__path__", list(services.__path__) + [str(tmp_path)])
+    try:
+        first = server.install_patches()
+        second = server.install_patches()
+        probe = sys.modules["local_aws.services.zz_probe"]
+        assert probe.CALLS == [1]
+        assert "local_aws.services.zz_probe" in first
+        assert "local_aws.services.zz_helper" not in second
+        assert "local_aws.services.logs" in first
+    finally:
+        server._INSTALLED[:] = [n for n in server._INSTALLED if not n.startswith("local_aws.services.zz_")]
+        for name in ("local_aws.services.zz_probe", "local_aws.services.zz_helper"):
+            sys.modules.pop(name, None)
+
+
+def test_health(local_aws):
+    with urllib.request.urlopen(local_aws.endpoint + "/_logvault/health", timeout=30) as resp:
+        body = json.loads(resp.read().decode("utf-8"))
+    assert body["status"] == "ready"
+    assert "local_aws.services.logs" in body["patches"]
+
+
+@pytest.mark.parametrize("account_id", ["111111111111", "222222222222"])
+def test_assume_role_switches_account(aws_client, unique, account_id):
+    identity = aws_client("sts", account_id=account_id).get_caller_identity()
+    assert identity["Account"] == account_id
+    assert identity["Arn"].startswith("arn:aws:sts::%s:assumed-role/" % account_id)
+    name = unique("acct")
+    aws_client("kinesis", account_id=account_id).create_stream(StreamName=name, ShardCount=1)
+    arn = aws_client("kinesis", account_id=account_id).describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    assert arn == "arn:aws:kinesis:us-east-1:%s:stream/%s" % (account_id, name)
+    # The resource exists in that account only.
+    assert name not in aws_client("kinesis").list_streams()["StreamNames"]
+
+
+def test_plain_credentials_are_the_central_account(aws_client):
+    assert aws_client("sts").get_caller_identity()["Account"] == "123456789012"
+
+
+def test_new_emulator_starts_empty_after_the_last_one_stopped():
+    script = textwrap.dedent("""
+        import local_aws
+        from local_aws.server import start
+        with start(port=0) as emu:
+            local_aws.client("kinesis", endpoint=emu.endpoint).create_stream(StreamName="kept", ShardCount=1)
+            second = start(port=0)  # runs alongside: shares the state
+            names = local_aws.client("kinesis", endpoint=second.endpoint).list_streams()["StreamNames"]
+            second.stop()
+            assert names == ["kept"], names
+        with start(port=0) as emu:
+            names = local_aws.client("kinesis", endpoint=emu.endpoint).list_streams()["StreamNames"]
+            assert names == [], names
+        print("OK")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "OK"
+
+
+def _serve(env_port=None, args=()):
+    env = dict(os.environ)
+    env.pop("LOGVAULT_AWS_PORT", None)
+    if env_port is not None:
+        env["LOGVAULT_AWS_PORT"] = str(env_port)
+    return subprocess.Popen([sys.executable, "-m", "local_aws"] + list(args), cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("how", ["env", "flag"])
+def test_module_entry_point(how):
+    port = _free_port()
+    proc = _serve(env_port=port) if how == "env" else _serve(env_port=1, args=["--port", str(port)])
+    try:
+        line = proc.stdout.readline().rstrip("\n")
+        assert line == READY % port
+        status, body = _post("http://127.0.0.1:%d/_logvault/flush" % port)
+        assert status == 200 and body["settled"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == ""  # exactly one line in total
+
+
+def test_module_entry_point_rejects_a_bad_port():
+    proc = _serve(env_port="http")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "LOGVAULT_AWS_PORT" in err
+    assert out == ""
