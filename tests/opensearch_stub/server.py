@@ -1,0 +1,473 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TEST DOUBLE: a local HTTPS server that stands in for an Amazon OpenSearch Service
+domain endpoint, for tests only. It is never shipped in the collection.
+
+What it does, and why it can be trusted as a test oracle:
+
+* **Every request must carry a valid SigV4 signature for service ``es``.** The server
+  rebuilds the canonical request from what it received (method, path, query, the
+  headers named in SignedHeaders, the body's SHA-256) and recomputes the signature with
+  botocore's ``SigV4Auth`` and the secret key it knows for the access key id. A wrong
+  signature, an unknown key, a wrong service/region scope, a missing X-Amz-Date or a
+  clock skew over 5 minutes is answered like the AWS front end answers it (403 with a
+  JSON ``message``). A tampered body changes the payload hash and fails too.
+* **ISM policies** (``/_plugins/_ism/policies/<id>``) follow the documented API shapes:
+  PUT creates (201) and refuses to overwrite an existing policy unless ``if_seq_no`` and
+  ``if_primary_term`` are given (409 ``version_conflict_engine_exception``), a stale
+  pair is also 409; GET returns ``_id``, ``_version``, ``_seq_no``, ``_primary_term`` and
+  the policy with the fields the server adds (``policy_id``, ``last_updated_time``,
+  ``schema_version``, ``error_notification``, a default ``retry`` on every action,
+  ``last_updated_time`` on each ``ism_template``); a missing policy is a 404
+  ``status_exception`` "Policy not found".
+* **Composable index templates** (``/_index_template/<name>``): PUT answers
+  ``{"acknowledged": true}``; GET returns ``{"index_templates": [{"name", "index_template"}]}``
+  with settings normalised the way OpenSearch returns them (nested under ``index``,
+  values as strings); a missing template is a 404 ``resource_not_found_exception``.
+* **Fine-grained access control**: access key ids listed in ``fgac_denied`` get the
+  security plugin's 403 ``security_exception`` for ISM and template calls.
+
+Usage in Python::
+
+    with start(credentials={"testing": "testing"}) as stub:
+        stub.endpoint   # https://127.0.0.1:PORT
+        stub.ca_path    # PEM of its self-signed certificate (verify TLS with it)
+        stub.requests   # [(method, path, query, access_key_id)] of every verified request
+
+From a shell (integration targets)::
+
+    python tests/opensearch_stub/server.py --state-dir DIR [--lifetime 900]
+
+writes DIR/port, DIR/ca.pem and DIR/pid once it is serving.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import copy
+import datetime
+import hmac
+import json
+import os
+import re
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+SERVICE = "es"
+MAX_SKEW = datetime.timedelta(minutes=5)
+ISM_SCHEMA_VERSION = 21
+DEFAULT_RETRY = {"count": 3, "backoff": "exponential", "delay": "1m"}
+_AUTH_RE = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
+    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})$"
+)
+
+
+def _now_ms():
+    return int(time.time() * 1000)
+
+
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1/localhost; returns (cert_path, key_path)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u"localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(u"localhost"), x509.IPAddress(ipaddress.ip_address(u"127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = os.path.join(directory, "ca.pem")
+    key_path = os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    os.chmod(key_path, 0o600)
+    return cert_path, key_path
+
+
+class SignatureError(Exception):
+    pass
+
+
+def verify_sigv4(method, raw_path, headers, body, credentials, region, now=None):
+    """Verify a SigV4 (service es) request; return the access key id or raise SignatureError."""
+    auth = headers.get("Authorization")
+    if not auth:
+        raise SignatureError("Missing Authentication Token")
+    match = _AUTH_RE.match(auth)
+    if not match:
+        raise SignatureError("Authorization header is not a valid AWS4-HMAC-SHA256 header")
+    access_key = match.group("key")
+    if access_key not in credentials:
+        raise SignatureError("The security token included in the request is invalid.")
+    if match.group("service") != SERVICE:
+        raise SignatureError("Credential should be scoped to correct service: '%s'." % SERVICE)
+    if match.group("region") != region:
+        raise SignatureError("Credential should be scoped to a valid region, not '%s'." % match.group("region"))
+    amz_date = headers.get("X-Amz-Date")
+    if not amz_date:
+        raise SignatureError("X-Amz-Date header is missing")
+    try:
+        stamp = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise SignatureError("X-Amz-Date %r is not in the ISO8601 basic format" % amz_date)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if abs(now - stamp) > MAX_SKEW:
+        raise SignatureError("Signature expired: %s is more than 5 minutes away from now" % amz_date)
+    if match.group("date") != amz_date[:8]:
+        raise SignatureError("Credential date does not match X-Amz-Date")
+    signed = match.group("signed").split(";")
+    if "host" not in signed or "x-amz-date" not in signed:
+        raise SignatureError("SignedHeaders must include host and x-amz-date")
+    signed_headers = {}
+    for name in signed:
+        value = headers.get(name)
+        if value is None:
+            raise SignatureError("Signed header %s is missing from the request" % name)
+        signed_headers[name] = value
+    token = headers.get("X-Amz-Security-Token")
+    request = AWSRequest(method=method, url="https://%s%s" % (headers.get("Host"), raw_path), data=body, headers=signed_headers)
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials(access_key, credentials[access_key], token), SERVICE, region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    if not hmac.compare_digest(expected, match.group("sig")):
+        raise SignatureError(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method."
+        )
+    return access_key
+
+
+def _normalise_settings(settings):
+    """OpenSearch returns template settings nested under ``index`` with string values."""
+    flat = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk("%s.%s" % (prefix, key) if prefix else key, sub)
+        else:
+            flat[prefix] = value
+
+    walk("", settings or {})
+    nested = {}
+    for key, value in flat.items():
+        if not key.startswith("index."):
+            key = "index." + key
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, list):
+            value = [str(v) for v in value]
+        else:
+            value = str(value)
+        cursor = nested
+        parts = key.split(".")
+        for part in parts[:-1]:
+            cursor = cursor.setdefault(part, {})
+        cursor[parts[-1]] = value
+    return nested
+
+
+class OpenSearchStub:
+    """State and behaviour of the stand-in domain. See the module docstring."""
+
+    def __init__(self, credentials, region="us-east-1", fgac_denied=(), principal_arns=None):
+        self.credentials = dict(credentials)
+        self.region = region
+        self.fgac_denied = set(fgac_denied)
+        self.principal_arns = principal_arns or {}
+        self.policies = {}  # id -> {"policy", "seq_no", "primary_term", "version"}
+        self.templates = {}  # name -> index_template body
+        self.requests = []
+        self.rejected = []
+        self._seq_no = -1
+        self._conflict_after_get = set()
+        self.lock = threading.Lock()
+        self.httpd = None
+        self.thread = None
+        self.endpoint = None
+        self.port = None
+        self.ca_path = None
+        self._tmp = None
+
+    # -- test hooks -------------------------------------------------------------
+    def concurrent_change_after_get(self, policy_id):
+        """After the next GET of policy_id, act as another writer and bump its seq_no."""
+        self._conflict_after_get.add(policy_id)
+
+    def writes(self):
+        return [r for r in self.requests if r[0] in ("PUT", "POST", "DELETE")]
+
+    # -- dispatch ---------------------------------------------------------------
+    def handle(self, method, raw_path, headers, body):
+        try:
+            access_key = verify_sigv4(method, raw_path, headers, body, self.credentials, self.region)
+        except SignatureError as e:
+            self.rejected.append((method, raw_path, str(e)))
+            return 403, {"message": str(e)}
+        parts = urlsplit(raw_path)
+        path = unquote(parts.path)
+        query = dict(parse_qsl(parts.query))
+        with self.lock:
+            self.requests.append((method, path, query, access_key))
+            segments = [s for s in path.split("/") if s]
+            if segments == []:
+                return 200, {"name": "stub", "version": {"distribution": "opensearch", "number": "2.13.0"}}
+            if len(segments) == 4 and segments[:3] == ["_plugins", "_ism", "policies"]:
+                denied = None if method == "GET" else self._fgac(access_key, "cluster:admin/opendistro/ism/policy/write")
+                return denied or self._policy(method, segments[3], query, body)
+            if len(segments) == 2 and segments[0] == "_index_template":
+                denied = None if method == "GET" else self._fgac(access_key, "indices:admin/index_template/put")
+                return denied or self._template(method, segments[1], body)
+            return 400, {"error": {"type": "illegal_argument_exception", "reason": "no handler found for uri [%s] and method [%s]" % (path, method)},
+                         "status": 400}
+
+    def _fgac(self, access_key, action):
+        if access_key not in self.fgac_denied:
+            return None
+        user = self.principal_arns.get(access_key, "arn:aws:iam::123456789012:user/%s" % access_key)
+        reason = "no permissions for [%s] and User [name=%s, backend_roles=[], requestedTenant=null]" % (action, user)
+        error = {"type": "security_exception", "reason": reason}
+        return 403, {"error": {"root_cause": [error], "type": "security_exception", "reason": reason}, "status": 403}
+
+    @staticmethod
+    def _error(status, error_type, reason, extra=None):
+        error = {"type": error_type, "reason": reason}
+        error.update(extra or {})
+        return status, {"error": {"root_cause": [dict(error)], "type": error_type, "reason": reason}, "status": status}
+
+    def _next_seq_no(self):
+        self._seq_no += 1
+        return self._seq_no
+
+    # -- ISM --------------------------------------------------------------------
+    def _stored_policy(self, policy_id, policy):
+        stored = copy.deepcopy(policy)
+        now = _now_ms()
+        stored["policy_id"] = policy_id
+        stored["last_updated_time"] = now
+        stored["schema_version"] = ISM_SCHEMA_VERSION
+        stored.setdefault("description", "")
+        stored.setdefault("error_notification", None)
+        for state in stored.get("states", []):
+            state.setdefault("transitions", [])
+            for action in state.get("actions", []):
+                action.setdefault("retry", dict(DEFAULT_RETRY))
+        templates = stored.get("ism_template")
+        if isinstance(templates, dict):
+            templates = [templates]
+        if templates:
+            for template in templates:
+                template.setdefault("priority", 0)
+                template["last_updated_time"] = now
+            stored["ism_template"] = templates
+        else:
+            stored["ism_template"] = None
+        return stored
+
+    def _policy(self, method, policy_id, query, body):
+        current = self.policies.get(policy_id)
+        if method == "GET":
+            if current is None:
+                return self._error(404, "status_exception", "Policy not found")
+            answer = {
+                "_id": policy_id,
+                "_version": current["version"],
+                "_seq_no": current["seq_no"],
+                "_primary_term": current["primary_term"],
+                "policy": current["policy"],
+            }
+            answer = copy.deepcopy(answer)
+            if policy_id in self._conflict_after_get:
+                self._conflict_after_get.discard(policy_id)
+                current["seq_no"] = self._next_seq_no()
+                current["version"] += 1
+            return 200, answer
+        if method == "DELETE":
+            if current is None:
+                return 404, {"_index": ".opendistro-ism-config", "_id": policy_id, "_version": 1, "result": "not_found",
+                             "_shards": {"total": 2, "successful": 1, "failed": 0}, "_seq_no": self._seq_no, "_primary_term": 1}
+            del self.policies[policy_id]
+            return 200, {"_index": ".opendistro-ism-config", "_id": policy_id, "_version": current["version"] + 1, "result": "deleted",
+                         "forced_refresh": True, "_shards": {"total": 2, "successful": 1, "failed": 0},
+                         "_seq_no": self._next_seq_no(), "_primary_term": 1}
+        if method != "PUT":
+            return 405, {"error": "Incorrect HTTP method for uri [%s] and method [%s], allowed: [PUT, GET, DELETE]" % (policy_id, method),
+                         "status": 405}
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            return self._error(400, "parse_exception", "request body is required and must be JSON")
+        policy = document.get("policy") if isinstance(document, dict) else None
+        if not isinstance(policy, dict) or not isinstance(policy.get("states"), list) or not policy.get("default_state"):
+            return self._error(400, "illegal_argument_exception", "Policy must have default_state and states")
+        if policy["default_state"] not in [s.get("name") for s in policy["states"]]:
+            return self._error(400, "illegal_argument_exception", "Policy default_state [%s] does not exist" % policy["default_state"])
+        if_seq_no, if_primary_term = query.get("if_seq_no"), query.get("if_primary_term")
+        if current is None and (if_seq_no is not None or if_primary_term is not None):
+            return self._error(409, "version_conflict_engine_exception",
+                               "[%s]: version conflict, document does not exist (expected seq_no=%s)" % (policy_id, if_seq_no))
+        if current is not None:
+            if if_seq_no is None or if_primary_term is None:
+                return self._error(409, "version_conflict_engine_exception", "[%s]: version conflict, document already exists (current version [%d])"
+                                   % (policy_id, current["version"]))
+            if str(current["seq_no"]) != if_seq_no or str(current["primary_term"]) != if_primary_term:
+                return self._error(409, "version_conflict_engine_exception",
+                                   "[%s]: version conflict, required seqNo [%s], primary term [%s]. current document has seqNo [%d] and primary term [%d]"
+                                   % (policy_id, if_seq_no, if_primary_term, current["seq_no"], current["primary_term"]))
+        stored = self._stored_policy(policy_id, policy)
+        entry = {"policy": stored, "seq_no": self._next_seq_no(), "primary_term": 1, "version": (current["version"] + 1) if current else 1}
+        self.policies[policy_id] = entry
+        answer = {"_id": policy_id, "_version": entry["version"], "_primary_term": 1, "_seq_no": entry["seq_no"],
+                  "policy": {"policy": copy.deepcopy(stored)}}
+        return (200 if current else 201), answer
+
+    # -- index templates --------------------------------------------------------
+    def _template(self, method, name, body):
+        current = self.templates.get(name)
+        if method == "GET":
+            if current is None:
+                return self._error(404, "resource_not_found_exception", "index template matching [%s] not found" % name)
+            return 200, {"index_templates": [{"name": name, "index_template": copy.deepcopy(current)}]}
+        if method == "DELETE":
+            if current is None:
+                return self._error(404, "index_template_missing_exception", "index_template [%s] missing" % name)
+            del self.templates[name]
+            return 200, {"acknowledged": True}
+        if method not in ("PUT", "POST"):
+            return 405, {"error": "Incorrect HTTP method", "status": 405}
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            return self._error(400, "parse_exception", "request body is required and must be JSON")
+        if not isinstance(document, dict) or not document.get("index_patterns"):
+            return self._error(400, "action_request_validation_exception", "Validation Failed: 1: index patterns are missing;")
+        stored = copy.deepcopy(document)
+        if isinstance(stored["index_patterns"], str):
+            stored["index_patterns"] = [stored["index_patterns"]]
+        stored.setdefault("composed_of", [])
+        template = stored.get("template")
+        if isinstance(template, dict) and "settings" in template:
+            template["settings"] = _normalise_settings(template["settings"])
+        self.templates[name] = stored
+        return 200, {"acknowledged": True}
+
+    # -- server -----------------------------------------------------------------
+    def start(self, port=0, host="127.0.0.1", cert_dir=None):
+        stub = self
+        if cert_dir is None:
+            self._tmp = tempfile.mkdtemp(prefix="opensearch-stub-")
+            cert_dir = self._tmp
+        cert_path, key_path = make_certificate(cert_dir)
+        self.ca_path = cert_path
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output readable
+                pass
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, answer = stub.handle(self.command, self.path, self.headers, body)
+                payload = json.dumps(answer).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert_path, key_path)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.endpoint = "https://%s:%d" % (host, self.port)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="opensearch-stub", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def start(credentials=None, region="us-east-1", port=0, fgac_denied=(), cert_dir=None):
+    """Start a stub domain on 127.0.0.1 (HTTPS); returns the running OpenSearchStub."""
+    stub = OpenSearchStub(credentials or {"testing": "testing"}, region=region, fgac_denied=fgac_denied)
+    return stub.start(port=port, cert_dir=cert_dir)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="TEST DOUBLE: SigV4-verifying OpenSearch stand-in (tests only)")
+    parser.add_argument("--state-dir", required=True, help="where port, pid and ca.pem are written")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--credential", action="append", default=[], metavar="KEY:SECRET",
+                        help="accepted access key id and secret (default testing:testing)")
+    parser.add_argument("--fgac-denied", action="append", default=[], metavar="KEY",
+                        help="access key id refused by fine-grained access control")
+    parser.add_argument("--lifetime", type=int, default=900, help="seconds before the server exits by itself")
+    args = parser.parse_args(argv)
+    credentials = dict(c.split(":", 1) for c in args.credential) or {"testing": "testing"}
+    os.makedirs(args.state_dir, exist_ok=True)
+    stub = start(credentials, region=args.region, port=args.port, fgac_denied=args.fgac_denied, cert_dir=args.state_dir)
+    with open(os.path.join(args.state_dir, "pid"), "w") as handle:
+        handle.write(str(os.getpid()))
+    tmp_port = os.path.join(args.state_dir, "port.tmp")
+    with open(tmp_port, "w") as handle:
+        handle.write(str(stub.port))
+    os.rename(tmp_port, os.path.join(args.state_dir, "port"))  # atomic: readers never see a partial file
+    try:
+        time.sleep(args.lifetime)
+    except KeyboardInterrupt:
+        pass
+    stub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
