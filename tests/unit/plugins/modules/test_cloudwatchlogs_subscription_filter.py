@@ -1,0 +1,311 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cloudwatchlogs_subscription_filter, run in-process: moto for the bulk behaviour, botocore
+Stubber for exact call sequences (the two-filter limit, replace, throttling)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.amazon.aws.plugins.module_utils import cloud
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.logvault.aws.plugins.modules import cloudwatchlogs_subscription_filter as module_under_test
+
+REGION = "us-east-1"
+STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/hub"
+OTHER_STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/other"
+ROLE = "arn:aws:iam::123456789012:role/cwl-to-kinesis"
+DEST = "arn:aws:logs:us-east-1:123456789012:destination:logvault"
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(args, check_mode=False, diff=False):
+    """Run the module's main() with ``args``; return its result dict (``failed`` set on failure)."""
+    args = dict(args)
+    args.setdefault("region", REGION)
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = diff
+
+    def exit_json(self, **kwargs):
+        raise _Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs["failed"] = True
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+        with pytest.raises(_Exit) as info:
+            module_under_test.main()
+    return info.value.args[0]
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def aws(env):
+    with mock_aws():
+        boto3.client("kinesis", region_name=REGION).create_stream(StreamName="hub", ShardCount=1)
+        boto3.client("kinesis", region_name=REGION).create_stream(StreamName="other", ShardCount=1)
+        yield boto3.client("logs", region_name=REGION)
+
+
+@pytest.fixture
+def stubbed(env):
+    """A Stubber-backed logs client handed to the module instead of a real one (a test double)."""
+    client = boto3.client("logs", region_name=REGION)
+    stubber = Stubber(client)
+
+    def fake_client(self, service, retry_decorator=None, **kwargs):
+        assert service == "logs"
+        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
+
+    with stubber, mock.patch.object(AnsibleAWSModule, "client", fake_client), mock.patch.object(cloud.time, "sleep") as sleep:
+        stubber.sleep = sleep
+        yield stubber
+    stubber.assert_no_pending_responses()
+
+
+def subscribe(**extra):
+    args = dict(filter_name="logvault", destination_arn=STREAM, role_arn=ROLE, log_group_prefix="/app/")
+    args.update(extra)
+    return dict((k, v) for k, v in args.items() if v is not None)
+
+
+def make_groups(aws, names):
+    for name in names:
+        aws.create_log_group(logGroupName=name)
+
+
+def filters_of(aws, group):
+    return dict((f["filterName"], f) for f in aws.describe_subscription_filters(logGroupName=group)["subscriptionFilters"])
+
+
+# --- moto: the bulk behaviour ---------------------------------------------------
+
+
+def test_four_step_cycle_over_many_groups(aws):
+    groups = ["/app/%03d" % i for i in range(60)]
+    make_groups(aws, groups + ["/other/x"])
+
+    first = run(subscribe(max_concurrency=8), check_mode=True)
+    assert first["changed"] is True
+    assert first["counts"] == {"created": 60, "updated": 0, "unchanged": 0, "deleted": 0, "failed": 0}
+    assert first["write_calls"] == 0
+    assert all(filters_of(aws, g) == {} for g in groups), "check mode wrote"
+
+    second = run(subscribe(max_concurrency=8))
+    assert second["changed"] is True
+    assert second["counts"]["created"] == 60
+    assert second["write_calls"] == 60
+    assert second["log_groups"] == groups
+    assert [r["log_group_name"] for r in second["results"]] == groups
+    for group in groups:
+        stored = filters_of(aws, group)["logvault"]
+        assert stored["destinationArn"] == STREAM and stored["roleArn"] == ROLE and stored["filterPattern"] == ""
+    assert filters_of(aws, "/other/x") == {}
+
+    third = run(subscribe(max_concurrency=8), check_mode=True)
+    assert third["changed"] is False and third["counts"]["unchanged"] == 60
+    fourth = run(subscribe(max_concurrency=8))
+    assert fourth["changed"] is False
+    assert fourth["counts"]["unchanged"] == 60
+    assert fourth["write_calls"] == 0
+
+
+def test_only_differing_groups_are_written(aws):
+    groups = ["/app/a", "/app/b", "/app/c"]
+    make_groups(aws, groups)
+    run(subscribe())
+    aws.put_subscription_filter(logGroupName="/app/b", filterName="logvault", filterPattern="", destinationArn=OTHER_STREAM, roleArn=ROLE)
+    predicted = run(subscribe(), check_mode=True, diff=True)
+    assert [r["action"] for r in predicted["results"]] == ["unchanged", "updated", "unchanged"]
+    assert predicted["diff"]["before"] == {"/app/b": mock.ANY}
+    assert predicted["diff"]["before"]["/app/b"]["destination_arn"] == OTHER_STREAM
+    assert predicted["diff"]["after"]["/app/b"]["destination_arn"] == STREAM
+    result = run(subscribe())
+    assert [r["action"] for r in result["results"]] == ["unchanged", "updated", "unchanged"]
+    assert result["write_calls"] == 1
+    assert filters_of(aws, "/app/b")["logvault"]["destinationArn"] == STREAM
+
+
+def test_filter_pattern_change_is_an_update(aws):
+    make_groups(aws, ["/app/a"])
+    run(subscribe())
+    result = run(subscribe(filter_pattern='{ $.level = "ERROR" }'))
+    assert result["counts"]["updated"] == 1
+    assert filters_of(aws, "/app/a")["logvault"]["filterPattern"] == '{ $.level = "ERROR" }'
+
+
+def test_selection_by_list_prefix_and_exclude(aws):
+    make_groups(aws, ["/app/a", "/app/debug-1", "/app/debug-2", "/app/b", "/svc/x", "/svc/y"])
+    result = run(subscribe(log_groups=["/svc/x", "/app/a"], exclude=["/app/debug-*", "/svc/y"]), check_mode=True)
+    assert result["log_groups"] == ["/app/a", "/app/b", "/svc/x"]
+    result = run(subscribe(log_group_prefix=None, log_groups=["/svc/y", "/svc/y"]), check_mode=True)
+    assert result["log_groups"] == ["/svc/y"]
+    result = run(subscribe(log_group_prefix=""), check_mode=True)
+    assert len(result["log_groups"]) == 6
+
+
+def test_absent_offboards(aws):
+    make_groups(aws, ["/app/a", "/app/b"])
+    run(subscribe())
+    aws.put_subscription_filter(logGroupName="/app/a", filterName="keep-me", filterPattern="", destinationArn=OTHER_STREAM, roleArn=ROLE)
+    absent = dict(filter_name="logvault", state="absent", log_group_prefix="/app/")
+    predicted = run(absent, check_mode=True)
+    assert predicted["changed"] is True and predicted["counts"]["deleted"] == 2
+    assert "logvault" in filters_of(aws, "/app/a")
+    result = run(absent)
+    assert result["counts"]["deleted"] == 2 and result["write_calls"] == 2
+    assert list(filters_of(aws, "/app/a")) == ["keep-me"] and filters_of(aws, "/app/b") == {}
+    again = run(absent)
+    assert again["changed"] is False and again["counts"]["unchanged"] == 2 and again["write_calls"] == 0
+
+
+def test_missing_listed_group_fails_that_group_only(aws):
+    make_groups(aws, ["/app/a"])
+    result = run(subscribe(log_group_prefix=None, log_groups=["/app/a", "/app/missing"]))
+    assert result["failed"] is True
+    assert "1 of 2 log groups failed" in result["msg"] and "/app/missing" in result["msg"]
+    assert [r["action"] for r in result["results"]] == ["created", "failed"]
+    assert result["results"][1]["error_code"] == "ResourceNotFoundException"
+    assert "logvault" in filters_of(aws, "/app/a")
+    # Removing from a group that does not exist is no change.
+    gone = run(dict(filter_name="logvault", state="absent", log_groups=["/app/missing"]))
+    assert gone["changed"] is False and gone["counts"]["unchanged"] == 1
+
+
+def test_two_filter_limit_fails_naming_the_filters_then_replace(aws):
+    make_groups(aws, ["/app/full", "/app/free"])
+    for name in ("datadog", "splunk"):
+        aws.put_subscription_filter(logGroupName="/app/full", filterName=name, filterPattern="", destinationArn=OTHER_STREAM, roleArn=ROLE)
+    result = run(subscribe())
+    assert result["failed"] is True
+    by_group = dict((r["log_group_name"], r) for r in result["results"])
+    assert by_group["/app/free"]["action"] == "created"
+    assert by_group["/app/full"]["action"] == "failed"
+    assert "datadog, splunk" in by_group["/app/full"]["msg"]
+    assert sorted(filters_of(aws, "/app/full")) == ["datadog", "splunk"]
+
+    predicted = run(subscribe(replace="splunk"), check_mode=True)
+    assert predicted["counts"] == {"created": 1, "updated": 0, "unchanged": 1, "deleted": 0, "failed": 0}
+    assert sorted(filters_of(aws, "/app/full")) == ["datadog", "splunk"]
+    replaced = run(subscribe(replace="splunk"))
+    assert replaced["changed"] is True and replaced["write_calls"] == 2
+    assert [r.get("replaced") for r in replaced["results"]] == [None, "splunk"]
+    assert sorted(filters_of(aws, "/app/full")) == ["datadog", "logvault"]
+
+
+# --- bad input: fails naming the parameter, before any AWS call ------------------
+
+
+@pytest.mark.parametrize("args,param", [
+    (subscribe(filter_name="a:b"), "filter_name"),
+    (subscribe(destination_arn="arn:aws:s3:::bucket"), "destination_arn"),
+    (subscribe(destination_arn="arn:aws:logs:us-east-1:12345678901:destination:x"), "destination_arn"),
+    (subscribe(role_arn="arn:aws:iam::123456789012:policy/x"), "role_arn"),
+    (subscribe(filter_pattern='{ $.level = "ERROR"'), "filter_pattern"),
+    (subscribe(filter_pattern='"unterminated'), "filter_pattern"),
+    (subscribe(log_group_prefix=None, log_groups=["/ok", "not ok"]), "log_groups"),
+    (subscribe(log_group_prefix="bad prefix"), "log_group_prefix"),
+    (subscribe(replace="logvault"), "replace"),
+    (subscribe(replace="x*"), "replace"),
+    (subscribe(max_concurrency=0), "max_concurrency"),
+    (subscribe(max_concurrency=65), "max_concurrency"),
+    (subscribe(region="nowhere"), "region"),
+])
+def test_bad_input_fails_naming_the_parameter_before_any_aws_call(env, args, param):
+    with mock.patch.object(AnsibleAWSModule, "client") as client:
+        result = run(args)
+    assert result["failed"] is True
+    assert "'%s'" % param in result["msg"], result["msg"]
+    assert result["parameter"] == param
+    client.assert_not_called()
+
+
+def test_required_options(env):
+    assert "log_groups" in run(dict(filter_name="x", destination_arn=STREAM))["msg"]
+    assert "destination_arn" in run(dict(filter_name="x", log_groups=["/a"]))["msg"]
+    assert "distribution" in run(subscribe(distribution="Sideways"))["msg"]
+
+
+# --- Stubber: exact calls ----------------------------------------------------------
+
+
+def _existing(group, name, destination=OTHER_STREAM):
+    return {"filterName": name, "logGroupName": group, "filterPattern": "", "destinationArn": destination,
+            "roleArn": ROLE, "distribution": "ByLogStream", "creationTime": 1}
+
+
+def test_replace_deletes_then_puts_exactly(stubbed):
+    group = "/app/full"
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": [_existing(group, "a"), _existing(group, "b")]},
+                         {"logGroupName": group})
+    stubbed.add_response("delete_subscription_filter", {}, {"logGroupName": group, "filterName": "b"})
+    stubbed.add_response("put_subscription_filter", {}, {
+        "logGroupName": group, "filterName": "logvault", "filterPattern": "", "destinationArn": DEST, "distribution": "Random",
+    })
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=[group], replace="b", distribution="Random", max_concurrency=1))
+    assert result["changed"] is True and result["results"][0]["replaced"] == "b" and result["write_calls"] == 2
+
+
+def test_throttling_is_retried_with_backoff(stubbed):
+    group = "/app/a"
+    stubbed.add_client_error("describe_subscription_filters", "ThrottlingException", "Rate exceeded", 400)
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": group})
+    stubbed.add_client_error("put_subscription_filter", "ThrottlingException", "Rate exceeded", 400)
+    stubbed.add_client_error("put_subscription_filter", "LimitExceededException", "Resource limit exceeded.", 400)
+    stubbed.add_response("put_subscription_filter", {}, {
+        "logGroupName": group, "filterName": "logvault", "filterPattern": "", "destinationArn": DEST, "distribution": "ByLogStream",
+    })
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=[group], max_concurrency=1))
+    assert result["changed"] is True and result["counts"]["created"] == 1
+    assert stubbed.sleep.call_count == 3
+    # Jittered: every wait is a random fraction of the exponential delay, never above it.
+    assert all(0 <= c.args[0] <= 20 for c in stubbed.sleep.call_args_list)
+
+
+def test_access_denied_is_a_per_group_failure(stubbed):
+    for group in ("/app/a", "/app/b"):
+        stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": group})
+        stubbed.add_client_error("put_subscription_filter", "AccessDeniedException",
+                                 "User is not authorized to perform logs:PutSubscriptionFilter", 400)
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=["/app/a", "/app/b"], max_concurrency=1))
+    assert result["failed"] is True
+    assert result["counts"]["failed"] == 2
+    assert {r["error_code"] for r in result["results"]} == {"AccessDeniedException"}
+    assert "not authorized" in result["results"][0]["msg"]
+    assert stubbed.sleep.call_count == 0, "AccessDenied must not be retried"
+
+
+def test_prefix_discovery_follows_pagination(stubbed):
+    stubbed.add_response("describe_log_groups", {"logGroups": [{"logGroupName": "/app/a"}], "nextToken": "t1"}, {"logGroupNamePrefix": "/app/"})
+    stubbed.add_response("describe_log_groups", {"logGroups": [{"logGroupName": "/app/b"}]}, {"logGroupNamePrefix": "/app/", "nextToken": "t1"})
+    for group in ("/app/a", "/app/b"):
+        stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": [_existing(group, "logvault", DEST)], "nextToken": "x"},
+                             {"logGroupName": group})
+        stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": group, "nextToken": "x"})
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_group_prefix="/app/", max_concurrency=1))
+    assert result["log_groups"] == ["/app/a", "/app/b"]
+    assert result["changed"] is False and result["write_calls"] == 0
