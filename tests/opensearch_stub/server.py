@@ -25,8 +25,8 @@ What it does, and why it can be trusted as a test oracle:
   ``{"acknowledged": true}``; GET returns ``{"index_templates": [{"name", "index_template"}]}``
   with settings normalised the way OpenSearch returns them (nested under ``index``,
   values as strings); a missing template is a 404 ``resource_not_found_exception``.
-* **Fine-grained access control**: access key ids listed in ``fgac_denied`` get the
-  security plugin's 403 ``security_exception`` for ISM and template calls.
+* **Fine-grained access control**: access key ids listed in ``fgac_denied`` may read but get the
+  security plugin's 403 ``security_exception`` for ISM and template writes (a read-only role).
 
 Usage in Python::
 
