@@ -16,7 +16,7 @@ description:
   - Creates, updates and deletes an account-level C(SUBSCRIPTION_FILTER_POLICY). It subscribes
     every current and future log group of the account and region to one destination, except
     the groups listed in O(excluded_log_groups).
-  - Neither M(amazon.aws) nor M(community.aws) manages CloudWatch Logs account policies. The
+  - Neither C(amazon.aws) nor C(community.aws) manages CloudWatch Logs account policies. The
     logvault pipeline uses this one to onboard a whole member account in one call while
     keeping the pipeline's own log groups out (no log recursion).
   - O(excluded_log_groups) is rendered as the selection criteria

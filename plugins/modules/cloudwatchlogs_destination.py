@@ -17,7 +17,7 @@ description:
     target that other accounts' subscription filters and account-level subscription
     filter policies send log events to.
   - Manages the destination's access policy (who may subscribe) and its tags.
-  - Neither M(amazon.aws) nor M(community.aws) has a module for CloudWatch Logs
+  - Neither C(amazon.aws) nor C(community.aws) has a module for CloudWatch Logs
     destinations; this one exists because the logvault pipeline needs one destination
     per region in the central account.
   - The access policy is given in full with O(access_policy), or built from

@@ -15,7 +15,7 @@ short_description: Subscribe many CloudWatch Logs log groups to a destination in
 description:
   - Creates, updates or deletes one named subscription filter on many log groups at once,
     with a bounded pool of parallel workers.
-  - Neither M(amazon.aws) nor M(community.aws) has a subscription filter module. This one
+  - Neither C(amazon.aws) nor C(community.aws) has a subscription filter module. This one
     exists because onboarding an account means subscribing hundreds of log groups, which
     one task per group makes far too slow.
   - Log groups are chosen with O(log_groups) and/or O(log_group_prefix) (discovered with a
