@@ -1,0 +1,602 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Firehose delivery as AWS documents it, on top of moto 5.2.5's control plane.
+
+moto stores delivery streams but writes each PutRecord(Batch) call straight to S3 as
+one object, uncompressed, under ``<prefix>/YYYY/MM/DD/HH/`` (expressions are not
+evaluated), and rejects ``AmazonopensearchserviceDestinationConfiguration``.
+
+This module (``install()`` is called once by the server):
+
+* accepts the OpenSearch destination on Create/Describe/UpdateDestination and describes
+  every destination with the defaults AWS fills in (BufferingHints, CompressionFormat,
+  EncryptionConfiguration, S3BackupMode, IndexRotationPeriod, RetryOptions...);
+* validates prefixes (``firehose_prefix``) and server-side encryption input
+  (CUSTOMER_MANAGED_CMK needs a KeyARN), and describes SSE with its Status;
+* buffers PutRecord/PutRecordBatch records per stream and delivers them from a
+  registered poller when BufferingHints' size or interval is reached (``flush()``
+  delivers at once);
+* ExtendedS3/S3: one object per delivery, ``<evaluated Prefix><stream>-<version>-
+  yyyy-MM-dd-HH-mm-ss-<uuid>[.gz]``, GZIP applied, KMS encryption config applied,
+  written with the destination's RoleARN credentials; a Lambda processor
+  (ProcessingConfiguration) is invoked and ``ProcessingFailed`` records go to the
+  evaluated ErrorOutputPrefix (``processing-failed``);
+* OpenSearch/Elasticsearch: with S3BackupMode AllDocuments every record is written to
+  the S3 configuration; with FailedDocumentsOnly nothing is (the OpenSearch data plane
+  is not emulated: documents are accepted and not indexed anywhere);
+* a test hook injects per-record PutRecordBatch failures (:func:`inject_failures`).
+"""
+
+import base64
+import copy
+import datetime
+import gzip
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+
+from local_aws.services import firehose_prefix, lambda_runtime
+
+LOG = logging.getLogger("local_aws.firehose")
+
+MIB = 1024 * 1024
+DEFAULT_HINTS = {"SizeInMBs": 5, "IntervalInSeconds": 300}
+MAX_BATCH_RECORDS = 500
+MAX_RECORD_BYTES = 1000 * 1024
+MAX_BATCH_BYTES = 4 * MIB
+
+_LOCK = threading.RLock()
+_BUFFERS = {}
+_FAILURES = {}
+_INSTALLED = {"done": False}
+
+OPENSEARCH = "Amazonopensearchservice"
+ELASTICSEARCH = "Elasticsearch"
+
+
+# --------------------------------------------------------------------------- errors
+
+def _invalid_argument(message):
+    from moto.firehose.exceptions import InvalidArgumentException  # pylint: disable=import-outside-toplevel
+    return InvalidArgumentException(message)
+
+
+def _not_found(name, account_id):
+    from moto.firehose.exceptions import ResourceNotFoundException  # pylint: disable=import-outside-toplevel
+    return ResourceNotFoundException("Firehose %s under account %s not found." % (name, account_id))
+
+
+# --------------------------------------------------------------------------- test hook
+
+def inject_failures(delivery_stream_name, failures, account_id="123456789012", region="us-east-1",
+                    error_code="ServiceUnavailableException", error_message="Slow down."):
+    """TEST HOOK: make coming PutRecordBatch calls on a stream fail some records.
+
+    ``failures`` is a list with one entry per coming PutRecordBatch call (a PutRecord
+    call counts too): a list of record indexes that fail in that call, or ``"all"``.
+    Failed entries carry ``error_code``/``error_message`` and are not buffered, exactly
+    like AWS's partial failures (FailedPutCount > 0). Returns the number of queued calls.
+    Also reachable over HTTP when the core routes ``/_logvault/firehose/failures``.
+    """
+    key = (account_id, region, delivery_stream_name)
+    with _LOCK:
+        queue = _FAILURES.setdefault(key, deque())
+        for entry in failures:
+            if entry != "all" and (not isinstance(entry, (list, tuple)) or not all(isinstance(i, int) for i in entry)):
+                raise ValueError("failures entries must be 'all' or a list of record indexes, got %r" % (entry,))
+            queue.append({"indexes": entry, "code": error_code, "message": error_message})
+        return len(queue)
+
+
+def clear_failures():
+    with _LOCK:
+        _FAILURES.clear()
+
+
+def _next_failure(account_id, region, name):
+    with _LOCK:
+        queue = _FAILURES.get((account_id, region, name))
+        if queue:
+            return queue.popleft()
+    return None
+
+
+# --------------------------------------------------------------------------- control plane
+
+def _validate_destination(name, config, creating):
+    if not isinstance(config, dict):
+        return
+    s3_parts = [config]
+    if name in (OPENSEARCH, ELASTICSEARCH):
+        s3_parts = [config.get("S3Configuration") or config.get("S3Update") or {}]
+        if creating:
+            for field in ("RoleARN", "IndexName", "S3Configuration"):
+                if not config.get(field):
+                    raise _invalid_argument("%sDestinationConfiguration.%s is required" % (name, field))
+            if not config.get("DomainARN") and not config.get("ClusterEndpoint"):
+                raise _invalid_argument("%sDestinationConfiguration needs DomainARN or ClusterEndpoint" % name)
+        mode = config.get("S3BackupMode")
+        if mode is not None and mode not in ("FailedDocumentsOnly", "AllDocuments"):
+            raise _invalid_argument("S3BackupMode must be FailedDocumentsOnly or AllDocuments, got %r" % mode)
+        period = config.get("IndexRotationPeriod")
+        if period is not None and period not in ("NoRotation", "OneHour", "OneDay", "OneWeek", "OneMonth"):
+            raise _invalid_argument("IndexRotationPeriod must be NoRotation, OneHour, OneDay, OneWeek or OneMonth, got %r" % period)
+    else:
+        backup = config.get("S3BackupConfiguration") or config.get("S3BackupUpdate")
+        if backup:
+            s3_parts.append(backup)
+    for part in s3_parts:
+        try:
+            firehose_prefix.validate(part.get("Prefix"), part.get("ErrorOutputPrefix"))
+        except firehose_prefix.PrefixError as exc:
+            raise _invalid_argument(str(exc)) from exc
+        compression = part.get("CompressionFormat")
+        if compression is not None and compression not in ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"):
+            raise _invalid_argument("CompressionFormat must be UNCOMPRESSED, GZIP, ZIP, Snappy or HADOOP_SNAPPY, got %r" % compression)
+
+
+def _validate_encryption(config):
+    if not config:
+        return
+    key_type = config.get("KeyType", "AWS_OWNED_CMK")
+    if key_type not in ("AWS_OWNED_CMK", "CUSTOMER_MANAGED_CMK"):
+        raise _invalid_argument("KeyType must be AWS_OWNED_CMK or CUSTOMER_MANAGED_CMK, got %r" % key_type)
+    if key_type == "CUSTOMER_MANAGED_CMK" and not config.get("KeyARN"):
+        raise _invalid_argument("KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK")
+    if key_type == "AWS_OWNED_CMK" and config.get("KeyARN"):
+        raise _invalid_argument("KeyARN must not be specified when KeyType is AWS_OWNED_CMK")
+
+
+def _create_delivery_stream(self):
+    """FirehoseResponse.create_delivery_stream, with the OpenSearch destination."""
+    from moto.core.responses import ActionResult  # pylint: disable=import-outside-toplevel
+
+    backend = self.firehose_backend
+    opensearch = self._get_param("AmazonopensearchserviceDestinationConfiguration")
+    elasticsearch = self._get_param("ElasticsearchDestinationConfiguration")
+    extended = self._get_param("ExtendedS3DestinationConfiguration")
+    plain = self._get_param("S3DestinationConfiguration")
+    encryption = self._get_param("DeliveryStreamEncryptionConfigurationInput")
+    given = [c for c in (opensearch, elasticsearch, extended, plain) if c]
+    if opensearch and len(given) > 1:
+        raise _invalid_argument("Exactly one destination configuration is supported for a Firehose")
+    for name, config in ((OPENSEARCH, opensearch), (ELASTICSEARCH, elasticsearch), ("ExtendedS3", extended), ("S3", plain)):
+        if config:
+            _validate_destination(name, config, creating=True)
+    _validate_encryption(encryption)
+    stored_encryption = None
+    if encryption:
+        stored_encryption = {"KeyType": encryption.get("KeyType", "AWS_OWNED_CMK"), "Status": "ENABLED"}
+        if encryption.get("KeyARN"):
+            stored_encryption["KeyARN"] = encryption["KeyARN"]
+    with _LOCK:
+        arn = backend.create_delivery_stream(
+            self.region,
+            self._get_param("DeliveryStreamName"),
+            self._get_param("DeliveryStreamType"),
+            self._get_param("KinesisStreamSourceConfiguration"),
+            stored_encryption,
+            plain,
+            extended,
+            self._get_param("RedshiftDestinationConfiguration"),
+            elasticsearch or opensearch,
+            self._get_param("SplunkDestinationConfiguration"),
+            self._get_param("HttpEndpointDestinationConfiguration"),
+            self._get_param("SnowflakeDestinationConfiguration"),
+            self._get_param("IcebergDestinationConfiguration"),
+            self._get_param("Tags"),
+        )
+        if opensearch:
+            stream = backend.delivery_streams[self._get_param("DeliveryStreamName")]
+            destination = stream.destinations[0]
+            destination[OPENSEARCH] = destination.pop(ELASTICSEARCH)
+    return ActionResult({"DeliveryStreamARN": arn})
+
+
+def _update_destination(self):
+    """FirehoseResponse.update_destination, with the OpenSearch destination."""
+    from moto.core.responses import EmptyResult  # pylint: disable=import-outside-toplevel
+
+    backend = self.firehose_backend
+    name = self._get_param("DeliveryStreamName")
+    opensearch = self._get_param("AmazonopensearchserviceDestinationUpdate")
+    elasticsearch = self._get_param("ElasticsearchDestinationUpdate")
+    extended = self._get_param("ExtendedS3DestinationUpdate")
+    plain = self._get_param("S3DestinationUpdate")
+    for dest_name, config in ((OPENSEARCH, opensearch), (ELASTICSEARCH, elasticsearch), ("ExtendedS3", extended), ("S3", plain)):
+        if config:
+            _validate_destination(dest_name, config, creating=False)
+    with _LOCK:
+        stream = backend.delivery_streams.get(name)
+        renamed = None
+        if stream is not None:
+            for destination in stream.destinations:
+                if destination.get("destination_id") == self._get_param("DestinationId") and OPENSEARCH in destination:
+                    if not opensearch:
+                        raise _invalid_argument("Changing the destination type to or from AmazonOpenSearchService is not supported at this time.")
+                    destination[ELASTICSEARCH] = destination.pop(OPENSEARCH)
+                    renamed = destination
+        elif opensearch:
+            raise _not_found(name, backend.account_id)
+        if opensearch and renamed is None:
+            raise _invalid_argument("Changing the destination type to or from AmazonOpenSearchService is not supported at this time.")
+        try:
+            backend.update_destination(
+                name,
+                self._get_param("CurrentDeliveryStreamVersionId"),
+                self._get_param("DestinationId"),
+                plain,
+                extended,
+                self._get_param("S3BackupMode"),
+                self._get_param("RedshiftDestinationUpdate"),
+                elasticsearch or opensearch,
+                self._get_param("SplunkDestinationUpdate"),
+                self._get_param("HttpEndpointDestinationUpdate"),
+                self._get_param("SnowflakeDestinationConfiguration"),
+                self._get_param("IcebergDestinationUpdate"),
+            )
+        finally:
+            if renamed is not None and ELASTICSEARCH in renamed:
+                renamed[OPENSEARCH] = renamed.pop(ELASTICSEARCH)
+    return EmptyResult()
+
+
+def _start_encryption(self):
+    from moto.core.responses import EmptyResult  # pylint: disable=import-outside-toplevel
+
+    config = self._get_param("DeliveryStreamEncryptionConfigurationInput") or {}
+    _validate_encryption(config)
+    stored = {"KeyType": config.get("KeyType", "AWS_OWNED_CMK")}
+    if config.get("KeyARN"):
+        stored["KeyARN"] = config["KeyARN"]
+    self.firehose_backend.start_delivery_stream_encryption(self._get_param("DeliveryStreamName"), stored)
+    return EmptyResult()
+
+
+def _s3_defaults(description):
+    description.setdefault("BufferingHints", dict(DEFAULT_HINTS))
+    description.setdefault("CompressionFormat", "UNCOMPRESSED")
+    description.setdefault("EncryptionConfiguration", {"NoEncryptionConfig": "NoEncryption"})
+    description.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
+    return description
+
+
+def _describe_delivery_stream(self):
+    from moto.core.responses import ActionResult  # pylint: disable=import-outside-toplevel
+
+    result = copy.deepcopy(self.firehose_backend.describe_delivery_stream(self._get_param("DeliveryStreamName")))
+    description = result["DeliveryStreamDescription"]
+    description.setdefault("DeliveryStreamEncryptionConfiguration", {"Status": "DISABLED"})
+    for destination in description.get("Destinations", []):
+        for key, value in destination.items():
+            if not key.endswith("DestinationDescription") or not isinstance(value, dict):
+                continue
+            if key in ("S3DestinationDescription", "ExtendedS3DestinationDescription"):
+                _s3_defaults(value)
+            if key == "ExtendedS3DestinationDescription":
+                value.setdefault("S3BackupMode", "Disabled")
+                if "S3BackupDescription" in value:
+                    _s3_defaults(value["S3BackupDescription"])
+            if key in ("AmazonopensearchserviceDestinationDescription", "ElasticsearchDestinationDescription"):
+                value.setdefault("IndexRotationPeriod", "OneDay")
+                value.setdefault("BufferingHints", {"IntervalInSeconds": 300, "SizeInMBs": 5})
+                value.setdefault("RetryOptions", {"DurationInSeconds": 300})
+                value.setdefault("S3BackupMode", "FailedDocumentsOnly")
+                value.setdefault("CloudWatchLoggingOptions", {"Enabled": False})
+                value.setdefault("ProcessingConfiguration", {"Enabled": False, "Processors": []})
+                if "S3DestinationDescription" in value:
+                    _s3_defaults(value["S3DestinationDescription"])
+                if key == "AmazonopensearchserviceDestinationDescription":
+                    value.setdefault("DocumentIdOptions", {"DefaultDocumentIdFormat": "FIREHOSE_DEFAULT"})
+    return ActionResult(result)
+
+
+# --------------------------------------------------------------------------- data plane
+
+def _record_id():
+    return (uuid.uuid4().hex + uuid.uuid4().hex)[:56]
+
+
+def _put_record_batch(self, delivery_stream_name, records):
+    """FirehoseBackend.put_record_batch: buffer, with AWS's per-record response shape."""
+    stream = self.delivery_streams.get(delivery_stream_name)
+    if stream is None:
+        raise _not_found(delivery_stream_name, self.account_id)
+    records = records or []
+    if len(records) > MAX_BATCH_RECORDS:
+        raise _invalid_argument("Records size %d exceeds the limit of %d records per PutRecordBatch call"
+                                % (len(records), MAX_BATCH_RECORDS))
+    total = 0
+    datas = []
+    for index, record in enumerate(records):
+        data = record.get("Data", b"")
+        if isinstance(data, str):
+            data = base64.b64decode(data)
+        if len(data) > MAX_RECORD_BYTES:
+            raise _invalid_argument("Record %d size %d exceeds the limit of %d bytes" % (index, len(data), MAX_RECORD_BYTES))
+        total += len(data)
+        datas.append(data)
+    if total > MAX_BATCH_BYTES:
+        raise _invalid_argument("PutRecordBatch request size %d exceeds the limit of %d bytes" % (total, MAX_BATCH_BYTES))
+    failure = _next_failure(self.account_id, self.region_name, delivery_stream_name)
+    failed_indexes = set()
+    if failure is not None:
+        failed_indexes = set(range(len(datas))) if failure["indexes"] == "all" else set(failure["indexes"])
+    responses = []
+    now = time.time()
+    with _LOCK:
+        buffer = _buffer(self, stream)
+        for index, data in enumerate(datas):
+            if index in failed_indexes:
+                responses.append({"ErrorCode": failure["code"], "ErrorMessage": failure["message"]})
+                continue
+            record_id = _record_id()
+            buffer["records"].append((data, now, record_id))
+            buffer["bytes"] += len(data)
+            responses.append({"RecordId": record_id})
+    encryption = stream.delivery_stream_encryption_configuration or {}
+    return {
+        "FailedPutCount": sum(1 for r in responses if "ErrorCode" in r),
+        "Encrypted": encryption.get("Status") == "ENABLED",
+        "RequestResponses": responses,
+    }
+
+
+def _put_record(self, delivery_stream_name, record):
+    result = self.put_record_batch(delivery_stream_name, [record])
+    entry = result["RequestResponses"][0]
+    if "ErrorCode" in entry:
+        from moto.core.exceptions import JsonRESTError  # pylint: disable=import-outside-toplevel
+        error = JsonRESTError(entry["ErrorCode"], entry["ErrorMessage"])
+        error.code = 503 if entry["ErrorCode"] == "ServiceUnavailableException" else 400
+        raise error
+    return {"RecordId": entry["RecordId"], "Encrypted": result["Encrypted"]}
+
+
+def _buffer(backend, stream):
+    key = id(stream)
+    buffer = _BUFFERS.get(key)
+    if buffer is None or buffer["stream"] is not stream:
+        buffer = {"stream": stream, "backend": backend, "records": [], "bytes": 0}
+        _BUFFERS[key] = buffer
+    return buffer
+
+
+def _main_destination(stream):
+    destination = stream.destinations[0]
+    for name in ("ExtendedS3", OPENSEARCH, ELASTICSEARCH, "HttpEndpoint", "S3", "Redshift", "Splunk", "Snowflake", "Iceberg"):
+        if name in destination:
+            return name, destination[name]
+    return None, {}
+
+
+def _hints(name, config):
+    hints = dict(DEFAULT_HINTS)
+    hints.update(config.get("BufferingHints") or {})
+    return hints
+
+
+def poll(force=False):
+    """Deliver every buffer that is due (all of them when ``force``). Returns records delivered."""
+    delivered = 0
+    now = time.time()
+    with _LOCK:
+        due = []
+        for key, buffer in list(_BUFFERS.items()):
+            stream, backend = buffer["stream"], buffer["backend"]
+            if backend.delivery_streams.get(stream.delivery_stream_name) is not stream:
+                del _BUFFERS[key]  # the stream was deleted: AWS drops its data too
+                continue
+            if not buffer["records"]:
+                continue
+            name, config = _main_destination(stream)
+            hints = _hints(name, config)
+            oldest = buffer["records"][0][1]
+            if force or buffer["bytes"] >= hints["SizeInMBs"] * MIB or now - oldest >= hints["IntervalInSeconds"]:
+                due.append((buffer, buffer["records"]))
+                buffer["records"] = []
+                buffer["bytes"] = 0
+    for buffer, records in due:
+        try:
+            _deliver(buffer["backend"], buffer["stream"], records)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Firehose retries S3 delivery (for up to 24 h): keep the records for the next poll.
+            LOG.warning("firehose %s: delivery failed (%s); will retry", buffer["stream"].delivery_stream_name, exc)
+            with _LOCK:
+                buffer["records"] = records + buffer["records"]
+                buffer["bytes"] += sum(len(r[0]) for r in records)
+            continue
+        delivered += len(records)
+    return delivered
+
+
+def _role_credentials(backend, role_arn, session):
+    parts = (role_arn or "").split(":")
+    account = backend.account_id
+    if len(parts) < 6 or parts[2] != "iam" or parts[4] != account:
+        role_arn = "arn:aws:iam::%s:role/%s" % (account, (role_arn or "firehose-delivery").rsplit("/", 1)[-1])
+    return lambda_runtime.credentials_for(account, role_arn, session, backend.region_name)
+
+
+def _s3_client(backend, role_arn):
+    import boto3  # pylint: disable=import-outside-toplevel
+    creds = _role_credentials(backend, role_arn, "firehose")
+    return boto3.client("s3", region_name=backend.region_name, endpoint_url=lambda_runtime.get_endpoint(),
+                        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=creds["AWS_SESSION_TOKEN"])
+
+
+def _when(arrival, config):
+    zone = datetime.timezone.utc
+    if config.get("CustomTimeZone"):
+        try:
+            from zoneinfo import ZoneInfo  # pylint: disable=import-outside-toplevel
+            zone = ZoneInfo(config["CustomTimeZone"])
+        except Exception:  # pylint: disable=broad-exception-caught
+            zone = datetime.timezone.utc
+    return datetime.datetime.fromtimestamp(arrival, tz=zone)
+
+
+def _put_s3(backend, stream, config, records, error_output_type=None, body=None):
+    """Write one object to an S3 destination config; returns its key."""
+    if not records:
+        return None
+    bucket = config["BucketARN"].split(":")[-1]
+    when = _when(records[0][1], config)
+    if error_output_type is None:
+        prefix = firehose_prefix.evaluate(config.get("Prefix"), when)
+    else:
+        prefix = firehose_prefix.evaluate(config.get("ErrorOutputPrefix"), when, error_output_type)
+    data = body if body is not None else b"".join(r[0] for r in records)
+    extension = ""
+    compression = config.get("CompressionFormat", "UNCOMPRESSED")
+    if compression == "GZIP":
+        data = gzip.compress(data)
+        extension = ".gz"
+    if config.get("FileExtension"):
+        extension = config["FileExtension"]
+    key = "%s%s-%s-%s-%s%s" % (prefix, stream.delivery_stream_name, stream.version_id,
+                               when.strftime("%Y-%m-%d-%H-%M-%S"), uuid.uuid4(), extension)
+    kwargs = {"Bucket": bucket, "Key": key, "Body": data}
+    kms = ((config.get("EncryptionConfiguration") or {}).get("KMSEncryptionConfig") or {}).get("AWSKMSKeyARN")
+    if kms:
+        kwargs.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms)
+    _s3_client(backend, config.get("RoleARN")).put_object(**kwargs)
+    return key
+
+
+def _process(backend, stream, config, records):
+    """Run an enabled Lambda processor. Returns (records to deliver, failed error lines)."""
+    processing = config.get("ProcessingConfiguration") or {}
+    if not processing.get("Enabled"):
+        return records, []
+    lambda_arn = None
+    for processor in processing.get("Processors") or []:
+        if processor.get("Type") == "Lambda":
+            for parameter in processor.get("Parameters") or []:
+                if parameter.get("ParameterName") == "LambdaArn":
+                    lambda_arn = parameter.get("ParameterValue")
+    if not lambda_arn:
+        return records, []
+    from moto.awslambda.models import lambda_backends  # pylint: disable=import-outside-toplevel
+    parts = lambda_arn.split(":")
+    now_ms = int(time.time() * 1000)
+    try:
+        fn = lambda_backends[parts[4]][parts[3]].get_function(lambda_arn)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        fn, outcome = None, None
+        error_code, error_message = "Lambda.FunctionNotFound", str(exc)
+    if fn is not None:
+        event = {
+            "invocationId": str(uuid.uuid4()),
+            "deliveryStreamArn": stream.delivery_stream_arn,
+            "region": backend.region_name,
+            "records": [{"recordId": r[2], "approximateArrivalTimestamp": int(r[1] * 1000),
+                         "data": base64.b64encode(r[0]).decode("ascii")} for r in records],
+        }
+        outcome = lambda_runtime.invoke(fn, event)
+        error_code = "Lambda.FunctionError" if outcome.failed else None
+        error_message = json.dumps(outcome.error) if outcome.failed else None
+    results = {}
+    if fn is not None and not outcome.failed and isinstance(outcome.payload, dict):
+        for item in outcome.payload.get("records") or []:
+            if isinstance(item, dict) and item.get("recordId"):
+                results[item["recordId"]] = item
+    kept, failed = [], []
+    for data, arrival, record_id in records:
+        item = results.get(record_id)
+        if error_code is None and item is None:
+            code, message = "Lambda.MissingRecordId", "recordId %s was not returned by the Lambda function" % record_id
+        elif error_code is not None:
+            code, message = error_code, error_message
+        elif item.get("result") == "Ok":
+            try:
+                kept.append((base64.b64decode(item.get("data") or ""), arrival, record_id))
+            except ValueError:
+                failed.append(_failure_line(data, arrival, "Lambda.InvalidData", "data is not base64", lambda_arn, now_ms))
+            continue
+        elif item.get("result") == "Dropped":
+            continue
+        else:
+            code, message = "Lambda.ProcessingFailedStatus", "ProcessingFailed status returned from Lambda"
+        failed.append(_failure_line(data, arrival, code, message, lambda_arn, now_ms))
+    return kept, failed
+
+
+def _failure_line(data, arrival, code, message, lambda_arn, now_ms):
+    return {
+        "attemptsMade": 1,
+        "arrivalTimestamp": int(arrival * 1000),
+        "errorCode": code,
+        "errorMessage": message,
+        "attemptEndingTimestamp": now_ms,
+        "rawData": base64.b64encode(data).decode("ascii"),
+        "lambdaArn": lambda_arn,
+    }
+
+
+def _deliver(backend, stream, records):
+    name, config = _main_destination(stream)
+    if name in ("ExtendedS3", "S3"):
+        kept, failed = _process(backend, stream, config, records)
+        if failed:
+            body = "".join(json.dumps(line) + "\n" for line in failed).encode("utf-8")
+            _put_s3(backend, stream, config, records, error_output_type="processing-failed", body=body)
+        _put_s3(backend, stream, config, kept)
+        backup = config.get("S3BackupDescription")
+        if name == "ExtendedS3" and config.get("S3BackupMode") == "Enabled" and backup:
+            _put_s3(backend, stream, backup, records)
+    elif name in (OPENSEARCH, ELASTICSEARCH):
+        kept, failed = _process(backend, stream, config, records)
+        s3_config = config.get("S3DestinationDescription") or {}
+        if failed and s3_config:
+            body = "".join(json.dumps(line) + "\n" for line in failed).encode("utf-8")
+            _put_s3(backend, stream, s3_config, records, error_output_type="processing-failed", body=body)
+        if config.get("S3BackupMode") == "AllDocuments" and s3_config:
+            _put_s3(backend, stream, s3_config, kept)
+        # FailedDocumentsOnly: documents would be indexed; the OpenSearch data plane is not emulated.
+    elif name == "HttpEndpoint":
+        backend.put_http_records(config, [{"Data": r[0]} for r in records])
+    # Redshift, Splunk, Snowflake, Iceberg: accepted, not delivered (as in moto).
+
+
+# --------------------------------------------------------------------------- install
+
+def reset():
+    with _LOCK:
+        _BUFFERS.clear()
+        _FAILURES.clear()
+
+
+def install():
+    """Patch moto's Firehose and register the delivery poller (idempotent)."""
+    if _INSTALLED["done"]:
+        return
+    from moto.firehose import models as firehose_models  # pylint: disable=import-outside-toplevel
+    from moto.firehose import responses as firehose_responses  # pylint: disable=import-outside-toplevel
+    from local_aws import hooks  # pylint: disable=import-outside-toplevel
+
+    firehose_models.DESTINATION_TYPES_TO_NAMES.setdefault("amazonopensearchservice", OPENSEARCH)
+    response = firehose_responses.FirehoseResponse
+    response.create_delivery_stream = _create_delivery_stream
+    response.update_destination = _update_destination
+    response.describe_delivery_stream = _describe_delivery_stream
+    response.start_delivery_stream_encryption = _start_encryption
+    firehose_models.FirehoseBackend.put_record_batch = _put_record_batch
+    firehose_models.FirehoseBackend.put_record = _put_record
+
+    from local_aws.services import lambda_esm  # pylint: disable=import-outside-toplevel
+    lambda_esm.track_flush()
+    hooks.register_poller(poll_from_hooks)
+    hooks.register_reset(reset)
+    _INSTALLED["done"] = True
+
+
+def poll_from_hooks():
+    """The registered poller: ``flush()`` delivers every buffer regardless of BufferingHints."""
+    from local_aws.services import lambda_esm  # pylint: disable=import-outside-toplevel
+    return poll(force=lambda_esm.flushing())
