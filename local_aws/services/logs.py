@@ -137,9 +137,8 @@ def compile_filter(pattern, parameter="filterPattern"):
     try:
         compiled = engine.compile_pattern(pattern)
     except ValueError as exc:  # FilterPatternError is a ValueError
-        position = getattr(exc, "position", None)
-        where = " at position %s" % position if position is not None else ""
-        raise _invalid("Invalid %s %r%s: %s" % (parameter, pattern, where, exc))
+        # The engine's message names the position (FilterPatternError.position).
+        raise _invalid("Invalid %s %r: %s" % (parameter, pattern, exc))
     with _ENGINE_LOCK:
         _COMPILED[pattern] = compiled
     return compiled

@@ -98,3 +98,118 @@ def central_account_id():
 @pytest.fixture(scope="session")
 def member_account_ids():
     return list(MEMBER_ACCOUNTS)
+
+
+def decode_record(data):
+    """A CloudWatch Logs subscription record (gzip JSON) -> dict."""
+    import gzip  # pylint: disable=import-outside-toplevel
+    import json  # pylint: disable=import-outside-toplevel
+
+    return json.loads(gzip.decompress(data).decode("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def kinesis_stream(aws_client):  # pylint: disable=redefined-outer-name
+    """Factory: create a Kinesis stream, return its ARN."""
+
+    def factory(name, account_id=CENTRAL_ACCOUNT, region=REGION, shards=1):
+        kinesis = aws_client("kinesis", account_id=account_id, region=region)
+        kinesis.create_stream(StreamName=name, ShardCount=shards)
+        return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def read_stream(aws_client):  # pylint: disable=redefined-outer-name
+    """Factory: every record of a stream from TRIM_HORIZON as dicts with
+    ``partition_key``, ``shard`` and ``payload`` (the decoded gzip JSON)."""
+
+    def factory(name, account_id=CENTRAL_ACCOUNT, region=REGION):
+        kinesis = aws_client("kinesis", account_id=account_id, region=region)
+        out = []
+        for shard in kinesis.list_shards(StreamName=name)["Shards"]:
+            iterator = kinesis.get_shard_iterator(StreamName=name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while iterator:
+                page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+                for record in page["Records"]:
+                    out.append({"partition_key": record["PartitionKey"], "shard": shard["ShardId"],
+                                "sequence": record["SequenceNumber"], "payload": decode_record(record["Data"])})
+                if not page["Records"]:
+                    break
+                iterator = page.get("NextShardIterator")
+        return out
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def log_group(aws_client):  # pylint: disable=redefined-outer-name
+    """Factory: create a log group and one log stream in it."""
+
+    def factory(name, account_id=CENTRAL_ACCOUNT, region=REGION, stream="stream-1"):
+        logs = aws_client("logs", account_id=account_id, region=region)
+        logs.create_log_group(logGroupName=name)
+        if stream:
+            logs.create_log_stream(logGroupName=name, logStreamName=stream)
+        return logs
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def put_events(aws_client):  # pylint: disable=redefined-outer-name
+    """Factory: put messages (now, in order) into a log stream; returns the timestamps."""
+    import time  # pylint: disable=import-outside-toplevel
+
+    def factory(group, messages, account_id=CENTRAL_ACCOUNT, region=REGION, stream="stream-1"):
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now + i, "message": m} for i, m in enumerate(messages)]
+        aws_client("logs", account_id=account_id, region=region).put_log_events(
+            logGroupName=group, logStreamName=stream, logEvents=events)
+        return [e["timestamp"] for e in events]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def destination(aws_client):  # pylint: disable=redefined-outer-name
+    """Factory: a CloudWatch Logs destination in front of a stream, with an access policy
+    (a dict, or None for no policy). Returns the destination ARN."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    def factory(name, target_arn, policy=None, account_id=CENTRAL_ACCOUNT, region=REGION):
+        logs = aws_client("logs", account_id=account_id, region=region)
+        arn = logs.put_destination(destinationName=name, targetArn=target_arn,
+                                   roleArn="arn:aws:iam::%s:role/CWLtoKinesisRole" % account_id)["destination"]["arn"]
+        if policy is not None:
+            if callable(policy):
+                policy = policy(arn)
+            logs.put_destination_policy(destinationName=name, accessPolicy=json.dumps(policy))
+        return arn
+
+    return factory
+
+
+def allow_accounts(*accounts, actions=("logs:PutSubscriptionFilter", "logs:PutAccountPolicy")):
+    """An access policy (as a function of the destination ARN) allowing ``accounts``."""
+
+    def build(arn):
+        return {"Version": "2012-10-17", "Statement": [{
+            "Sid": "AllowAccounts", "Effect": "Allow", "Principal": {"AWS": list(accounts)},
+            "Action": list(actions), "Resource": arn,
+        }]}
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def allow():
+    """``allow(*accounts, actions=(...))`` -> access policy builder (see allow_accounts)."""
+    return allow_accounts
+
+
+@pytest.fixture(scope="session")
+def decode():
+    """``decode(data)`` -> the decoded CloudWatch Logs subscription payload."""
+    return decode_record
