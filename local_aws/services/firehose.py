@@ -80,7 +80,8 @@ def inject_failures(delivery_stream_name, failures, account_id="123456789012", r
     call counts too): a list of record indexes that fail in that call, or ``"all"``.
     Failed entries carry ``error_code``/``error_message`` and are not buffered, exactly
     like AWS's partial failures (FailedPutCount > 0). Returns the number of queued calls.
-    Also reachable over HTTP when the core routes ``/_logvault/firehose/failures``.
+    Over the API (from another process), tag the stream instead: FAILURE_TAG with a
+    value of space-separated entries, ``"1+3 all"`` (indexes joined by ``+``).
     """
     key = (account_id, region, delivery_stream_name)
     with _LOCK:
@@ -97,12 +98,35 @@ def clear_failures():
         _FAILURES.clear()
 
 
-def _next_failure(account_id, region, name):
+FAILURE_TAG = "logvault:test:put-failures"
+
+
+def _next_failure(backend, stream):
+    """The failure to apply to this PutRecordBatch call, if a test queued one."""
+    name = stream.delivery_stream_name
     with _LOCK:
-        queue = _FAILURES.get((account_id, region, name))
+        queue = _FAILURES.get((backend.account_id, backend.region_name, name))
         if queue:
             return queue.popleft()
-    return None
+        # The same hook over the API, for tests in other processes (Ansible, Lambda):
+        # tag the stream with FAILURE_TAG = "1+3 all" (one entry per coming call).
+        tags = backend.tagger.get_tag_dict_for_resource(stream.delivery_stream_arn)
+        value = (tags.get(FAILURE_TAG) or "").split()
+        if not value:
+            return None
+        entry, rest = value[0], value[1:]
+        if rest:
+            backend.tagger.tag_resource(stream.delivery_stream_arn, [{"Key": FAILURE_TAG, "Value": " ".join(rest)}])
+        else:
+            backend.tagger.untag_resource_using_names(stream.delivery_stream_arn, [FAILURE_TAG])
+    if entry == "all":
+        return {"indexes": "all", "code": "ServiceUnavailableException", "message": "Slow down."}
+    try:
+        indexes = [int(i) for i in entry.split("+")]
+    except ValueError:
+        LOG.warning("ignoring malformed %s entry %r (use '1+3' or 'all')", FAILURE_TAG, entry)
+        return None
+    return {"indexes": indexes, "code": "ServiceUnavailableException", "message": "Slow down."}
 
 
 # --------------------------------------------------------------------------- control plane
@@ -322,7 +346,7 @@ def _put_record_batch(self, delivery_stream_name, records):
         datas.append(data)
     if total > MAX_BATCH_BYTES:
         raise _invalid_argument("PutRecordBatch request size %d exceeds the limit of %d bytes" % (total, MAX_BATCH_BYTES))
-    failure = _next_failure(self.account_id, self.region_name, delivery_stream_name)
+    failure = _next_failure(self, stream)
     failed_indexes = set()
     if failure is not None:
         failed_indexes = set(range(len(datas))) if failure["indexes"] == "all" else set(failure["indexes"])

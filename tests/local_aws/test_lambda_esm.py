@@ -426,14 +426,16 @@ def test_infinite_retries_block_the_shard_without_blocking_flush(pipeline, local
     p = pipeline()
     seqs = p.put([b"poison", b"good"])
     mapping = p.mapping(p.function(mode="raise"))  # MaximumRetryAttempts defaults to -1 (infinite)
-    summary = local_aws.flush()
-    assert summary["settled"] is True
-    assert p.processed() == []
-    state = lambda_esm.mapping_state(mapping["UUID"])
-    assert state.shards["shardId-000000000000"].checkpoint == 0
-    assert [str(r.sequence_number) for r in state.shards["shardId-000000000000"].pending[0].records] == seqs
-    assert p.lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "PROBLEM: Function call failed"
-    p.lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    try:
+        summary = local_aws.flush()
+        assert summary["settled"] is True
+        assert p.processed() == []
+        state = lambda_esm.mapping_state(mapping["UUID"])
+        assert state.shards["shardId-000000000000"].checkpoint == 0
+        assert [str(r.sequence_number) for r in state.shards["shardId-000000000000"].pending[0].records] == seqs
+        assert p.lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "PROBLEM: Function call failed"
+    finally:
+        p.lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
 
 @pytest.mark.parametrize("settings, message", [
