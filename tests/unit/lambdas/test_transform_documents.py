@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Transform Lambda: documents, guards, malformed input, observability, configuration."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import gzip
+import json
+
+import pytest
+
+from transform_fixtures import (FakeContext, FakeFirehose, FakeS3, STREAM_ARN, SHARD, control_payload, kinesis_record,
+                      log_event, sequence, subscription_payload)
+
+LIMIT = 1000 * 1024
+
+
+def _run(make_transformer, records, **kwargs):
+    firehose, s3 = FakeFirehose(), FakeS3()
+    transformer, lines = make_transformer(firehose, s3, **kwargs)
+    answer = transformer.handle({"Records": records}, FakeContext())
+    assert len(lines) == 1
+    return answer, firehose, s3, json.loads(lines[0])
+
+
+def test_one_document_per_event_with_metadata(make_transformer):
+    events = [
+        log_event("3681", '{"level":"ERROR","user":"émilie","n":3,"@timestamp":"fake","message":"inner"}', 1764227295123),
+        log_event("3682", "GET /index.html 200 — 李雷 ✓ 🚀", 1764227296007),
+        log_event("3683", "", 0),
+        log_event("3684", '  {"spaced": [1, 2.5, null, true]}\t', 1764227295999),
+        log_event("3685", '{"broken": ', 1764227295999),
+        log_event("3686", "[1, 2, 3]", 1764227295999),
+        log_event("3687", '{"pretty": {\n  "a": 1\n}}', 1764227295999),
+    ]
+    answer, firehose, _s3, _metrics = _run(make_transformer, [kinesis_record(0, subscription_payload(
+        events, log_group="/app/orders", log_stream="i-0abc/app.log", owner="111111111111", filters=["f1", "f2"]))])
+    assert answer == {"batchItemFailures": []}
+    docs = firehose.documents("search")
+    assert [d["event_id"] for d in docs] == ["3681", "3682", "3683", "3684", "3685", "3686", "3687"]
+    for doc in docs:
+        assert doc["account_id"] == "111111111111"
+        assert doc["region"] == "eu-west-3"
+        assert doc["log_group"] == "/app/orders"
+        assert doc["log_stream"] == "i-0abc/app.log"
+        assert doc["subscription_filters"] == ["f1", "f2"]
+    first, plain, empty, spaced, broken, array, pretty = docs
+    # message keys live under "fields" and never overwrite the metadata
+    assert first["@timestamp"] == "2025-11-27T07:08:15.123Z"
+    assert first["message"] == events[0]["message"]
+    assert first["fields"] == {"level": "ERROR", "user": "émilie", "n": 3, "@timestamp": "fake", "message": "inner"}
+    assert plain["message"] == "GET /index.html 200 — 李雷 ✓ 🚀" and "fields" not in plain
+    assert plain["@timestamp"] == "2025-11-27T07:08:16.007Z"
+    assert empty["message"] == "" and empty["@timestamp"] == "1970-01-01T00:00:00.000Z" and "fields" not in empty
+    assert spaced["fields"] == {"spaced": [1, 2.5, None, True]}
+    assert "fields" not in broken and "fields" not in array
+    assert pretty["fields"] == {"pretty": {"a": 1}}
+    # one Firehose record per document for search; multi-byte UTF-8 stays UTF-8 (not \\u escapes)
+    assert len(firehose.delivered["search"]) == 7
+    assert "李雷 ✓ 🚀".encode("utf-8") in firehose.delivered["search"][1]
+    # the archive gets the same documents as NDJSON lines in one packed record
+    assert len(firehose.delivered["archive"]) == 1
+    assert firehose.documents("archive") == docs
+
+
+def test_documents_are_single_ndjson_lines(make_transformer):
+    message = '{"a": "line\\nbreak"}'
+    _answer, firehose, _s3, _m = _run(make_transformer, [kinesis_record(0, subscription_payload([
+        log_event(1, message), log_event(2, "multi\nline\r\nplain")]))])
+    archive = firehose.delivered["archive"][0]
+    assert archive.count(b"\n") == 2
+    assert [d["message"] for d in firehose.documents("archive")] == [message, "multi\nline\r\nplain"]
+
+
+def test_json_messages_with_non_json_constants_are_plain_text(make_transformer):
+    _answer, firehose, _s3, _m = _run(make_transformer, [kinesis_record(0, subscription_payload([
+        log_event(1, '{"x": NaN}'), log_event(2, '{"x": 1} trailing')]))])
+    docs = firehose.documents("search")
+    assert all("fields" not in doc for doc in docs)
+
+
+def test_lone_surrogates_still_give_valid_utf8_json(make_transformer):
+    payload = subscription_payload([log_event(1, "bad \ud800 half"), log_event(2, '{"k": "\\udc00"}')])
+    raw = gzip.compress(json.dumps(payload).encode("ascii"))  # json.dumps escapes the surrogates
+    record = kinesis_record(0, data=base64.b64encode(raw).decode())
+    _answer, firehose, _s3, _m = _run(make_transformer, [record])
+    data = firehose.delivered["search"]
+    assert all(d.decode("utf-8") for d in data)
+    docs = firehose.documents("search")
+    assert docs[0]["message"] == "bad \ud800 half"
+    assert docs[1]["fields"] == {"k": "\udc00"}
+
+
+def test_control_messages_and_empty_data_messages(make_transformer):
+    answer, firehose, _s3, metrics = _run(make_transformer, [
+        kinesis_record(0, control_payload()), kinesis_record(1, subscription_payload([]))])
+    assert answer == {"batchItemFailures": []}
+    assert firehose.calls == []
+    assert (metrics["Records"], metrics["ControlMessages"], metrics["Events"], metrics["Documents"]) == (2, 1, 0, 0)
+
+
+def test_recursion_guard_drops_and_counts_pipeline_log_groups(make_transformer):
+    records = [
+        kinesis_record(0, subscription_payload([log_event(1, "self")], log_group="/aws/lambda/logvault-transform")),
+        kinesis_record(1, subscription_payload([log_event(2, "a"), log_event(3, "b")], log_group="/logvault/firehose")),
+        kinesis_record(2, subscription_payload([log_event(4, "kept")], log_group="/aws/lambda/logvault-transform-2")),
+    ]
+    answer, firehose, _s3, metrics = _run(make_transformer, records)
+    assert answer == {"batchItemFailures": []}
+    assert [d["event_id"] for d in firehose.documents("search")] == ["4"]
+    assert metrics["RecursionDrops"] == 3 and metrics["Events"] == 4 and metrics["Documents"] == 1
+
+
+@pytest.mark.parametrize("message, json_message", [
+    ("x" * (LIMIT + 10), False),
+    ("é" * (LIMIT // 2 + 10), False),
+    ("\u0001" * (LIMIT // 5), False),
+    ('{"blob": "%s"}' % ("y" * (LIMIT - 300)), True),
+])
+def test_oversized_documents_are_truncated_and_flagged(make_transformer, message, json_message):
+    answer, firehose, _s3, metrics = _run(make_transformer, [kinesis_record(0, subscription_payload([
+        log_event(1, message), log_event(2, "small")]))])
+    assert answer == {"batchItemFailures": []}
+    big, small = firehose.documents("search")
+    sizes = [len(d) for d in firehose.delivered["search"]]
+    assert sizes[0] <= LIMIT and sizes[0] > LIMIT - 64
+    assert big["truncated"] is True
+    assert big["original_size"] > LIMIT
+    assert message.startswith(big["message"])
+    assert "fields" not in big
+    assert big["log_group"] == "/app/orders" and big["event_id"] == "1"
+    assert "truncated" not in small
+    assert metrics["Truncations"] == 1
+    assert all(len(d) <= LIMIT for d in firehose.delivered["archive"])
+    assert [d["event_id"] for d in firehose.documents("archive")] == ["1", "2"]
+    if json_message:
+        # dropping "fields" was enough: the message is kept whole
+        assert big["original_size"] > len(message) * 2 and big["message"] == message
+    else:
+        assert len(big["message"]) < len(message)
+
+
+def test_truncate_document_respects_any_limit(transform):
+    head = '{"@timestamp":"2025-11-27T07:08:15.123Z","event_id":"1","message":'
+    tail = ',"account_id":"1","region":"r","log_group":"g","log_stream":"s","subscription_filters":[]'
+    for limit in (400, 401, 405, 1000):
+        doc = transform.truncate_document(head, "ab\u0001é🚀" * 200, tail, 99999, limit)
+        assert len(doc) <= limit
+        assert json.loads(doc)["truncated"] is True
+        assert len(doc) > limit - 7  # the cut is tight: at most one escaped character is lost
+
+
+@pytest.mark.parametrize("data, reason", [
+    ("not base64 !!!", "not-base64"),
+    (base64.b64encode(b"plain bytes, not gzip").decode(), "not-gzip"),
+    (base64.b64encode(gzip.compress(b"\x00{not json")).decode(), "not-json"),
+    (base64.b64encode(gzip.compress(b'["a", "list"]')).decode(), "not-subscription"),
+    (base64.b64encode(gzip.compress(b'{"messageType": "DATA_MESSAGE", "logGroup": "/g"}')).decode(), "not-subscription"),
+    (base64.b64encode(gzip.compress(json.dumps(subscription_payload([{"id": "1", "message": "no timestamp"}])).encode())).decode(),
+     "not-subscription"),
+    (base64.b64encode(gzip.compress(b'{"a": 1}')[:-6]).decode(), "not-gzip"),
+])
+def test_malformed_records_go_raw_to_the_dead_letter_bucket(make_transformer, data, reason):
+    good = [kinesis_record(0, subscription_payload([log_event(1, "before")])), kinesis_record(1, data=data),
+            kinesis_record(2, subscription_payload([log_event(2, "after")]))]
+    answer, firehose, s3, metrics = _run(make_transformer, good, dlq_prefix="dlq/malformed/")
+    assert answer == {"batchItemFailures": []}
+    assert [d["message"] for d in firehose.documents("search")] == ["before", "after"]
+    key = "dlq/malformed/logvault-hub/%s/%s" % (SHARD, sequence(1))
+    assert list(s3.objects) == [key]
+    stored = s3.objects[key]
+    assert stored["Bucket"] == "dlq-bucket"
+    expected = data.encode() if reason == "not-base64" else base64.b64decode(data)
+    assert stored["Body"] == expected
+    assert stored["Metadata"]["reason"] == reason
+    assert stored["Metadata"]["sequence-number"] == sequence(1)
+    assert stored["Metadata"]["event-source-arn"] == STREAM_ARN
+    assert metrics["MalformedRecords"] == 1
+
+
+def test_dead_letter_objects_can_name_a_kms_key(make_transformer):
+    _answer, _fh, s3, _m = _run(make_transformer, [kinesis_record(0, data="@@@")], dlq_kms_key_id="alias/logvault")
+    (stored,) = s3.objects.values()
+    assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == "alias/logvault"
+
+
+def test_concatenated_gzip_members_are_one_payload(make_transformer):
+    text = json.dumps(subscription_payload([log_event(1, "m1"), log_event(2, "m2")])).encode()
+    raw = gzip.compress(text[:40]) + gzip.compress(text[40:])
+    _answer, firehose, s3, _m = _run(make_transformer, [kinesis_record(0, data=base64.b64encode(raw).decode())])
+    assert [d["message"] for d in firehose.documents("search")] == ["m1", "m2"] and not s3.objects
+
+
+def test_invocation_log_line_is_embedded_metric_format(make_transformer):
+    records = [kinesis_record(0, control_payload()),
+               kinesis_record(1, subscription_payload([log_event(1, "a"), log_event(2, '{"b": 1}')])),
+               kinesis_record(2, subscription_payload([log_event(3, "x")], log_group="/logvault/self")),
+               kinesis_record(3, data="???")]
+    _answer, _firehose, _s3, line = _run(make_transformer, records)
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "LogVault/Transform"
+    assert directive["Dimensions"] == [["FunctionName"]]
+    names = [metric["Name"] for metric in directive["Metrics"]]
+    for name in names:
+        assert isinstance(line[name], int), name
+    assert set(names) >= {"Records", "Events", "Documents", "ControlMessages", "RecursionDrops", "Truncations",
+                          "MalformedRecords", "Retries", "Failures"}
+    assert line["FunctionName"] == "logvault-transform-test"
+    assert (line["Records"], line["Events"], line["Documents"], line["ControlMessages"], line["RecursionDrops"],
+            line["MalformedRecords"], line["Failures"], line["Retries"]) == (4, 3, 2, 1, 1, 1, 0, 0)
+    assert line["PutRecordBatchCalls"] == 2 and line["ArchiveRecords"] == 1
+    assert line["request_id"] == "req-1" and line["lowest_failed_sequence_number"] is None
+    assert isinstance(line["_aws"]["Timestamp"], int)
+
+
+def test_empty_event(make_transformer):
+    answer, firehose, _s3, metrics = _run(make_transformer, [])
+    assert answer == {"batchItemFailures": []} and firehose.calls == [] and metrics["Records"] == 0
+
+
+def test_iso_timestamp(transform):
+    assert transform.iso_timestamp(0) == "1970-01-01T00:00:00.000Z"
+    assert transform.iso_timestamp(1764227295001) == "2025-11-27T07:08:15.001Z"
+    assert transform.iso_timestamp(-1) == "1969-12-31T23:59:59.999Z"
+    assert transform.iso_timestamp(253402300799999) == "9999-12-31T23:59:59.999Z"
+    with pytest.raises(ValueError):
+        transform.iso_timestamp(253402300800000)
+
+
+ENV = {"LOGVAULT_SEARCH_STREAM": "s", "LOGVAULT_ARCHIVE_STREAM": "a", "LOGVAULT_DLQ_BUCKET": "b"}
+
+
+def test_config_from_environment(transform):
+    config = transform.Config.from_environ(dict(ENV, LOGVAULT_EXCLUDED_LOG_GROUPS=" /aws/lambda/x , /logvault/* ,",
+                                                LOGVAULT_MAX_WORKERS="4", LOGVAULT_BACKOFF_BASE_MS="50"))
+    assert (config.search_stream, config.archive_stream, config.dlq_bucket) == ("s", "a", "b")
+    assert config.excluded_exact == frozenset(["/aws/lambda/x"]) and config.excluded_prefixes == ("/logvault/",)
+    assert config.max_workers == 4 and config.backoff_base == 0.05 and config.dlq_prefix == "malformed/"
+    defaults = transform.Config.from_environ(ENV)
+    assert (defaults.max_workers, defaults.max_attempts, defaults.time_reserve) == (8, 8, 2.0)
+
+
+@pytest.mark.parametrize("override, name", [
+    ({"LOGVAULT_SEARCH_STREAM": ""}, "LOGVAULT_SEARCH_STREAM"),
+    ({"LOGVAULT_ARCHIVE_STREAM": " "}, "LOGVAULT_ARCHIVE_STREAM"),
+    ({"LOGVAULT_DLQ_BUCKET": ""}, "LOGVAULT_DLQ_BUCKET"),
+    ({"LOGVAULT_MAX_WORKERS": "0"}, "LOGVAULT_MAX_WORKERS"),
+    ({"LOGVAULT_MAX_WORKERS": "many"}, "LOGVAULT_MAX_WORKERS"),
+    ({"LOGVAULT_MAX_ATTEMPTS": "-1"}, "LOGVAULT_MAX_ATTEMPTS"),
+    ({"LOGVAULT_EXCLUDED_LOG_GROUPS": "/a*b"}, "LOGVAULT_EXCLUDED_LOG_GROUPS"),
+    ({"LOGVAULT_EXCLUDED_LOG_GROUPS": "*"}, "LOGVAULT_EXCLUDED_LOG_GROUPS"),
+    ({"LOGVAULT_DLQ_PREFIX": "/x/"}, "LOGVAULT_DLQ_PREFIX"),
+    ({"LOGVAULT_BACKOFF_BASE_MS": "500", "LOGVAULT_BACKOFF_MAX_MS": "100"}, "LOGVAULT_BACKOFF_MAX_MS"),
+])
+def test_bad_configuration_names_the_variable(transform, override, name):
+    with pytest.raises(transform.ConfigError, match=name):
+        transform.Config.from_environ(dict(ENV, **override))
+
+
+def test_handler_reads_its_configuration_from_the_environment(transform, monkeypatch):
+    monkeypatch.setattr(transform, "_TRANSFORMER", None)
+    monkeypatch.delenv("LOGVAULT_SEARCH_STREAM", raising=False)
+    with pytest.raises(transform.ConfigError, match="LOGVAULT_SEARCH_STREAM"):
+        transform.handler({"Records": []}, FakeContext())

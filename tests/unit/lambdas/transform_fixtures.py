@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers (payload builders and test doubles) for the transform Lambda unit tests.
+
+Everything named Fake* here is a TEST DOUBLE: a stand-in for a boto3 client, the
+Lambda context or the clock, used only by tests.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import gzip
+import importlib
+import json
+import os
+import sys
+import threading
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+LAMBDA_DIR = os.path.join(REPO, "roles", "central_account", "files", "transform_lambda")
+STREAM_ARN = "arn:aws:kinesis:eu-west-3:123456789012:stream/logvault-hub"
+SHARD = "shardId-000000000004"
+
+
+def load_transform():
+    if LAMBDA_DIR not in sys.path:
+        sys.path.insert(0, LAMBDA_DIR)
+    return importlib.import_module("logvault_transform")
+
+
+def sequence(index):
+    """A Kinesis-like sequence number (56 digits) that orders like ``index``."""
+    return "4959%052d" % (index + 1)
+
+
+def subscription_payload(events, log_group="/app/orders", log_stream="i-0abc", owner="111111111111",
+                         filters=("logvault-all",)):
+    return {"messageType": "DATA_MESSAGE", "owner": owner, "logGroup": log_group, "logStream": log_stream,
+            "subscriptionFilters": list(filters), "logEvents": events}
+
+
+def control_payload():
+    return {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+            "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": 1764227295000,
+                                                       "message": "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}
+
+
+def kinesis_record(index, payload=None, data=None):
+    """A Kinesis event record as Lambda delivers it; ``data`` (str) overrides the encoding."""
+    if data is None:
+        data = base64.b64encode(gzip.compress(json.dumps(payload).encode("utf-8"))).decode("ascii")
+    seq = sequence(index)
+    return {
+        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p%d" % index, "sequenceNumber": seq,
+                    "data": data, "approximateArrivalTimestamp": 1764227295.5},
+        "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": "%s:%s" % (SHARD, seq),
+        "eventName": "aws:kinesis:record", "invokeIdentityArn": "arn:aws:iam::123456789012:role/transform",
+        "awsRegion": "eu-west-3", "eventSourceARN": STREAM_ARN,
+    }
+
+
+def log_event(event_id, message, timestamp=1764227295123):
+    return {"id": str(event_id), "timestamp": timestamp, "message": message}
+
+
+class FakeContext:
+    """TEST DOUBLE for the Lambda context; remaining time follows a FakeClock."""
+
+    function_name = "logvault-transform-test"
+    aws_request_id = "req-1"
+
+    def __init__(self, clock=None, remaining_ms=60000):
+        self.clock = clock
+        self.start = clock() if clock else 0.0
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self):
+        elapsed = (self.clock() - self.start) if self.clock else 0.0
+        return max(0, int(self.remaining_ms - elapsed * 1000))
+
+
+class FakeClock:
+    """TEST DOUBLE for time.monotonic/time.sleep: sleeping advances the clock instantly."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        with self.lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+class FakeFirehose:
+    """TEST DOUBLE for a boto3 Firehose client.
+
+    It enforces the PutRecordBatch quotas (500 records, 4 MiB per call, 1,000 KiB per
+    record) and fails entries when ``fail(stream, data, attempt)`` returns an error code
+    (per-entry failure) or raises (whole call). Delivered records are kept per stream.
+    """
+
+    def __init__(self, fail=None):
+        self.fail = fail
+        self.lock = threading.Lock()
+        self.calls = []
+        self.delivered = {}
+        self.attempts = {}
+
+    def put_record_batch(self, DeliveryStreamName, Records):  # noqa: N803 (boto3 parameter names)
+        datas = [record["Data"] for record in Records]
+        assert 1 <= len(datas) <= 500, len(datas)
+        assert sum(len(d) for d in datas) <= 4 * 1024 * 1024
+        assert all(len(d) <= 1000 * 1024 for d in datas), max(len(d) for d in datas)
+        with self.lock:
+            self.calls.append((DeliveryStreamName, datas))
+            call_number = len([c for c in self.calls if c[0] == DeliveryStreamName])
+        answers, failed = [], 0
+        for data in datas:
+            with self.lock:
+                attempt = self.attempts[(DeliveryStreamName, data)] = self.attempts.get((DeliveryStreamName, data), 0) + 1
+            code = self.fail(DeliveryStreamName, data, attempt, call_number) if self.fail else None
+            if code:
+                failed += 1
+                answers.append({"ErrorCode": code, "ErrorMessage": "injected"})
+            else:
+                with self.lock:
+                    self.delivered.setdefault(DeliveryStreamName, []).append(data)
+                answers.append({"RecordId": "rid-%d" % len(answers)})
+        return {"FailedPutCount": failed, "Encrypted": False, "RequestResponses": answers}
+
+    def documents(self, stream):
+        """Every delivered document (archive records are split into their NDJSON lines)."""
+        docs = []
+        for data in self.delivered.get(stream, []):
+            assert data.endswith(b"\n")
+            docs.extend(json.loads(line) for line in data.decode("utf-8").splitlines())
+        return docs
+
+
+class FakeS3:
+    """TEST DOUBLE for a boto3 S3 client: keeps put_object calls; ``fail`` may raise."""
+
+    def __init__(self, fail=None):
+        self.fail = fail
+        self.objects = {}
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def put_object(self, **params):
+        with self.lock:
+            self.calls += 1
+        if self.fail:
+            self.fail(params)
+        with self.lock:
+            self.objects[params["Key"]] = params
+        return {"ETag": '"e"'}
