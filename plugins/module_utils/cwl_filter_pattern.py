@@ -51,11 +51,16 @@ __all__ = [
 MAX_PATTERN_LENGTH = 1024
 # "There is a limit of 2 regex for each filter pattern when creating a delimited or JSON filter pattern."
 MAX_REGEX_PER_STRUCTURED_PATTERN = 2
+# "You can only use up to one wildcard selector in a property selector, and up to three wildcard
+# selectors in a filter pattern with compound expressions."
+MAX_WILDCARDS_PER_SELECTOR = 1
+MAX_WILDCARDS_PER_PATTERN = 3
 
 _WHITESPACE = " \t\r\n"
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
-# Characters allowed inside %regex% (AWS "Supported regular expressions (regex) syntax").
-_REGEX_SYMBOLS = frozenset("_#=@/;,-:")
+# Characters allowed inside %regex% (AWS "Supported regular expressions (regex) syntax"). The space
+# is not in AWS's list but AWS's own examples use it (%^shutting down%, " at" for %.at%).
+_REGEX_SYMBOLS = frozenset("_#=@/;,-: ")
 _REGEX_OPERATORS = frozenset("^$?[]{}|\\*+.")
 # Characters allowed in an unquoted JSON / space-delimited value besides letters and digits.
 _BARE_VALUE_SYMBOLS = frozenset("_.*-+:/")
@@ -75,6 +80,22 @@ class _NotJson(object):
 
 NOT_JSON = _NotJson()
 _MISSING = object()
+
+
+class _Wildcard(object):
+    """A wildcard step of a JSON selector: ``.*`` (any object field) or ``[*]`` (any array element)."""
+
+    __slots__ = ("container",)
+
+    def __init__(self, container):
+        self.container = container
+
+    def __repr__(self):
+        return ".*" if self.container is dict else "[*]"
+
+
+_ANY_FIELD = _Wildcard(dict)
+_ANY_ELEMENT = _Wildcard(list)
 
 
 class FilterPatternError(ValueError):
@@ -107,12 +128,13 @@ def _describe(char):
 class _Cursor(object):
     """A position in the pattern text, with the helpers of a hand-written parser."""
 
-    __slots__ = ("text", "pos", "regex_count")
+    __slots__ = ("text", "pos", "regex_count", "wildcard_count")
 
     def __init__(self, text, pos=0):
         self.text = text
         self.pos = pos
         self.regex_count = 0
+        self.wildcard_count = 0
 
     def error(self, reason, pos=None):
         return FilterPatternError(reason, self.pos if pos is None else pos, self.text)
@@ -507,6 +529,8 @@ class _JsonCondition(object):
 
     def build(self):
         path = tuple(self.path)
+        if any(step.__class__ is _Wildcard for step in path):
+            return self._build_wildcard(path)
         operator = self.operator
         if operator == "NOT EXISTS":
             def not_exists(obj):
@@ -541,6 +565,29 @@ class _JsonCondition(object):
             return compare(value)
         return compare_path
 
+    def _build_wildcard(self, path):
+        """Existential semantics: true if any selected value satisfies the condition."""
+        operator = self.operator
+        if operator == "NOT EXISTS":
+            return lambda obj: not _resolve_all(obj, path)
+        if operator.startswith("IS "):
+            wanted = {"IS NULL": None, "IS TRUE": True, "IS FALSE": False}[operator]
+
+            def test(value):
+                return value is wanted
+        else:
+            compare = _make_comparison(operator, self.rhs)
+
+            def test(value):
+                return value.__class__ not in (dict, list) and compare(value)
+
+        def any_value(obj):
+            for value in _resolve_all(obj, path):
+                if test(value):
+                    return True
+            return False
+        return any_value
+
     def requirements(self):
         if self.operator == "NOT EXISTS":
             return set()
@@ -551,6 +598,31 @@ class _JsonCondition(object):
             if literal is not None and _safe_literal(literal):
                 found.add(literal)
         return found
+
+
+def _resolve_all(obj, path):
+    """Every value ``path`` selects in ``obj`` (a wildcard step selects several)."""
+    current = [obj]
+    for step in path:
+        following = []
+        if step.__class__ is _Wildcard:
+            for item in current:
+                if item.__class__ is dict and step.container is dict:
+                    following.extend(item.values())
+                elif item.__class__ is list and step.container is list:
+                    following.extend(item)
+        elif step.__class__ is str:
+            for item in current:
+                if item.__class__ is dict and step in item:
+                    following.append(item[step])
+        else:
+            for item in current:
+                if item.__class__ is list and step < len(item):
+                    following.append(item[step])
+        current = following
+        if not current:
+            break
+    return current
 
 
 def _resolve(obj, path):
@@ -589,7 +661,10 @@ def _parse_selector(cur):
                 pos += 1
             if pos == key_start:
                 if cur.peek() == "*":
-                    raise cur.error("wildcard selectors ($.*) are not supported; name the property", pos)
+                    _count_wildcard(cur, path)
+                    path.append(_ANY_FIELD)
+                    cur.pos += 1
+                    continue
                 raise cur.error("expected a property name after '.' (letters, digits, '-' and '_'; use $.['name'] for others)", pos)
             path.append(text[key_start:pos])
             cur.pos = pos
@@ -603,8 +678,11 @@ def _parse_selector(cur):
             while pos < len(text) and text[pos].isdigit():
                 pos += 1
             if pos == cur.pos:
-                if cur.peek() == "*":
-                    raise cur.error("wildcard array indexes ([*]) are not supported; use a number", pos)
+                if cur.peek(2) == "*]":
+                    _count_wildcard(cur, path)
+                    path.append(_ANY_ELEMENT)
+                    cur.pos += 2
+                    continue
                 raise cur.error("expected an array index (a number) after '['", pos)
             index = int(text[cur.pos:pos])
             cur.pos = pos
@@ -616,6 +694,14 @@ def _parse_selector(cur):
     if not path:
         raise cur.error("expected a property after '$.'", start + 2)
     return path
+
+
+def _count_wildcard(cur, path):
+    if sum(1 for step in path if step.__class__ is _Wildcard) >= MAX_WILDCARDS_PER_SELECTOR:
+        raise cur.error("a property selector can contain at most %d wildcard ('*')" % MAX_WILDCARDS_PER_SELECTOR)
+    cur.wildcard_count += 1
+    if cur.wildcard_count > MAX_WILDCARDS_PER_PATTERN:
+        raise cur.error("a filter pattern can contain at most %d wildcard selectors" % MAX_WILDCARDS_PER_PATTERN)
 
 
 def _parse_bracket_key(cur):
@@ -842,10 +928,18 @@ def _remember_name(cur, names, name, pos):
 
 
 def _tokenize_delimited(message):
-    """Split a message into fields: whitespace separates, ``[...]`` and ``"..."`` group."""
+    """Split a message into fields: whitespace separates, ``[...]`` and ``"..."`` group.
+
+    A group is recognised where a field starts; its brackets or quotes are not part of
+    the value. A group that is never closed runs to the end of the message.
+    """
     if "[" not in message and '"' not in message:
         return message.split()
-    fields = []
+    return [value for value, _start in _scan_delimited(message)]
+
+
+def _scan_delimited(message):
+    """Yield ``(value, raw_start)`` for each field of ``message``."""
     length = len(message)
     pos = 0
     while pos < length:
@@ -858,32 +952,49 @@ def _tokenize_delimited(message):
             end = message.find(closer, pos + 1)
             if end < 0:
                 end = length
-            fields.append(message[pos + 1:end])
+            yield message[pos + 1:end], pos
             pos = end + 1
             continue
         end = pos
         while end < length and message[end] not in _WHITESPACE:
             end += 1
-        fields.append(message[pos:end])
+        yield message[pos:end], pos
         pos = end
-    return fields
 
 
-def _assign(slots, tokens):
-    """Match ``tokens`` against ``slots``; return the slot index of each token or None."""
-    fixed = sum(1 for slot in slots if not slot.ellipsis)
-    ellipses = len(slots) - fixed
+def _remainder(message, index):
+    """The raw text of ``message`` from its field number ``index`` (0-based) to the end."""
+    for number, (_value, start) in enumerate(_scan_delimited(message)):
+        if number == index:
+            return message[start:].rstrip(_WHITESPACE)
+    return ""
+
+
+def _assign(slots, tokens, message):
+    """Match the fields of a message against the pattern's slots.
+
+    Returns a list of ``(slot_index, value)`` (one per field of the message, except that
+    the last slot of a pattern without '...' takes the rest of the message as one
+    value), or None if the message does not match.
+    """
+    fixed = len(slots)
     count = len(tokens)
-    if ellipses == 0:
-        if count != fixed:
+    if not any(slot.ellipsis for slot in slots):
+        if count < fixed:
             return None
+        if count > fixed:
+            # "[w1=ERROR, w2]" matches "ERROR 09/25/2014 12:00:02 Failed to process request":
+            # the last field takes the rest of the message.
+            tokens = list(tokens[:fixed - 1])
+            tokens.append(_remainder(message, fixed - 1))
         for slot, token in zip(slots, tokens):
             if slot.test is not None and not slot.test(token):
                 return None
-        return list(range(count))
+        return list(enumerate(tokens))
+    fixed = sum(1 for slot in slots if not slot.ellipsis)
     if count < fixed:
         return None
-    if ellipses == 1:
+    if fixed == len(slots) - 1:
         split = next(i for i, slot in enumerate(slots) if slot.ellipsis)
         head = slots[:split]
         tail = slots[split + 1:]
@@ -897,8 +1008,9 @@ def _assign(slots, tokens):
         owners = list(range(len(head)))
         owners.extend([split] * (tail_start - len(head)))
         owners.extend(range(split + 1, split + 1 + len(tail)))
-        return owners
-    return _assign_backtracking(slots, tokens, 0, 0)
+        return list(zip(owners, tokens))
+    owners = _assign_backtracking(slots, tokens, 0, 0)
+    return None if owners is None else list(zip(owners, tokens))
 
 
 def _assign_backtracking(slots, tokens, slot_index, token_index):
@@ -963,19 +1075,18 @@ def _compile_delimited(cur):
         for literal in required:
             if literal not in message:
                 return False
-        return _assign(slots, tokenize(message)) is not None
+        return _assign(slots, tokenize(message), message) is not None
 
     def extract(message):
         if message.__class__ is not str:
             return None
-        tokens = tokenize(message)
-        owners = _assign(slots, tokens)
-        if owners is None:
+        assigned = _assign(slots, tokenize(message), message)
+        if assigned is None:
             return None
         values = {}
-        for position, (owner, token) in enumerate(zip(owners, tokens)):
+        for position, (owner, value) in enumerate(assigned):
             name = slots[owner].name
-            values["$%s" % (name if name is not None else position + 1)] = token
+            values["$%s" % (name if name is not None else position + 1)] = value
         return values
 
     return match, extract, required
