@@ -181,7 +181,8 @@ def validate_filter_pattern(value, param):
     except FilterPatternError as exc:
         position = getattr(exc, "position", None)
         where = " at position %s" % position if position is not None else ""
-        raise ValidationError(param, "%r is not a valid CloudWatch Logs filter pattern%s: %s" % (value, where, exc))
+        reason = getattr(exc, "reason", None) or str(exc)
+        raise ValidationError(param, "%r is not a valid CloudWatch Logs filter pattern%s: %s" % (value, where, reason))
     return value
 
 

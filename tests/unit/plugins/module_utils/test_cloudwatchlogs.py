@@ -126,7 +126,8 @@ def test_filter_pattern_accepts_valid_syntax(pattern):
 @pytest.mark.parametrize("pattern", ['{ $.level = "ERROR"', '"unterminated', '{ $.a = 1 }}', "[ip, user"])
 def test_filter_pattern_rejects_unbalanced_braces_and_quotes(pattern):
     error = _raises("filter_pattern", cwl.validate_filter_pattern, pattern, "filter_pattern")
-    assert "filter pattern" in error.message
+    assert "filter pattern at position " in error.message
+    assert error.message.count("position") == 1
 
 
 def test_filter_pattern_length_limit():
