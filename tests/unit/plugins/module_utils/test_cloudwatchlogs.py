@@ -127,7 +127,7 @@ def test_filter_pattern_accepts_valid_syntax(pattern):
 def test_filter_pattern_rejects_unbalanced_braces_and_quotes(pattern):
     error = _raises("filter_pattern", cwl.validate_filter_pattern, pattern, "filter_pattern")
     assert "filter pattern at position " in error.message
-    assert error.message.count("position") == 1
+    assert "invalid filter pattern at position" not in error.message  # the engine's own prefix is not repeated
 
 
 def test_filter_pattern_length_limit():
