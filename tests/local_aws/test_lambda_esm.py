@@ -336,7 +336,7 @@ def test_step6_failing_batch_is_retried_bisected_and_kept_in_s3_with_nothing_los
     payload = json.loads(doc["payload"])  # S3 keeps the whole invocation record
     assert [base64.b64decode(r["kinesis"]["data"]) for r in payload["Records"]] == [b"poison-6"]
     # Nothing lost: every input is either processed or inside a failure record.
-    in_failures = [r["kinesis"]["sequenceNumber"] for _, d in failures for r in json.loads(d["payload"])["Records"]]
+    in_failures = [r["kinesis"]["sequenceNumber"] for _key, d in failures for r in json.loads(d["payload"])["Records"]]
     assert sorted(set(processed) | set(in_failures), key=int) == seqs
     assert set(processed) == set(seqs) - {seqs[6]}
     # ... and processing continued after the discarded batch.
