@@ -186,7 +186,7 @@ class _Cursor(object):
         start = self.pos
         end = self.text.find("%", start + 1)
         if end < 0:
-            raise self.error("unterminated regular expression (no closing '%')", start)
+            raise self.error("unterminated regular expression (no closing '{0}')".format("%"), start)
         self.pos = end + 1
         self.regex_count += 1
         return _compile_regex(self.text, start + 1, end)
@@ -195,7 +195,7 @@ class _Cursor(object):
 def _compile_regex(text, start, end):
     body = text[start:end]
     if not body:
-        raise FilterPatternError("empty regular expression '%%'", start - 1, text)
+        raise FilterPatternError("empty regular expression '{0}{0}'".format("%"), start - 1, text)
     for offset, char in enumerate(body):
         if char in "()":
             raise FilterPatternError("'(' and ')' are not supported in regular expressions", start + offset, text)
