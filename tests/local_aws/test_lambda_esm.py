@@ -245,6 +245,37 @@ def test_step5_mapping_runs_the_zip_and_writes_what_it_received_to_s3(pipeline, 
     assert described["LastProcessingResult"] == "OK"
 
 
+def test_steps_1_to_5_member_log_events_reach_the_lambda_through_the_destination(pipeline, aws_client, local_aws, unique,
+                                                                                   member_account_ids):
+    """The whole chain: member log group -> central destination -> stream -> mapping -> Lambda -> S3."""
+    p = pipeline()
+    member = member_account_ids[0]
+    central_logs = aws_client("logs")
+    destination = central_logs.put_destination(
+        destinationName=unique("dest"), targetArn=p.stream_arn, roleArn=p.role)["destination"]["arn"]
+    central_logs.put_destination_policy(destinationName=destination.rsplit(":", 1)[-1], accessPolicy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": member}, "Action": "logs:PutSubscriptionFilter",
+                       "Resource": destination}],
+    }))
+    p.mapping(p.function(), BatchSize=100)
+    logs = aws_client("logs", member)
+    group = unique("/app/e2e")
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s1")
+    logs.put_subscription_filter(logGroupName=group, filterName="to-central", filterPattern="", destinationArn=destination)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="s1", logEvents=[
+        {"timestamp": now, "message": "login failed for alice"}, {"timestamp": now + 1, "message": "login ok for bob"}])
+    local_aws.flush()
+    decoded = [d for doc in p.received() for d in doc["decoded"]]
+    data = [d for d in decoded if d["messageType"] == "DATA_MESSAGE"]
+    assert [e["message"] for d in data for e in d["logEvents"]] == ["login failed for alice", "login ok for bob"]
+    assert data[0]["owner"] == member
+    assert data[0]["logGroup"] == group
+    assert [d["messageType"] for d in decoded].count("CONTROL_MESSAGE") == 1
+
+
 def test_batch_size_splits_the_stream_into_batches(pipeline, local_aws):
     p = pipeline()
     seqs = p.put([b"r%d" % i for i in range(7)])
@@ -351,6 +382,7 @@ def test_step6_reported_item_failures_checkpoint_and_sqs_gets_metadata(pipeline,
     queue_arn = p.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     datas = [b"good-%d" % i for i in range(6)]
     datas[3] = b"poison-3"
+    datas[5] = b"poison-5"  # two reported failures: the LOWEST one is the checkpoint
     seqs = p.put(datas)
     fn = p.function(mode="report")
     mapping = p.mapping(fn, BatchSize=6, FunctionResponseTypes=["ReportBatchItemFailures"], MaximumRetryAttempts=1,
