@@ -26,7 +26,7 @@ description:
   - Server-side encryption of a C(DirectPut) stream is started or stopped with
     C(StartDeliveryStreamEncryption)/C(StopDeliveryStreamEncryption).
 author:
-  - logvault.aws maintainers
+  - logvault.aws maintainers (@logvault)
 options:
   name:
     description: Name of the delivery stream (1-64 letters, digits, C(_), C(.) or C(-)).
@@ -566,7 +566,7 @@ def main():
         prefix=dict(type="str"),
         error_output_prefix=dict(type="str"),
         compression_format=dict(type="str", choices=list(fh.COMPRESSION_FORMATS)),
-        kms_key_arn=dict(type="str"),
+        kms_key_arn=dict(type="str", no_log=False),
         buffering=dict(type="dict", options=buffering),
         cloudwatch_logging=dict(type="dict", options=cloudwatch),
     )
@@ -575,7 +575,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         delivery_stream_type=dict(type="str", default="DirectPut", choices=list(fh.STREAM_TYPES)),
         kinesis_source=dict(type="dict", options=dict(stream_arn=dict(type="str", required=True), role_arn=dict(type="str", required=True))),
-        server_side_encryption=dict(type="dict", options=dict(enabled=dict(type="bool", required=True), kms_key_arn=dict(type="str"))),
+        server_side_encryption=dict(type="dict", options=dict(enabled=dict(type="bool", required=True), kms_key_arn=dict(type="str", no_log=False))),
         cloudwatch_logging=dict(type="dict", options=cloudwatch),
         opensearch=dict(
             type="dict",
@@ -600,7 +600,7 @@ def main():
                 prefix=dict(type="str"),
                 error_output_prefix=dict(type="str"),
                 compression_format=dict(type="str", choices=list(fh.COMPRESSION_FORMATS)),
-                kms_key_arn=dict(type="str"),
+                kms_key_arn=dict(type="str", no_log=False),
                 buffering=dict(type="dict", options=buffering),
                 processors=dict(type="list", elements="dict", options=processors),
                 file_extension=dict(type="str"),

@@ -32,7 +32,7 @@ description:
   - An update changes the policy for indices that attach afterwards. Indices already managed by the policy keep
     the version they attached with until the ISM C(change_policy) API is used on them.
 author:
-  - logvault.aws maintainers
+  - logvault.aws maintainers (@logvault)
 options:
   endpoint:
     description:
@@ -63,8 +63,8 @@ options:
     default: present
   policy:
     description:
-      - The complete ISM policy object (what goes inside C({"policy": ...}) of the API request), with at least
-        C(default_state) and C(states). A dict whose only key is C(policy) is unwrapped.
+      - The complete ISM policy object, that is the value of the C(policy) key of the API request body, with at
+        least C(default_state) and C(states). A dict whose only key is C(policy) is unwrapped.
       - Mutually exclusive with O(delete_after_days).
     type: dict
   delete_after_days:

@@ -27,7 +27,7 @@ description:
   - Neither amazon.aws nor community.aws manage anything inside an OpenSearch domain; this module exists for that.
   - A template applies to indices created after it; existing indices keep their mappings.
 author:
-  - logvault.aws maintainers
+  - logvault.aws maintainers (@logvault)
 options:
   endpoint:
     description:
@@ -48,8 +48,8 @@ options:
     default: 30
   name:
     description:
-      - Name of the index template. Lowercase; no spaces or the characters C(\\ / * ? " < > | , #); must not start
-        with C(-), C(_) or C(+).
+      - "Name of the index template: lowercase, no spaces, none of the characters C(\\ / * ? \" < > | , # :), and not
+        starting with C(-), C(_) or C(+)."
     type: str
     required: true
   state:
@@ -81,13 +81,13 @@ options:
       - C(flat_object) (OpenSearch 2.7 and later) indexes every leaf as a string under its dotted path, so
         C(fields.user.name:alice) is searchable and two producers that send C(status) as a number and as an object
         never conflict, and no mapping is ever added per key.
-      - C(disabled) maps it as C({"type": "object", "enabled": false}) for older domains; the fields are kept in
+      - C(disabled) maps it as an C(object) with C(enabled=false), for older domains; the fields are kept in
         C(_source) but are not searchable.
     type: str
     choices: [flat_object, disabled]
     default: flat_object
   settings:
-    description: Index settings of the template, for example C({"number_of_shards": 1, "number_of_replicas": 1}).
+    description: Index settings of the template, for example C(number_of_shards) and C(number_of_replicas).
     type: dict
   aliases:
     description: Aliases of the template.
