@@ -214,7 +214,8 @@ def _as_sorted_list(value):
         items = list(value)
     else:
         items = [value]
-    return sorted(set(items), key=lambda item: canonical_json(item))
+    unique = dict((canonical_json(item), item) for item in items)
+    return [unique[key] for key in sorted(unique)]
 
 
 def _normalize_principal(principal):
@@ -224,7 +225,7 @@ def _normalize_principal(principal):
     for key, value in principal.items():
         values = _as_sorted_list(value)
         if key == "AWS":
-            values = sorted(set(_ROOT_ARN_RE.sub(r"\1", v) if isinstance(v, str) else v for v in values), key=canonical_json)
+            values = _as_sorted_list([_ROOT_ARN_RE.sub(r"\1", v) if isinstance(v, str) else v for v in values])
         result[key] = values
     return result
 

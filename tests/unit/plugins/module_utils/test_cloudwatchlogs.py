@@ -301,3 +301,9 @@ def test_plan_absent():
     assert cwl.plan_log_group([_filter("lv")], "absent", "lv")["action"] == "deleted"
     assert cwl.plan_log_group([_filter("lv")], "absent", "lv")["delete"] == ["lv"]
     assert cwl.plan_log_group([_filter("other")], "absent", "lv")["action"] == "unchanged"
+
+
+def test_normalize_policy_handles_unhashable_list_items():
+    first = {"Statement": [{"Effect": "Allow", "Resource": [{"b": 1}, {"a": 1}, {"a": 1}]}]}
+    second = {"Statement": {"Effect": "Allow", "Resource": [{"a": 1}, {"b": 1}]}}
+    assert cwl.policies_equal(first, second)
