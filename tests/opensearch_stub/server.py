@@ -120,7 +120,8 @@ class SignatureError(Exception):
 
 def verify_sigv4(method, raw_path, headers, body, credentials, region, now=None):
     """Verify a SigV4 (service es) request; return the access key id or raise SignatureError."""
-    auth = headers.get("Authorization")
+    headers = dict((name.lower(), value) for name, value in headers.items())  # header names are case-insensitive
+    auth = headers.get("authorization")
     if not auth:
         raise SignatureError("Missing Authentication Token")
     match = _AUTH_RE.match(auth)
@@ -133,7 +134,7 @@ def verify_sigv4(method, raw_path, headers, body, credentials, region, now=None)
         raise SignatureError("Credential should be scoped to correct service: '%s'." % SERVICE)
     if match.group("region") != region:
         raise SignatureError("Credential should be scoped to a valid region, not '%s'." % match.group("region"))
-    amz_date = headers.get("X-Amz-Date")
+    amz_date = headers.get("x-amz-date")
     if not amz_date:
         raise SignatureError("X-Amz-Date header is missing")
     try:
@@ -154,8 +155,8 @@ def verify_sigv4(method, raw_path, headers, body, credentials, region, now=None)
         if value is None:
             raise SignatureError("Signed header %s is missing from the request" % name)
         signed_headers[name] = value
-    token = headers.get("X-Amz-Security-Token")
-    request = AWSRequest(method=method, url="https://%s%s" % (headers.get("Host"), raw_path), data=body, headers=signed_headers)
+    token = headers.get("x-amz-security-token")
+    request = AWSRequest(method=method, url="https://%s%s" % (headers.get("host"), raw_path), data=body, headers=signed_headers)
     request.context["timestamp"] = amz_date
     signer = SigV4Auth(Credentials(access_key, credentials[access_key], token), SERVICE, region)
     canonical = signer.canonical_request(request)
