@@ -398,7 +398,7 @@ def _main_destination(stream):
     return None, {}
 
 
-def _hints(name, config):
+def _hints(config):
     hints = dict(DEFAULT_HINTS)
     hints.update(config.get("BufferingHints") or {})
     return hints
@@ -417,8 +417,8 @@ def poll(force=False):
                 continue
             if not buffer["records"]:
                 continue
-            name, config = _main_destination(stream)
-            hints = _hints(name, config)
+            config = _main_destination(stream)[1]
+            hints = _hints(config)
             oldest = buffer["records"][0][1]
             if force or buffer["bytes"] >= hints["SizeInMBs"] * MIB or now - oldest >= hints["IntervalInSeconds"]:
                 due.append((buffer, buffer["records"]))
@@ -507,12 +507,12 @@ def _process(backend, stream, config, records):
     if not lambda_arn:
         return records, []
     from moto.awslambda.models import lambda_backends  # pylint: disable=import-outside-toplevel
-    parts = lambda_arn.split(":")
     now_ms = int(time.time() * 1000)
+    fn = outcome = error_code = error_message = None
     try:
+        parts = lambda_arn.split(":")
         fn = lambda_backends[parts[4]][parts[3]].get_function(lambda_arn)
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        fn, outcome = None, None
         error_code, error_message = "Lambda.FunctionNotFound", str(exc)
     if fn is not None:
         event = {

@@ -394,7 +394,7 @@ def _event(fn, stream, shard_id, records):
 
 # --------------------------------------------------------------------------- on-failure
 
-def invocation_record(state, fn, stream, shard_id, unit, condition, include_payload):
+def invocation_record(fn, stream, shard_id, unit, condition, include_payload):
     """The on-failure document, in the shape AWS documents for Kinesis sources."""
     records = unit.records
     error = unit.last_error
@@ -448,15 +448,15 @@ def _send_on_failure(state, fn, stream, shard_id, unit, condition):
         now = datetime.datetime.now(datetime.timezone.utc)
         key = "aws/lambda/%s/%s/%s/%s-%s" % (
             state.uuid, shard_id, now.strftime("%Y/%m/%d"), now.strftime("%Y-%m-%dT%H.%M.%S"), uuid.uuid4())
-        body = json.dumps(invocation_record(state, fn, stream, shard_id, unit, condition, True))
+        body = json.dumps(invocation_record(fn, stream, shard_id, unit, condition, True))
         _client("s3", fn, fn.region).put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
     elif parts["service"] == "sqs":
         client = _client("sqs", fn, parts["region"])
         url = client.get_queue_url(QueueName=parts["resource"], QueueOwnerAWSAccountId=parts["account"])["QueueUrl"]
-        body = json.dumps(invocation_record(state, fn, stream, shard_id, unit, condition, False))
+        body = json.dumps(invocation_record(fn, stream, shard_id, unit, condition, False))
         client.send_message(QueueUrl=url, MessageBody=body)
     elif parts["service"] == "sns":
-        body = json.dumps(invocation_record(state, fn, stream, shard_id, unit, condition, False))
+        body = json.dumps(invocation_record(fn, stream, shard_id, unit, condition, False))
         _client("sns", fn, parts["region"]).publish(TopicArn=destination, Message=body)
 
 
@@ -614,7 +614,7 @@ def flushing():
     from local_aws import hooks  # pylint: disable=import-outside-toplevel
     is_flushing = getattr(hooks, "is_flushing", None)
     if callable(is_flushing):
-        return bool(is_flushing())
+        return bool(is_flushing())  # pylint: disable=not-callable
     return getattr(_FLUSHING, "depth", 0) > 0
 
 

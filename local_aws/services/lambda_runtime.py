@@ -179,7 +179,7 @@ def _environment(fn, code_dir, layer_dirs, request_id):
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout),
         "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
-        "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream_name(fn, request_id),
+        "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream_name(request_id),
         "AWS_REGION": fn.region,
         "AWS_DEFAULT_REGION": fn.region,
         "AWS_ENDPOINT_URL": get_endpoint(),
@@ -197,7 +197,7 @@ def _environment(fn, code_dir, layer_dirs, request_id):
     return env
 
 
-def _log_stream_name(fn, request_id):
+def _log_stream_name(request_id):
     now = datetime.datetime.now(datetime.timezone.utc)
     return "%04d/%02d/%02d/[$LATEST]%s" % (now.year, now.month, now.day, request_id.replace("-", ""))
 
