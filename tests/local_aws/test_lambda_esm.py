@@ -203,6 +203,30 @@ def test_invoke_dry_run_and_bad_handler(pipeline):
     assert json.loads(resp["Payload"].read())["errorType"] == "Runtime.ImportModuleError"
 
 
+def test_event_invocations_run_on_flush_and_layers_are_importable(pipeline, local_aws, unique):
+    p = pipeline()
+    layer = io.BytesIO()
+    with zipfile.ZipFile(layer, "w") as archive:
+        archive.writestr("python/shared_helper.py", "def tag():\n    return 'from-layer'\n")
+    layer_arn = p.lam.publish_layer_version(LayerName=unique("layer"), Content={"ZipFile": layer.getvalue()},
+                                            CompatibleRuntimes=["python3.11"])["LayerVersionArn"]
+    source = (
+        "import json, os, boto3, shared_helper\n"
+        "def handler(event, context):\n"
+        "    boto3.client('s3').put_object(Bucket=os.environ['BUCKET'], Key='received/async.json',\n"
+        "        Body=json.dumps({'sequenceNumbers': [], 'tag': shared_helper.tag(), 'event': event}).encode())\n"
+    )
+    fn = p.lam.create_function(FunctionName=unique("async"), Runtime="python3.11", Role=p.role, Handler="app.handler",
+                               Code={"ZipFile": _zip(source)}, Layers=[layer_arn], Timeout=30,
+                               Environment={"Variables": {"BUCKET": p.bucket}})["FunctionArn"]
+    resp = p.lam.invoke(FunctionName=fn, InvocationType="Event", Payload=json.dumps({"async": True}))
+    assert resp["StatusCode"] == 202
+    local_aws.flush()
+    (doc,) = p.received()
+    assert doc["tag"] == "from-layer"
+    assert doc["event"] == {"async": True}
+
+
 # --------------------------------------------------------------------------- scenario step 5
 
 def test_step5_mapping_runs_the_zip_and_writes_what_it_received_to_s3(pipeline, local_aws):
