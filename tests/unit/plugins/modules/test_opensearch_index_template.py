@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""opensearch_index_template, run in-process against the SigV4-verifying OpenSearch test
+double (tests/opensearch_stub): the log-document mappings, the four-step cycle with the
+domain's normalised settings, updates, deletion, 403 and every bad input."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.logvault.aws.plugins.modules import opensearch_index_template as module_under_test
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+from opensearch_stub.server import start  # noqa: E402  pylint: disable=wrong-import-position
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(args, check_mode=False, diff=False):
+    args = dict(args)
+    args.setdefault("region", "us-east-1")
+    args.setdefault("access_key", "testing")
+    args.setdefault("secret_key", "testing")
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = diff
+
+    def exit_json(self, **kwargs):
+        raise _Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs["failed"] = True
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+        with pytest.raises(_Exit) as info:
+            module_under_test.main()
+    return info.value.args[0]
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    server = start({"testing": "testing", "AKIDREADONLY": "ro"}, fgac_denied=["AKIDREADONLY"])
+    yield server
+    server.stop()
+
+
+def logs(stub, **extra):
+    args = dict(endpoint=stub.endpoint, ca_path=stub.ca_path, name="logs", index_patterns=["logs-*"],
+                settings={"number_of_shards": 1, "index": {"number_of_replicas": 2}, "refresh_interval": "30s"})
+    args.update(extra)
+    return args
+
+
+def test_log_document_mappings():
+    mappings = module_under_test.log_document_mappings()
+    props = mappings["properties"]
+    assert mappings["dynamic"] is False
+    assert props["@timestamp"] == {"type": "date"}
+    for field in ("account_id", "region", "log_group", "log_stream", "event_id"):
+        assert props[field] == {"type": "keyword"}
+    assert props["message"]["type"] == "text"
+    assert props["message"]["fields"]["keyword"]["type"] == "keyword"
+    assert props["fields"] == {"type": "flat_object"}
+    assert module_under_test.log_document_mappings("disabled")["properties"]["fields"] == {"type": "object", "enabled": False}
+
+
+def test_normalize_settings_matches_the_domain_form():
+    assert module_under_test.normalize_settings({"number_of_shards": 1, "index.codec": "best_compression", "index": {"hidden": True}}) == {
+        "index": {"number_of_shards": "1", "codec": "best_compression", "hidden": "true"}
+    }
+
+
+def test_four_step_cycle(stub):
+    first = run(logs(stub), check_mode=True, diff=True)
+    assert first["changed"] is True and first["diff"]["before"] == {}
+    assert stub.writes() == []
+    second = run(logs(stub))
+    assert second["changed"] is True
+    stored = stub.templates["logs"]
+    assert stored["template"]["settings"] == {"index": {"number_of_shards": "1", "number_of_replicas": "2", "refresh_interval": "30s"}}
+    assert stored["template"]["mappings"]["properties"]["fields"] == {"type": "flat_object"}
+    assert stored["priority"] == 100
+    assert second["index_template"]["template"]["settings"]["index"]["number_of_shards"] == "1"
+    assert run(logs(stub), check_mode=True)["changed"] is False
+    assert run(logs(stub, index_patterns=["logs-*", "logs-*"][:1]))["changed"] is False
+    assert len(stub.writes()) == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"fields_mapping": "disabled"},
+    {"priority": 5},
+    {"index_patterns": ["logs-*", "audit-*"]},
+    {"settings": {"number_of_shards": 2}},
+    {"template_version": 3},
+    {"meta": {"owner": "security"}},
+    {"aliases": {"all-logs": {}}},
+    {"mappings": {"properties": {"x": {"type": "keyword"}}}},
+])
+def test_each_option_is_compared(stub, change):
+    run(logs(stub))
+    check = run(logs(stub, **change), check_mode=True, diff=True)
+    assert check["changed"] is True
+    assert check["diff"]["before"] != check["diff"]["after"]
+    assert len(stub.writes()) == 1
+    assert run(logs(stub, **change))["changed"] is True
+    assert run(logs(stub, **change))["changed"] is False
+    assert len(stub.writes()) == 2
+
+
+def test_absent_cycle(stub):
+    run(logs(stub))
+    args = dict(endpoint=stub.endpoint, ca_path=stub.ca_path, name="logs", state="absent")
+    assert run(args, check_mode=True)["changed"] is True
+    assert "logs" in stub.templates
+    assert run(args)["changed"] is True
+    assert stub.templates == {}
+    assert run(args, check_mode=True)["changed"] is False
+    assert run(args)["changed"] is False
+
+
+def test_fine_grained_access_control_is_explained(stub):
+    result = run(logs(stub, access_key="AKIDREADONLY", secret_key="ro"))
+    assert result["failed"] is True and result["status"] == 403
+    assert "Failed to create index template logs: Fine-grained access control denied PUT /_index_template/logs" in result["msg"]
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    ({"name": "Logs"}, "name"),
+    ({"name": "_logs"}, "name"),
+    ({"name": "a b"}, "name"),
+    ({"name": "a#b"}, "name"),
+    ({"name": "x" * 256}, "name"),
+    ({"index_patterns": []}, "index_patterns"),
+    ({"index_patterns": ["Logs-*"]}, "index_patterns"),
+    ({"index_patterns": ["-logs"]}, "index_patterns"),
+    ({"priority": -1}, "priority"),
+    ({"template_version": -1}, "template_version"),
+    ({"mappings": {"properties": ["x"]}}, "mappings.properties"),
+    ({"composed_of": ["Bad Name"]}, "composed_of"),
+    ({"endpoint": "http://127.0.0.1"}, "endpoint"),
+    ({"endpoint": "https://h/p"}, "endpoint"),
+    ({"timeout": -5}, "timeout"),
+])
+def test_bad_input_fails_before_any_request(stub, extra, fragment):
+    args = logs(stub)
+    args.update(extra)
+    result = run(args)
+    assert result.get("failed") is True, result
+    assert result["msg"].startswith(fragment), result["msg"]
+    assert stub.requests == [] and stub.rejected == []
