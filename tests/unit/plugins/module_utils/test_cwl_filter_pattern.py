@@ -671,17 +671,70 @@ def test_parse_json_message():
 
 def test_prefilter_is_safe_with_escaped_json():
     compiled = compile_pattern('{ $.eventName = "ConsoleLogin" && $.userIdentity.type = "Root" }')
-    assert set(compiled.required_substrings) >= {"ConsoleLogin", '"eventName"', '"userIdentity"', '"type"', "Root"}
+    assert set(compiled.prefilter_clauses) >= {("ConsoleLogin",), ('"eventName"',), ('"userIdentity"',), ('"type"',), ("Root",)}
+    assert compiled.could_match('{"eventName": "ConsoleLogin"}') is False
     escaped = '{"eventName": "\\u0043onsoleLogin", "userIdentity": {"type": "Root"}}'
     assert compiled.matches(escaped) is True
     plain = '{"eventName": "ConsoleLogin", "userIdentity": {"type": "IAMUser"}}'
     assert compiled.matches(plain) is False
 
 
-def test_or_requirements_are_the_intersection():
-    compiled = compile_pattern('{ $.a = "xx" || $.a = "yy" }')
-    assert compiled.required_substrings == ('"a"',)
-    assert compiled.matches('{"a": "yy"}') is True
+def test_or_requirements_keep_common_clauses_and_merge_alternatives():
+    compiled = compile_pattern('{ $.a = "xx" || $.a = "yyy" }')
+    assert set(compiled.prefilter_clauses) == {('"a"',), ("yyy", "xx")}
+    assert compiled.matches('{"a": "yyy"}') is True
+    assert compiled.could_match('{"a": "zz"}') is False
+    assert compile_pattern('{ $.a = "xx" || $.b NOT EXISTS }').prefilter_clauses == ()
+    nested = compile_pattern('{ ($.s = "kms.amazonaws.com") && (($.e = DisableKey) || ($.e = ScheduleKeyDeletion)) }')
+    assert ("ScheduleKeyDeletion", "DisableKey") in nested.prefilter_clauses
+    assert nested.matches('{"s": "kms.amazonaws.com", "e": "ScheduleKeyDeletion"}') is True
+    assert nested.could_match('{"s": "kms.amazonaws.com", "e": "EnableKey"}') is False
+
+
+def test_space_delimited_prefilter():
+    compiled = compile_pattern("[ip, user, username, timestamp, request =*.html*, status_code = 4*, bytes]")
+    assert compiled.prefilter_clauses == ((".html",),)
+    assert compiled.could_match("a b c d e.gif 404 1") is False
+    assert compiled.could_match(APACHE) is True
+    assert compile_pattern("[a, b = 404]").prefilter_clauses == ()  # a number can be written 4.04e2
+
+
+def test_could_match_of_terms_is_the_match():
+    assert compile_pattern("ERROR -WARN").could_match("ERROR WARN") is False
+    assert compile_pattern("ERROR -WARN").could_match("ERROR") is True
+    assert compile_pattern("").could_match(None) is True
+
+
+def test_match_many_parses_json_once(monkeypatch):
+    calls = []
+    real = fp.parse_json_message
+
+    def counting(message):
+        calls.append(message)
+        return real(message)
+
+    monkeypatch.setattr(fp, "parse_json_message", counting)
+    rules = [compile_pattern(text) for text in (
+        '{ $.eventName = "ConsoleLogin" }',
+        '{ $.userIdentity.type = "Root" }',
+        '{ $.eventName = "StopLogging" }',
+        "ConsoleLogin",
+        "[a, ...]",
+    )]
+    event = '{"eventName": "ConsoleLogin", "userIdentity": {"type": "Root"}}'
+    assert fp.match_many(rules, event) == [rules[0], rules[1], rules[3], rules[4]]
+    assert len(calls) == 1
+    calls[:] = []
+    assert fp.match_many(rules, '{"eventName": "Other"}') == [rules[4]]
+    assert len(calls) == 1
+    # With a single JSON pattern its prefilter decides first: a rejected message is never parsed.
+    calls[:] = []
+    assert fp.match_many(rules[:1], '{"eventName": "Other"}') == []
+    assert calls == []
+    assert fp.match_many(iter(rules[:1]), '{"eventName": "ConsoleLogin"}') == [rules[0]]
+    assert len(calls) == 1
+    assert fp.match_many(rules, "x", parsed={"eventName": "StopLogging"}) == [rules[2], rules[4]]
+    assert fp.match_many(rules, event, parsed=NOT_JSON) == [rules[3], rules[4]]
 
 
 def test_message_none_is_an_empty_message():
@@ -826,6 +879,20 @@ def test_json_numeric_comparisons_on_generated_objects(obj, data):
     assert matches("{ $.%s IS NULL }" % key, message) is (actual is None)
 
 
+@settings(max_examples=200, deadline=None)
+@given(obj=JSON_OBJECT, data=st.data())
+def test_or_of_equalities_is_the_or_of_each(obj, data):
+    """The set lookup that replaces "$.k = A || $.k = B || ..." keeps the meaning of each equality."""
+    key = data.draw(st.sampled_from(sorted(obj)))
+    values = data.draw(st.lists(st.one_of(JSON_STRING, st.sampled_from(["0", "1", "true", "null", "-5"])), min_size=2, max_size=5))
+    message = json.dumps(obj)
+    combined = matches("{ " + " || ".join("$.%s = %s" % (key, _quote(value)) for value in values) + " }", message)
+    separate = any(matches("{ $.%s = %s }" % (key, _quote(value)), message) for value in values)
+    assert combined is separate
+    mixed = matches("{ $.%s = %s || $.%s NOT EXISTS || $.%s = %s }" % (key, _quote(values[0]), key, key, _quote(values[1])), message)
+    assert mixed is separate or matches("{ $.%s NOT EXISTS }" % key, message)
+
+
 @settings(max_examples=500, deadline=None)
 @given(pattern=st.text(alphabet=string.printable, max_size=40))
 def test_any_text_compiles_or_fails_with_a_position(pattern):
@@ -853,3 +920,19 @@ def test_json_pattern_fragments_compile_or_fail_with_a_position(pattern):
     assert compiled.kind == "json"
     for message in ('{"a": 1, "b": ["x"]}', '{"a": null}', "x"):
         assert compiled.matches(message) in (True, False)
+
+
+def test_security_hub_notation_of_cis_patterns():
+    """CIS patterns as AWS Security Hub prints them (no spaces, bare dotted values) compile and evaluate."""
+    root = compile_pattern('{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}')
+    assert root.matches('{"userIdentity": {"type": "Root"}, "eventType": "AwsApiCall"}') is True
+    assert root.matches('{"userIdentity": {"type": "Root", "invokedBy": "s3.amazonaws.com"}, "eventType": "AwsApiCall"}') is False
+    assert root.matches('{"userIdentity": {"type": "Root"}, "eventType": "AwsServiceEvent"}') is False
+    kms = compile_pattern("{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion))}")
+    assert kms.matches('{"eventSource": "kms.amazonaws.com", "eventName": "DisableKey"}') is True
+    assert kms.matches('{"eventSource": "kms.amazonaws.com", "eventName": "EnableKey"}') is False
+    assert kms.matches('{"eventSource": "kmsXamazonaws.com", "eventName": "DisableKey"}') is False
+    unauthorized = compile_pattern('{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}')
+    assert unauthorized.matches('{"errorCode": "Client.UnauthorizedOperation"}') is True
+    assert unauthorized.matches('{"errorCode": "AccessDeniedException"}') is True
+    assert unauthorized.matches('{"errorCode": "ThrottlingException"}') is False
