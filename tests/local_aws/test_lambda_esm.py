@@ -269,8 +269,7 @@ def test_step5_mapping_runs_the_zip_and_writes_what_it_received_to_s3(pipeline, 
     assert described["LastProcessingResult"] == "OK"
 
 
-def test_steps_1_to_5_member_log_events_reach_the_lambda_through_the_destination(pipeline, aws_client, local_aws, unique,
-                                                                                   member_account_ids):
+def test_steps_1_to_5_member_log_events_reach_the_lambda(pipeline, aws_client, local_aws, unique, member_account_ids):
     """The whole chain: member log group -> central destination -> stream -> mapping -> Lambda -> S3."""
     p = pipeline()
     member = member_account_ids[0]
