@@ -1293,6 +1293,15 @@ def _build_terms_matcher(required, excluded, optional):
 # ---------------------------------------------------------------------------
 
 
+def _as_text(message):
+    """Messages are text: None is the empty message and bytes are decoded as UTF-8."""
+    if message is None:
+        return ""
+    if isinstance(message, (bytes, bytearray)):
+        return bytes(message).decode("utf-8", "replace")
+    return str(message)
+
+
 def _match_everything(message, parsed=None):
     return True
 
@@ -1319,8 +1328,8 @@ class CompiledPattern(object):
         For term patterns it is the match itself. For JSON and space-delimited patterns it
         checks substrings the raw message must contain, without parsing it.
         """
-        if message is None:
-            message = ""
+        if message.__class__ is not str:
+            message = _as_text(message)
         if self._prefilter is not None:
             return self._prefilter(message)
         return self._match(message, None)
@@ -1332,12 +1341,14 @@ class CompiledPattern(object):
         if the caller has parsed it already (see :func:`parse_json_message`), or
         ``NOT_JSON`` if the caller knows it is not a JSON object.
         """
-        if message is None:
-            message = ""
+        if message.__class__ is not str:
+            message = _as_text(message)
         return self._match(message, parsed)
 
     def extract_fields(self, message):
         """See :func:`extract_fields`."""
+        if message.__class__ is not str:
+            message = _as_text(message)
         if self._extract is not None:
             return self._extract(message)
         return {} if self.matches(message) else None
@@ -1402,8 +1413,8 @@ def match_many(patterns, message, parsed=None):
     The message is parsed as JSON at most once, and only if a JSON pattern's prefilter
     lets it through; pass ``parsed`` if the caller has parsed it already.
     """
-    if message is None:
-        message = ""
+    if message.__class__ is not str:
+        message = _as_text(message)
     if not isinstance(patterns, (list, tuple)):
         patterns = list(patterns)
     if parsed is None:

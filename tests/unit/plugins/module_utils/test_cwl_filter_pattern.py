@@ -936,3 +936,10 @@ def test_security_hub_notation_of_cis_patterns():
     assert unauthorized.matches('{"errorCode": "Client.UnauthorizedOperation"}') is True
     assert unauthorized.matches('{"errorCode": "AccessDeniedException"}') is True
     assert unauthorized.matches('{"errorCode": "ThrottlingException"}') is False
+
+
+def test_bytes_messages_are_decoded_as_utf8():
+    assert matches("caf\u00e9", "un caf\u00e9".encode("utf-8")) is True
+    assert matches("{ $.a = 1 }", b'{"a": 1}') is True
+    assert extract_fields("[a, b]", b"x y") == {"$a": "x", "$b": "y"}
+    assert fp.match_many([compile_pattern("x")], b"x") != []
