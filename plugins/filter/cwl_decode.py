@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 name: cwl_decode
 short_description: Decode a CloudWatch Logs subscription record into its payload
 version_added: 0.1.0
-author: logvault.aws contributors
+author: logvault.aws maintainers (@logvault)
 description:
   - CloudWatch Logs delivers subscription data to Kinesis, Firehose and Lambda as gzip-compressed
     JSON, base64-encoded in Kinesis records and in the C(awslogs.data) field of Lambda events.

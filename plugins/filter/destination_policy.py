@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 name: destination_policy
 short_description: Build the access policy of a CloudWatch Logs destination
 version_added: 0.1.0
-author: logvault.aws contributors
+author: logvault.aws maintainers (@logvault)
 description:
   - Returns the access policy (a dict) that lets the listed AWS accounts, and/or every
     principal of an AWS Organization, subscribe log groups to one CloudWatch Logs destination.

@@ -26,7 +26,7 @@ description:
     set, so a second run makes no write call.
   - All input is validated before any AWS call; errors name the parameter.
 author:
-  - logvault.aws contributors
+  - logvault.aws maintainers (@logvault)
 options:
   policy_name:
     description:

@@ -27,7 +27,7 @@ description:
     equal to bare account ids), so reformatting a policy does not report a change.
   - All input is validated before any AWS call; errors name the parameter.
 author:
-  - logvault.aws contributors
+  - logvault.aws maintainers (@logvault)
 options:
   name:
     description:

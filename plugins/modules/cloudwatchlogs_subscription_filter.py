@@ -29,7 +29,7 @@ description:
     handled, and RV(results) tells what happened to each.
   - All input is validated before any AWS call; errors name the parameter.
 author:
-  - logvault.aws contributors
+  - logvault.aws maintainers (@logvault)
 options:
   filter_name:
     description:
