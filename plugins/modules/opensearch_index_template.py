@@ -78,9 +78,10 @@ options:
     description:
       - How the log-document mappings map C(fields), the parsed JSON of a message, whose keys and value types differ
         from one producer to the next. Ignored when O(mappings) is given.
-      - C(flat_object) (OpenSearch 2.7 and later) indexes every leaf as a string under its dotted path, so
-        C(fields.user.name:alice) is searchable and two producers that send C(status) as a number and as an object
-        never conflict, and no mapping is ever added per key.
+      - C(flat_object) (OpenSearch 2.7 and later) treats the whole object as one string field whose subfields can
+        still be queried with dot-path notation (C(fields.user.name:alice)); two producers that send C(status) as a
+        number and as an object never conflict, and no mapping is ever added per key. Leaves match as strings (no
+        numeric ranges) and subfields cannot be aggregated.
       - C(disabled) maps it as an C(object) with C(enabled=false), for older domains; the fields are kept in
         C(_source) but are not searchable.
     type: str
