@@ -521,7 +521,8 @@ def parse_selection_criteria(criteria):
         raise _invalid("selectionCriteria is longer than 25 KB")
     match = SELECTION.match(criteria)
     if not match:
-        raise _invalid('selectionCriteria %r is not supported for SUBSCRIPTION_FILTER_POLICY; the only supported form is LogGroupName NOT IN ["..."]' % criteria)
+        raise _invalid('selectionCriteria %r is not supported for SUBSCRIPTION_FILTER_POLICY; '
+                       'the only supported form is LogGroupName NOT IN ["..."]' % criteria)
     try:
         names = json.loads(match.group(1))
     except ValueError:
@@ -540,7 +541,8 @@ def _validate_subscription_document(document):
         raise _invalid("policyDocument must be a JSON object")
     unknown = sorted(set(doc) - set(SUBSCRIPTION_POLICY_KEYS))
     if unknown:
-        raise _invalid("policyDocument has unsupported attribute(s) %s; a subscription filter policy takes %s" % (", ".join(unknown), ", ".join(SUBSCRIPTION_POLICY_KEYS)))
+        raise _invalid("policyDocument has unsupported attribute(s) %s; a subscription filter policy takes %s"
+                       % (", ".join(unknown), ", ".join(SUBSCRIPTION_POLICY_KEYS)))
     if not doc.get("DestinationArn"):
         raise _invalid("policyDocument must include DestinationArn")
     if doc.get("Distribution") is not None and doc["Distribution"] not in DISTRIBUTIONS:

@@ -5,9 +5,11 @@
 CONTROL_MESSAGE, flush."""
 
 import gzip
+import io
 import json
 import re
 import urllib.request
+import zipfile
 
 import botocore.exceptions
 import pytest
@@ -58,7 +60,7 @@ def test_direct_kinesis_subscription_payload(local_aws, subscribed, put_events, 
 
 
 def test_control_message_shape_and_count(local_aws, subscribed, read_stream):
-    stream, _ = subscribed()
+    stream = subscribed()[0]
     local_aws.flush()
     records = read_stream(stream)
     assert len(records) == 1
@@ -241,3 +243,43 @@ def test_cross_account_delivery_via_destination_to_firehose_stream_is_gzip(uniqu
     assert data["owner"] == MEMBER and data["logEvents"][0]["message"] == "to firehose"
     control = [m for m in messages if m["messageType"] == "CONTROL_MESSAGE"][0]
     assert control["logEvents"][0]["message"] == "CWL CONTROL MESSAGE: Checking health of destination Firehose."
+
+
+LAMBDA_CODE = '''
+import base64, gzip, json, os
+import boto3
+
+def handler(event, context):
+    payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    boto3.client("s3").put_object(Bucket=os.environ["BUCKET"], Key=payload["logEvents"][0]["id"], Body=json.dumps(payload))
+    return {"ok": True}
+'''
+
+
+def test_direct_lambda_subscription_gets_the_awslogs_event(local_aws, aws_client, unique, log_group, put_events):
+    bucket = unique("lambda-sub")
+    aws_client("s3").create_bucket(Bucket=bucket)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("handler.py", LAMBDA_CODE)
+    role = aws_client("iam").create_role(RoleName=unique("fn"), AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    fn = aws_client("lambda").create_function(
+        FunctionName=unique("sub"), Runtime="python3.11", Handler="handler.handler", Timeout=30,
+        Role=role, Code={"ZipFile": buf.getvalue()},
+        Environment={"Variables": {"BUCKET": bucket}})
+    group = unique("/lambda")
+    log_group(group).put_subscription_filter(logGroupName=group, filterName="to-lambda", filterPattern="ERROR",
+                                             destinationArn=fn["FunctionArn"])
+    put_events(group, ["INFO fine", "ERROR broken"])
+    local_aws.flush()
+    s3 = aws_client("s3")
+    objects = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    assert len(objects) == 1
+    payload = json.loads(s3.get_object(Bucket=bucket, Key=objects[0]["Key"])["Body"].read())
+    assert payload["messageType"] == "DATA_MESSAGE"
+    assert payload["owner"] == CENTRAL and payload["logGroup"] == group
+    assert payload["subscriptionFilters"] == ["to-lambda"]
+    assert [e["message"] for e in payload["logEvents"]] == ["ERROR broken"]
+    assert re.fullmatch(r"[0-9]{56}", payload["logEvents"][0]["id"])
