@@ -68,9 +68,9 @@ def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_clien
     search_bucket, archive_bucket, dlq_bucket = unique("search-backup"), unique("archive"), unique("dlq")
     for bucket in (search_bucket, archive_bucket, dlq_bucket):
         s3.create_bucket(Bucket=bucket)
-    role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     search, archive = unique("search"), unique("archive")
     fh.create_delivery_stream(
         DeliveryStreamName=search,

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from transform_fixtures import (FakeContext, FakeFirehose, FakeS3, STREAM_ARN, SHARD, control_payload, kinesis_record,
-                      log_event, sequence, subscription_payload)
+                                log_event, sequence, subscription_payload)
 
 LIMIT = 1000 * 1024
 
@@ -184,7 +184,8 @@ def test_malformed_records_go_raw_to_the_dead_letter_bucket(make_transformer, da
 
 def test_dead_letter_objects_can_name_a_kms_key(make_transformer):
     _answer, _fh, s3, _m = _run(make_transformer, [kinesis_record(0, data="@@@")], dlq_kms_key_id="alias/logvault")
-    (stored,) = s3.objects.values()
+    assert len(s3.objects) == 1
+    stored = list(s3.objects.values())[0]
     assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == "alias/logvault"
 
 

@@ -109,8 +109,8 @@ def _build(shapes):
     workers=st.integers(1, 4),
     salt=st.integers(0, 2 ** 16),
 )
-def test_every_event_is_delivered_once_or_inside_the_failure_range(shapes, entry_failure_rate, permanent_failure_rate,
-                                                                    call_failure_rate, max_attempts, workers, salt):
+def test_every_event_is_delivered_once_or_inside_the_failure_range(
+        shapes, entry_failure_rate, permanent_failure_rate, call_failure_rate, max_attempts, workers, salt):
     def fail(_stream, data, attempt, _call):
         key = zlib.crc32(data[:200] + data[-200:] + b"%d" % salt)
         if key % 100 < permanent_failure_rate:

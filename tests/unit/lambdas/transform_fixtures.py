@@ -44,8 +44,9 @@ def subscription_payload(events, log_group="/app/orders", log_stream="i-0abc", o
 
 def control_payload():
     return {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
-            "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": 1764227295000,
-                                                       "message": "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}
+            "subscriptionFilters": [], "logEvents": [{
+                "id": "", "timestamp": 1764227295000,
+                "message": "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]}
 
 
 def kinesis_record(index, payload=None, data=None):
