@@ -1,0 +1,693 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""logvault transform Lambda: central Kinesis stream -> Firehose ``search`` and ``archive``.
+
+Handler: ``logvault_transform.handler``. Standard library and boto3 only.
+
+Each Kinesis record carries one CloudWatch Logs subscription payload
+(base64 -> gzip -> JSON). It is decoded once; every log event of a DATA_MESSAGE
+becomes one JSON document that goes
+
+* to the ``search`` Firehose stream as one Firehose record, and
+* to the ``archive`` Firehose stream as one NDJSON line, packed with other lines into
+  records of at most 1,000 KiB.
+
+Calls are PutRecordBatch requests of at most 500 records and 4 MiB, packed across
+Kinesis records and sent by a bounded thread pool while decoding goes on. Only the
+entries that failed are retried (jittered exponential backoff, bounded by the time the
+invocation has left). Whatever still fails is reported through ``batchItemFailures``
+with the lowest Kinesis sequence number involved, so the event source mapping retries
+from there: delivery is at-least-once and duplicates are possible.
+
+Configuration comes from environment variables; see docs/transform-lambda.md.
+"""
+
+import base64
+import binascii
+import json
+import os
+import random
+import threading
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+import json.scanner
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
+from json.scanner import c_make_scanner
+
+try:
+    import boto3
+    from botocore.config import Config as BotoConfig
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # pragma: no cover - boto3 is part of every Lambda Python runtime
+    boto3 = None
+    BotoConfig = None
+
+    class BotoCoreError(Exception):
+        """Stand-in so that ``except`` clauses stay valid without botocore."""
+
+    class ClientError(Exception):
+        """Stand-in so that ``except`` clauses stay valid without botocore."""
+
+
+__all__ = ["Config", "ConfigError", "Transformer", "handler"]
+
+# Firehose quotas (https://docs.aws.amazon.com/firehose/latest/dev/limits.html):
+# a record is at most 1,000 KiB before base64 encoding; a PutRecordBatch call carries at
+# most 500 records and 4 MiB.
+MAX_RECORD_BYTES = 1000 * 1024
+MAX_BATCH_RECORDS = 500
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+
+# Errors after which the same call may succeed.
+RETRYABLE_CODES = frozenset((
+    "ServiceUnavailableException", "ServiceUnavailable", "ThrottlingException", "Throttling",
+    "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded", "LimitExceededException",
+    "ProvisionedThroughputExceededException", "InternalFailure", "InternalError", "InternalServerError",
+    "InternalServiceError", "RequestTimeout", "RequestTimeoutException", "SlowDown", "PriorRequestNotComplete",
+))
+
+METRICS = (
+    ("records", "Records"),
+    ("events", "Events"),
+    ("documents", "Documents"),
+    ("control_messages", "ControlMessages"),
+    ("recursion_drops", "RecursionDrops"),
+    ("truncations", "Truncations"),
+    ("malformed_records", "MalformedRecords"),
+    ("retries", "Retries"),
+    ("failures", "Failures"),
+    ("put_record_batch_calls", "PutRecordBatchCalls"),
+    ("archive_records", "ArchiveRecords"),
+)
+
+_MS_SUFFIX = tuple(".%03dZ" % ms for ms in range(1000))
+_JSON_WS = " \t\r\n"
+
+
+class ConfigError(ValueError):
+    """A configuration value (environment variable) is missing or invalid."""
+
+
+class MalformedRecord(ValueError):
+    """A Kinesis record that is not base64, not gzip, not JSON or not a subscription payload."""
+
+    def __init__(self, reason, detail):
+        super().__init__("%s: %s" % (reason, detail))
+        self.reason = reason
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def _not_serialisable(value):
+    raise TypeError("%r is not JSON serialisable" % (value,))
+
+
+# The C scanner and encoder of the json module, called directly: JSONDecoder.decode and
+# JSONEncoder.encode add Python-level overhead (a regex per call) that shows on the hot path.
+# NaN/Infinity are not JSON: a message using them is treated as plain text.
+_scan_message = c_make_scanner(json.JSONDecoder(parse_constant=_reject_constant)) if c_make_scanner else None
+_scan_message = _scan_message or json.scanner.py_make_scanner(json.JSONDecoder(parse_constant=_reject_constant))
+if c_make_encoder is not None:
+    _FIELDS_ENCODER = c_make_encoder(None, _not_serialisable, encode_basestring, None, ":", ",", False, False, False)
+
+    def _encode_fields(value):
+        return "".join(_FIELDS_ENCODER(value, 0))
+else:  # pragma: no cover - CPython always has the C encoder
+    _encode_fields = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _int_setting(environ, name, default, low, high):
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError("%s must be an integer between %d and %d, got %r" % (name, low, high, raw)) from None
+    if not low <= value <= high:
+        raise ConfigError("%s must be an integer between %d and %d, got %r" % (name, low, high, raw))
+    return value
+
+
+def _required(environ, name):
+    value = (environ.get(name) or "").strip()
+    if not value:
+        raise ConfigError("%s is required (the transform Lambda cannot run without it)" % name)
+    return value
+
+
+class Config:
+    """Validated settings. ``Config.from_environ(os.environ)`` is what the handler uses."""
+
+    def __init__(self, search_stream, archive_stream, dlq_bucket, dlq_prefix="malformed/", excluded_log_groups=(),
+                 max_workers=8, max_attempts=8, backoff_base_ms=100, backoff_max_ms=5000, time_reserve_ms=2000,
+                 dlq_kms_key_id=None, metrics_namespace="LogVault/Transform"):
+        self.search_stream = search_stream
+        self.archive_stream = archive_stream
+        self.dlq_bucket = dlq_bucket
+        self.dlq_prefix = dlq_prefix
+        exact, prefixes = set(), []
+        for name in excluded_log_groups:
+            if name.endswith("*"):
+                prefixes.append(name[:-1])
+            else:
+                exact.add(name)
+        self.excluded_exact = frozenset(exact)
+        self.excluded_prefixes = tuple(prefixes)
+        self.max_workers = max_workers
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base_ms / 1000.0
+        self.backoff_max = backoff_max_ms / 1000.0
+        self.time_reserve = time_reserve_ms / 1000.0
+        self.dlq_kms_key_id = dlq_kms_key_id
+        self.metrics_namespace = metrics_namespace
+
+    @classmethod
+    def from_environ(cls, environ):
+        excluded = [part.strip() for part in (environ.get("LOGVAULT_EXCLUDED_LOG_GROUPS") or "").split(",")]
+        excluded = [part for part in excluded if part]
+        for name in excluded:
+            if "*" in name[:-1] or name == "*":
+                raise ConfigError("LOGVAULT_EXCLUDED_LOG_GROUPS: %r may only end with '*' (prefix match) "
+                                  "and cannot be '*' alone" % name)
+        prefix = environ.get("LOGVAULT_DLQ_PREFIX", "malformed/")
+        if prefix.startswith("/"):
+            raise ConfigError("LOGVAULT_DLQ_PREFIX must not start with '/', got %r" % prefix)
+        base = _int_setting(environ, "LOGVAULT_BACKOFF_BASE_MS", 100, 1, 60000)
+        cap = _int_setting(environ, "LOGVAULT_BACKOFF_MAX_MS", 5000, 1, 300000)
+        if cap < base:
+            raise ConfigError("LOGVAULT_BACKOFF_MAX_MS (%d) must not be below LOGVAULT_BACKOFF_BASE_MS (%d)" % (cap, base))
+        return cls(
+            search_stream=_required(environ, "LOGVAULT_SEARCH_STREAM"),
+            archive_stream=_required(environ, "LOGVAULT_ARCHIVE_STREAM"),
+            dlq_bucket=_required(environ, "LOGVAULT_DLQ_BUCKET"),
+            dlq_prefix=prefix,
+            excluded_log_groups=excluded,
+            max_workers=_int_setting(environ, "LOGVAULT_MAX_WORKERS", 8, 1, 64),
+            max_attempts=_int_setting(environ, "LOGVAULT_MAX_ATTEMPTS", 8, 1, 50),
+            backoff_base_ms=base,
+            backoff_max_ms=cap,
+            time_reserve_ms=_int_setting(environ, "LOGVAULT_TIME_RESERVE_MS", 2000, 0, 600000),
+            dlq_kms_key_id=(environ.get("LOGVAULT_DLQ_KMS_KEY_ID") or "").strip() or None,
+            metrics_namespace=(environ.get("LOGVAULT_METRICS_NAMESPACE") or "").strip() or "LogVault/Transform",
+        )
+
+
+def _iso_second(second, cache):
+    text = cache.get(second)
+    if text is None:
+        parts = time.gmtime(second)
+        if not 0 < parts.tm_year <= 9999:
+            raise ValueError("timestamp %d is out of range" % second)
+        text = "%04d-%02d-%02dT%02d:%02d:%02d" % parts[:6]
+        if len(cache) > 4096:
+            cache.clear()
+        cache[second] = text
+    return text
+
+
+def iso_timestamp(millis, cache=None):
+    """``millis`` (epoch milliseconds, UTC) as ISO 8601 with milliseconds: 2026-01-02T03:04:05.678Z."""
+    millis = int(millis)
+    second = millis // 1000
+    return _iso_second(second, {} if cache is None else cache) + _MS_SUFFIX[millis - second * 1000]
+
+
+def _json_string_bytes(text):
+    try:
+        return encode_basestring(text).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: escape them, the result stays valid JSON
+        return encode_basestring_ascii(text).encode("ascii")
+
+
+def truncate_document(head, message, tail, original_size, limit=MAX_RECORD_BYTES):
+    """Rebuild a document that is over ``limit`` bytes: ``fields`` dropped, ``message`` cut.
+
+    ``head`` ends with ``"message":``; ``tail`` holds the metadata after the message
+    (starting with a comma, without the closing brace). The result carries
+    ``"truncated":true`` and ``"original_size"`` (bytes of the full document) and
+    ends with a newline; it is at most ``limit`` bytes.
+    """
+    head_b = _doc_bytes(head)
+    rest_b = _doc_bytes(tail + ',"truncated":true,"original_size":%d}\n' % original_size)
+    budget = limit - len(head_b) - len(rest_b)
+    if budget < 2:
+        raise MalformedRecord("oversized", "metadata alone is over %d bytes" % limit)
+    # Every character costs 1 to 6 bytes once JSON-escaped (\u00XX is the worst case).
+    low = min(len(message), (budget - 2) // 6)
+    high = min(len(message), budget - 2)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_json_string_bytes(message[:middle])) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return head_b + _json_string_bytes(message[:low]) + rest_b
+
+
+def _doc_bytes(text):
+    """``text`` (JSON) as UTF-8. Lone surrogates, which UTF-8 cannot carry, can only sit
+    inside JSON strings; they are written as \\uXXXX escapes so the JSON keeps its meaning."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(
+            "\\u%04x" % ord(char) if "\ud800" <= char <= "\udfff" else char for char in text
+        ).encode("utf-8")
+
+
+class _Result:
+    """What one delivery job (one PutRecordBatch batch or one S3 object) ended with."""
+
+    __slots__ = ("calls", "retries", "failed", "lowest_failed", "errors")
+
+    def __init__(self):
+        self.calls = 0
+        self.retries = 0
+        self.failed = 0
+        self.lowest_failed = None
+        self.errors = {}
+
+    def error(self, code):
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+
+def _error_code(exc):
+    if isinstance(exc, ClientError):
+        error = getattr(exc, "response", {}).get("Error", {})
+        code = error.get("Code") or "ClientError"
+        status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return code, code in RETRYABLE_CODES or status >= 500 or status == 429
+    if isinstance(exc, BotoCoreError):
+        # Connection errors and read/connect timeouts: the call may succeed next time.
+        return type(exc).__name__, True
+    return type(exc).__name__, False
+
+
+class Transformer:
+    """Turns one Kinesis event into Firehose deliveries. One instance per Lambda container.
+
+    ``firehose`` and ``s3`` are boto3 clients (thread-safe); ``sleep``, ``clock`` and
+    ``rand`` are injectable for tests; ``log`` receives the per-invocation log line.
+    """
+
+    def __init__(self, config, firehose, s3, sleep=time.sleep, clock=time.monotonic, rand=random.random, log=print):
+        self.config = config
+        self.firehose = firehose
+        self.s3 = s3
+        self.sleep = sleep
+        self.clock = clock
+        self.rand = rand
+        self.log = log
+        self._pool = ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="logvault")
+        self._iso_cache = {}
+
+    @classmethod
+    def from_environment(cls, environ=None):
+        environ = os.environ if environ is None else environ
+        config = Config.from_environ(environ)
+        if boto3 is None:  # pragma: no cover
+            raise ConfigError("boto3 is required")
+        botocfg = BotoConfig(
+            max_pool_connections=config.max_workers + 2,
+            retries={"total_max_attempts": 1, "mode": "standard"},  # this module retries, bounded by time
+            connect_timeout=5,
+            read_timeout=30,
+        )
+        return cls(config, boto3.client("firehose", config=botocfg), boto3.client("s3", config=botocfg))
+
+    def close(self):
+        self._pool.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ delivery
+    def _backoff_or_give_up(self, attempt, deadline):
+        """Sleep before attempt ``attempt + 1``; False when attempts or time have run out."""
+        if attempt >= self.config.max_attempts:
+            return False
+        delay = self.rand() * min(self.config.backoff_max, self.config.backoff_base * (2 ** (attempt - 1)))
+        if self.clock() + delay >= deadline:
+            return False
+        self.sleep(delay)
+        return True
+
+    def _put_batch(self, stream, datas, sources, deadline):
+        """Deliver ``datas`` (bytes) to Firehose ``stream``; ``sources[i]`` is the lowest
+        Kinesis record index inside ``datas[i]``. Retries only failed entries."""
+        result = _Result()
+        pending = list(range(len(datas)))
+        attempt = 0
+        while pending:
+            attempt += 1
+            result.calls += 1
+            try:
+                entries = [{"Data": data} for data in datas] if attempt == 1 else [{"Data": datas[i]} for i in pending]
+                response = self.firehose.put_record_batch(DeliveryStreamName=stream, Records=entries)
+            except Exception as exc:  # pylint: disable=broad-except
+                code, retryable = _error_code(exc)
+                result.error(code)
+                failed = pending if retryable else None
+            else:
+                failed = []
+                if response.get("FailedPutCount", 1) != 0:
+                    answers = response.get("RequestResponses") or []
+                    if len(answers) != len(pending):
+                        result.error("MismatchedRequestResponses")
+                        failed = pending
+                    else:
+                        for position, answer in zip(pending, answers):
+                            if answer.get("ErrorCode") or not answer.get("RecordId"):
+                                failed.append(position)
+                                result.error(answer.get("ErrorCode") or "MissingRecordId")
+            if failed is None or (failed and not self._backoff_or_give_up(attempt, deadline)):
+                remaining = pending if failed is None else failed
+                result.failed = len(remaining)
+                result.lowest_failed = min(sources[i] for i in remaining)
+                return result
+            if failed:
+                result.retries += len(failed)
+            pending = failed
+        return result
+
+    def _put_dead_letter(self, key, body, metadata, index, deadline):
+        result = _Result()
+        params = {"Bucket": self.config.dlq_bucket, "Key": key, "Body": body, "Metadata": metadata,
+                  "ContentType": "application/octet-stream"}
+        if self.config.dlq_kms_key_id:
+            params.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=self.config.dlq_kms_key_id)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.s3.put_object(**params)
+                return result
+            except Exception as exc:  # pylint: disable=broad-except
+                code, retryable = _error_code(exc)
+                result.error(code)
+            if not retryable or not self._backoff_or_give_up(attempt, deadline):
+                result.failed = 1
+                result.lowest_failed = index
+                return result
+            result.retries += 1
+
+    # ------------------------------------------------------------------ invocation
+    def handle(self, event, context=None):
+        started = self.clock()
+        remaining_ms = context.get_remaining_time_in_millis() if context is not None else 300000
+        deadline = started + remaining_ms / 1000.0 - self.config.time_reserve
+        run = _Invocation(self, deadline)
+        records = (event or {}).get("Records") or []
+        for index, record in enumerate(records):
+            run.add_record(index, record)
+        run.finish()
+        stats = run.stats
+        failures = []
+        lowest_sequence = None
+        if run.lowest_failed is not None:
+            lowest_sequence = records[run.lowest_failed]["kinesis"]["sequenceNumber"]
+            failures.append({"itemIdentifier": lowest_sequence})
+        self._emit(context, stats, run, records, lowest_sequence, started)
+        return {"batchItemFailures": failures}
+
+    def _emit(self, context, stats, run, records, lowest_sequence, started):
+        function_name = getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "logvault-transform")
+        line = {
+            "_aws": {
+                "Timestamp": int(time.time() * 1000),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.config.metrics_namespace,
+                    "Dimensions": [["FunctionName"]],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for _key, name in METRICS],
+                }],
+            },
+            "FunctionName": function_name,
+            "message": "logvault transform invocation",
+            "request_id": getattr(context, "aws_request_id", None),
+            "event_source_arn": records[0].get("eventSourceARN") if records else None,
+            "first_sequence_number": records[0]["kinesis"]["sequenceNumber"] if records else None,
+            "lowest_failed_sequence_number": lowest_sequence,
+            "errors": run.errors,
+            "duration_ms": int((self.clock() - started) * 1000),
+        }
+        for key, name in METRICS:
+            line[name] = stats[key]
+        self.log(json.dumps(line, separators=(",", ":"), sort_keys=False))
+
+
+class _Invocation:
+    """State of one handler call: open batches, submitted jobs, counters."""
+
+    def __init__(self, transformer, deadline):
+        config = transformer.config
+        self.t = transformer
+        self.deadline = deadline
+        self.search_stream = config.search_stream
+        self.archive_stream = config.archive_stream
+        self.excluded_exact = config.excluded_exact
+        self.excluded_prefixes = config.excluded_prefixes
+        self.stats = dict.fromkeys((key for key, _name in METRICS), 0)
+        self.errors = {}
+        self.lowest_failed = None
+        self.jobs = []
+        # Open search batch: documents, the record index of each, total bytes.
+        self.s_data, self.s_src, self.s_bytes = [], [], 0
+        # Open archive record (lines) and open archive batch (packed records).
+        self.a_lines, self.a_bytes, self.a_first = [], 0, None
+        self.b_data, self.b_src, self.b_bytes = [], [], 0
+
+    # ---------------------------------------------------------------- submission
+    def _submit_search(self):
+        if self.s_data:
+            self.jobs.append(self.t._pool.submit(self.t._put_batch, self.search_stream, self.s_data, self.s_src, self.deadline))
+            self.s_data, self.s_src, self.s_bytes = [], [], 0
+
+    def _submit_archive_batch(self):
+        if self.b_data:
+            self.jobs.append(self.t._pool.submit(self.t._put_batch, self.archive_stream, self.b_data, self.b_src, self.deadline))
+            self.stats["archive_records"] += len(self.b_data)
+            self.b_data, self.b_src, self.b_bytes = [], [], 0
+
+    def _close_archive_record(self):
+        if not self.a_lines:
+            return
+        data = b"".join(self.a_lines)
+        if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes + len(data) > MAX_BATCH_BYTES:
+            self._submit_archive_batch()
+        self.b_data.append(data)
+        self.b_src.append(self.a_first)
+        self.b_bytes += len(data)
+        self.a_lines, self.a_bytes, self.a_first = [], 0, None
+        if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes > MAX_BATCH_BYTES - MAX_RECORD_BYTES:
+            self._submit_archive_batch()  # no full-size record fits any more: send now, overlap with decoding
+
+    def _add_documents(self, index, docs, total):
+        """Queue the documents of Kinesis record ``index`` (``total`` bytes) on both outputs."""
+        count = len(docs)
+        # search: one document per Firehose record.
+        if len(self.s_data) + count <= MAX_BATCH_RECORDS and self.s_bytes + total <= MAX_BATCH_BYTES:
+            self.s_data += docs
+            self.s_src += [index] * count
+            self.s_bytes += total
+        else:
+            for doc in docs:
+                size = len(doc)
+                if len(self.s_data) >= MAX_BATCH_RECORDS or self.s_bytes + size > MAX_BATCH_BYTES:
+                    self._submit_search()
+                self.s_data.append(doc)
+                self.s_src.append(index)
+                self.s_bytes += size
+        if len(self.s_data) >= MAX_BATCH_RECORDS:
+            self._submit_search()
+        # archive: NDJSON lines packed into records of at most MAX_RECORD_BYTES.
+        if self.a_first is None:
+            self.a_first = index
+        if self.a_bytes + total <= MAX_RECORD_BYTES:
+            self.a_lines += docs
+            self.a_bytes += total
+        else:
+            for doc in docs:
+                size = len(doc)
+                if self.a_bytes + size > MAX_RECORD_BYTES:
+                    self._close_archive_record()
+                    self.a_first = index
+                self.a_lines.append(doc)
+                self.a_bytes += size
+        if self.a_bytes >= MAX_RECORD_BYTES - 256:
+            self._close_archive_record()
+
+    def _dead_letter(self, index, record, raw, reason):
+        kinesis = record.get("kinesis") or {}
+        sequence = str(kinesis.get("sequenceNumber", "unknown-%d" % index))
+        event_id = str(record.get("eventID") or "")
+        shard = event_id.split(":", 1)[0] if ":" in event_id else "unknown-shard"
+        arn = str(record.get("eventSourceARN") or "")
+        stream = arn.rsplit("/", 1)[-1] if "/" in arn else "unknown-stream"
+        key = "%s%s/%s/%s" % (self.t.config.dlq_prefix, stream, shard, sequence)
+        metadata = {"reason": reason, "shard-id": shard, "sequence-number": sequence, "event-source-arn": arn}
+        self.stats["malformed_records"] += 1
+        self.jobs.append(self.t._pool.submit(self.t._put_dead_letter, key, raw, metadata, index, self.deadline))
+
+    # ---------------------------------------------------------------- decoding
+    def add_record(self, index, record):
+        stats = self.stats
+        stats["records"] += 1
+        data = (record.get("kinesis") or {}).get("data")
+        try:
+            if not isinstance(data, str):
+                raise MalformedRecord("not-base64", "kinesis.data is missing")
+            try:
+                raw = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise MalformedRecord("not-base64", str(exc)) from None
+        except MalformedRecord as exc:
+            self._dead_letter(index, record, (data if isinstance(data, str) else "").encode("utf-8", "replace"), exc.reason)
+            return
+        try:
+            payload = _decode_payload(raw)
+            self._documents(index, record, payload)
+        except MalformedRecord as exc:
+            self._dead_letter(index, record, raw, exc.reason)
+
+    def _documents(self, index, record, payload):
+        stats = self.stats
+        kind = payload.get("messageType")
+        if kind == "CONTROL_MESSAGE":
+            stats["control_messages"] += 1
+            return
+        if kind != "DATA_MESSAGE":
+            raise MalformedRecord("not-subscription", "messageType is %r" % (kind,))
+        try:
+            events = payload["logEvents"]
+            log_group = payload["logGroup"]
+            if not isinstance(events, list) or not isinstance(log_group, str):
+                raise TypeError("logEvents must be a list and logGroup a string")
+            if log_group in self.excluded_exact or (self.excluded_prefixes and log_group.startswith(self.excluded_prefixes)):
+                stats["events"] += len(events)
+                stats["recursion_drops"] += len(events)
+                return
+            arn = record.get("eventSourceARN") or ""
+            arn_parts = arn.split(":", 4)
+            region = arn_parts[3] if len(arn_parts) > 4 else record.get("awsRegion", "")
+            filters = payload.get("subscriptionFilters") or []
+            tail = ',"account_id":%s,"region":%s,"log_group":%s,"log_stream":%s,"subscription_filters":%s' % (
+                _dumps(str(payload.get("owner", ""))), _dumps(region), _dumps(log_group),
+                _dumps(str(payload.get("logStream", ""))), _dumps(filters))
+            docs, truncations = self._render(events, tail)
+        except MalformedRecord:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
+            raise MalformedRecord("not-subscription", "%s: %s" % (type(exc).__name__, exc)) from None
+        stats["events"] += len(events)
+        stats["truncations"] += truncations
+        if docs:
+            stats["documents"] += len(docs)
+            self._add_documents(index, docs, sum(map(len, docs)))
+
+    def _render(self, events, tail):
+        """The hot loop: one UTF-8 JSON document (ending in a newline) per log event."""
+        cache = self.t._iso_cache
+        ms_suffix = _MS_SUFFIX
+        enc = encode_basestring
+        scan = _scan_message
+        encode_fields = _encode_fields
+        ws = _JSON_WS
+        limit = MAX_RECORD_BYTES
+        docs = []
+        append = docs.append
+        last_second = None
+        second_text = ""
+        truncations = 0
+        for ev in events:
+            millis = ev["timestamp"]
+            if type(millis) is not int:  # pylint: disable=unidiomatic-typecheck
+                millis = int(millis)
+            second = millis // 1000
+            if second != last_second:
+                second_text = _iso_second(second, cache)
+                last_second = second
+            event_id = ev["id"]
+            event_id = enc(event_id) if type(event_id) is str else _dumps(event_id)  # pylint: disable=unidiomatic-typecheck
+            message = ev["message"]
+            fields = ""
+            first = message[:1]
+            if first == "{" or (first in ws and first and message.lstrip(ws)[:1] == "{"):
+                try:
+                    parsed, end = scan(message, 0 if first == "{" else len(message) - len(message.lstrip(ws)))
+                    if type(parsed) is dict and (end == len(message) or not message[end:].strip(ws)):  # pylint: disable=unidiomatic-typecheck
+                        # A valid JSON object: its text is embedded as is (no second serialisation)
+                        # unless line breaks between tokens would split the NDJSON line.
+                        if "\n" in message or "\r" in message:
+                            fields = ',"fields":' + encode_fields(parsed)
+                        else:
+                            fields = ',"fields":' + message
+                except (ValueError, StopIteration, RecursionError):
+                    fields = ""
+            text = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},' \
+                   f'"message":{enc(message)}{tail}{fields}}}\n'
+            try:
+                doc = text.encode("utf-8")
+            except UnicodeEncodeError:
+                doc = _doc_bytes(text)
+            if len(doc) > limit:
+                truncations += 1
+                head = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},"message":'
+                doc = truncate_document(head, message, tail, len(doc), limit)
+            append(doc)
+        return docs, truncations
+
+    # ---------------------------------------------------------------- completion
+    def finish(self):
+        self._submit_search()
+        self._close_archive_record()
+        self._submit_archive_batch()
+        stats = self.stats
+        for job in self.jobs:
+            result = job.result()
+            stats["put_record_batch_calls"] += result.calls
+            stats["retries"] += result.retries
+            stats["failures"] += result.failed
+            for code, count in result.errors.items():
+                self.errors[code] = self.errors.get(code, 0) + count
+            if result.lowest_failed is not None and (self.lowest_failed is None or result.lowest_failed < self.lowest_failed):
+                self.lowest_failed = result.lowest_failed
+
+
+def _decode_payload(raw):
+    try:
+        inflater = zlib.decompressobj(31)
+        text = inflater.decompress(raw)
+        if not inflater.eof:
+            raise MalformedRecord("not-gzip", "truncated gzip stream")
+        while inflater.unused_data:  # concatenated gzip members
+            rest = inflater.unused_data
+            inflater = zlib.decompressobj(31)
+            text += inflater.decompress(rest)
+            if not inflater.eof:
+                raise MalformedRecord("not-gzip", "truncated gzip member")
+    except zlib.error as exc:
+        raise MalformedRecord("not-gzip", str(exc)) from None
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:  # includes UnicodeDecodeError
+        raise MalformedRecord("not-json", str(exc)) from None
+    if not isinstance(payload, dict):
+        raise MalformedRecord("not-subscription", "payload is a JSON %s, not an object" % type(payload).__name__)
+    return payload
+
+
+_TRANSFORMER = None
+_TRANSFORMER_LOCK = threading.Lock()
+
+
+def handler(event, context):
+    """Lambda entry point (``logvault_transform.handler``)."""
+    global _TRANSFORMER  # pylint: disable=global-statement
+    if _TRANSFORMER is None:
+        with _TRANSFORMER_LOCK:
+            if _TRANSFORMER is None:
+                _TRANSFORMER = Transformer.from_environment()
+    return _TRANSFORMER.handle(event, context)
