@@ -56,6 +56,9 @@ MAX_REGEX_PER_STRUCTURED_PATTERN = 2
 # selectors in a filter pattern with compound expressions."
 MAX_WILDCARDS_PER_SELECTOR = 1
 MAX_WILDCARDS_PER_PATTERN = 3
+# Not an AWS figure: a bound that keeps the recursive-descent parser far from Python's
+# recursion limit (AWS documents none; real rules nest two or three levels).
+MAX_NESTING = 32
 
 _WHITESPACE = " \t\r\n"
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -523,12 +526,18 @@ def _parse_bool_expr(cur, parse_atom, closer):
             break
         return items[0] if len(items) == 1 else _And(items)
 
+    depth = [0]
+
     def parse_primary():
         cur.skip_ws()
         if cur.peek() == "(":
             open_pos = cur.pos
+            depth[0] += 1
+            if depth[0] > MAX_NESTING:
+                raise cur.error("parentheses are nested more than %d deep" % MAX_NESTING)
             cur.pos += 1
             node = parse_or()
+            depth[0] -= 1
             cur.skip_ws()
             if not cur.take(")"):
                 if cur.at_end() or cur.peek() == closer:
@@ -845,7 +854,8 @@ def parse_json_message(message):
         return NOT_JSON
     try:
         obj = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: a message nested deeper than the json module can parse.
         return NOT_JSON
     if obj.__class__ is not dict:
         return NOT_JSON
@@ -1085,29 +1095,46 @@ def _assign(slots, tokens, message):
         owners.extend([split] * (tail_start - len(head)))
         owners.extend(range(split + 1, split + 1 + len(tail)))
         return list(zip(owners, tokens))
-    owners = _assign_backtracking(slots, tokens, 0, 0)
+    owners = _assign_dynamic(slots, tokens)
     return None if owners is None else list(zip(owners, tokens))
 
 
-def _assign_backtracking(slots, tokens, slot_index, token_index):
-    if slot_index == len(slots):
-        return [] if token_index == len(tokens) else None
-    slot = slots[slot_index]
-    if slot.ellipsis:
-        remaining_fixed = sum(1 for item in slots[slot_index + 1:] if not item.ellipsis)
-        for take in range(0, len(tokens) - token_index - remaining_fixed + 1):
-            rest = _assign_backtracking(slots, tokens, slot_index + 1, token_index + take)
-            if rest is not None:
-                return [slot_index] * take + rest
+def _assign_dynamic(slots, tokens):
+    """Several '...': which slot takes each token, by dynamic programming (O(slots x tokens)).
+
+    ``fits[i][j]`` says whether slots[i:] can take tokens[j:].
+    """
+    count = len(tokens)
+    size = len(slots)
+    fits = [None] * (size + 1)
+    fits[size] = [False] * count + [True]
+    for index in range(size - 1, -1, -1):
+        slot = slots[index]
+        following = fits[index + 1]
+        row = [False] * (count + 1)
+        if slot.ellipsis:
+            row[count] = following[count]
+            for position in range(count - 1, -1, -1):
+                row[position] = following[position] or row[position + 1]
+        else:
+            test = slot.test
+            for position in range(count - 1, -1, -1):
+                row[position] = following[position + 1] and (test is None or bool(test(tokens[position])))
+        fits[index] = row
+    if not fits[0][0]:
         return None
-    if token_index >= len(tokens):
-        return None
-    if slot.test is not None and not slot.test(tokens[token_index]):
-        return None
-    rest = _assign_backtracking(slots, tokens, slot_index + 1, token_index + 1)
-    if rest is None:
-        return None
-    return [slot_index] + rest
+    owners = []
+    position = 0
+    for index, slot in enumerate(slots):
+        if slot.ellipsis:
+            # Take as few tokens as possible: the first position from which the rest fits.
+            while not fits[index + 1][position]:
+                owners.append(index)
+                position += 1
+        else:
+            owners.append(index)
+            position += 1
+    return owners
 
 
 def _compile_delimited(cur):
@@ -1138,6 +1165,8 @@ def _compile_delimited(cur):
         raise cur.error("unexpected text after the closing ']'")
     if len(slots) == 1 and slots[0].name is None and not slots[0].ellipsis:
         raise cur.error("empty space-delimited pattern; name at least one field", open_pos + 1)
+    # "..., ..." means the same as one "...".
+    slots = [slot for index, slot in enumerate(slots) if not (slot.ellipsis and index and slots[index - 1].ellipsis)]
     required = []
     for slot in slots:
         if slot.tree is not None:

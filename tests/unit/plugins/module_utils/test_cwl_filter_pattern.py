@@ -943,3 +943,64 @@ def test_bytes_messages_are_decoded_as_utf8():
     assert matches("{ $.a = 1 }", b'{"a": 1}') is True
     assert extract_fields("[a, b]", b"x y") == {"$a": "x", "$b": "y"}
     assert fp.match_many([compile_pattern("x")], b"x") != []
+
+
+def test_nesting_depth_is_bounded_with_a_position():
+    deep = "{ " + "(" * 33 + "$.a = 1" + ")" * 33 + " }"
+    with pytest.raises(FilterPatternError) as info:
+        compile_pattern(deep)
+    assert info.value.position == 2 + 32
+    assert "nested more than 32 deep" in info.value.reason
+    ok = "{ " + "(" * 32 + "$.a = 1" + ")" * 32 + " }"
+    assert compile_pattern(ok).matches('{"a": 1}') is True
+
+
+def test_deeply_nested_json_message_is_not_json():
+    message = '{"a": ' + "[" * 100000 + "]" * 100000 + "}"
+    assert compile_pattern('{ $.a NOT EXISTS }').matches(message) is False
+    assert parse_json_message(message) is NOT_JSON
+
+
+def test_many_ellipses_stay_polynomial():
+    fields = []
+    for index in range(40):
+        fields.extend(["...", "x%d = A" % index])
+    pattern = compile_pattern("[" + ", ".join(fields + ["..."]) + "]")
+    tokens = ["B"] * 4000
+    assert pattern.matches(" ".join(tokens)) is False
+    tokens[::100] = ["A"] * 40
+    assert pattern.matches(" ".join(tokens)) is True
+
+
+def _slots_to_regex(slots):
+    parts = []
+    for slot in slots:
+        if slot == "...":
+            parts.append(r"(?:\S+ )*")
+        elif slot == "any":
+            parts.append(r"\S+ ")
+        else:
+            parts.append(re.escape(slot) + " ")
+    return re.compile("".join(parts) + r"\Z")
+
+
+@settings(max_examples=300, deadline=None)
+@given(slots=st.lists(st.sampled_from(["...", "any", "A", "B"]), min_size=1, max_size=7).filter(lambda items: "..." in items),
+       tokens=st.lists(st.sampled_from(["A", "B", "C"]), max_size=9))
+def test_ellipsis_matching_agrees_with_a_regular_expression(slots, tokens):
+    fields = []
+    for index, slot in enumerate(slots):
+        if slot == "...":
+            fields.append("...")
+        elif slot == "any":
+            fields.append("f%d" % index)
+        else:
+            fields.append("f%d = %s" % (index, slot))
+    pattern = compile_pattern("[" + ", ".join(fields) + "]")
+    message = " ".join(tokens)
+    expected = _slots_to_regex(slots).match(message + " " if tokens else "") is not None
+    assert pattern.matches(message) is expected
+    extracted = pattern.extract_fields(message)
+    assert (extracted is not None) is expected
+    if extracted is not None:
+        assert len(extracted) == len(tokens)
