@@ -60,7 +60,12 @@ def fh(aws_client, unique):
     env.role = env.iam.create_role(RoleName=unique("fh-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     env.s3.create_bucket(Bucket=env.bucket)
     env.name = unique("fh")
-    return env
+    yield env
+    for name in (env.name, env.name + "-plain"):
+        try:
+            env.firehose.delete_delivery_stream(DeliveryStreamName=name)
+        except ClientError:
+            pass
 
 
 def _s3_config(env, **extra):

@@ -88,10 +88,15 @@ def _zip(source, name="app.py"):
 
 @pytest.fixture()
 def pipeline(aws_client, unique):
-    """A bucket, a stream and a factory for (function, mapping) pairs on that stream."""
+    """A bucket, a stream and a factory for (function, mapping) pairs on that stream.
+
+    Mappings and streams are deleted afterwards: the session's emulator is shared."""
+    created = []
 
     class Pipeline(object):
         def __init__(self, account_id="123456789012"):
+            created.append(self)
+            self.mappings = []
             self.account_id = account_id
             self.lam = aws_client("lambda", account_id)
             self.s3 = aws_client("s3", account_id)
@@ -118,7 +123,9 @@ def pipeline(aws_client, unique):
 
         def mapping(self, function_arn, **settings):
             settings.setdefault("StartingPosition", "TRIM_HORIZON")
-            return self.lam.create_event_source_mapping(FunctionName=function_arn, EventSourceArn=self.stream_arn, **settings)
+            mapping = self.lam.create_event_source_mapping(FunctionName=function_arn, EventSourceArn=self.stream_arn, **settings)
+            self.mappings.append(mapping["UUID"])
+            return mapping
 
         def put(self, datas):
             seqs = []
@@ -138,7 +145,17 @@ def pipeline(aws_client, unique):
         def processed(self):
             return [seq for doc in self.received() for seq in doc["sequenceNumbers"]]
 
-    return Pipeline
+    yield Pipeline
+    for p in created:
+        for mapping_uuid in p.mappings:
+            try:
+                p.lam.delete_event_source_mapping(UUID=mapping_uuid)
+            except ClientError:
+                pass
+        try:
+            p.kinesis.delete_stream(StreamName=p.stream, EnforceConsumerDeletion=True)
+        except ClientError:
+            pass
 
 
 def _objects(s3, bucket, prefix=""):
@@ -481,16 +498,13 @@ def test_infinite_retries_block_the_shard_without_blocking_flush(pipeline, local
     p = pipeline()
     seqs = p.put([b"poison", b"good"])
     mapping = p.mapping(p.function(mode="raise"))  # MaximumRetryAttempts defaults to -1 (infinite)
-    try:
-        summary = local_aws.flush()
-        assert summary["settled"] is True
-        assert p.processed() == []
-        state = lambda_esm.mapping_state(mapping["UUID"])
-        assert state.shards["shardId-000000000000"].checkpoint == 0
-        assert [str(r.sequence_number) for r in state.shards["shardId-000000000000"].pending[0].records] == seqs
-        assert p.lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "PROBLEM: Function call failed"
-    finally:
-        p.lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    summary = local_aws.flush()
+    assert summary["settled"] is True
+    assert p.processed() == []
+    state = lambda_esm.mapping_state(mapping["UUID"])
+    assert state.shards["shardId-000000000000"].checkpoint == 0
+    assert [str(r.sequence_number) for r in state.shards["shardId-000000000000"].pending[0].records] == seqs
+    assert p.lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "PROBLEM: Function call failed"
 
 
 @pytest.mark.parametrize("settings, message", [
