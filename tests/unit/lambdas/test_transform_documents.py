@@ -267,3 +267,29 @@ def test_handler_reads_its_configuration_from_the_environment(transform, monkeyp
     monkeypatch.delenv("LOGVAULT_SEARCH_STREAM", raising=False)
     with pytest.raises(transform.ConfigError, match="LOGVAULT_SEARCH_STREAM"):
         transform.handler({"Records": []}, FakeContext())
+
+
+def test_handler_builds_boto3_clients_once_from_the_environment(transform, monkeypatch):
+    built = []
+
+    def fake_client(service, config=None):
+        built.append((service, config))
+        return FakeFirehose() if service == "firehose" else FakeS3()
+
+    monkeypatch.setattr(transform, "_TRANSFORMER", None)
+    monkeypatch.setattr(transform.boto3, "client", fake_client)
+    for name, value in dict(ENV, LOGVAULT_MAX_WORKERS="3").items():
+        monkeypatch.setenv(name, value)
+    record = kinesis_record(0, subscription_payload([log_event(1, "hello")]))
+    try:
+        assert transform.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
+        assert transform.handler({"Records": [record]}, FakeContext()) == {"batchItemFailures": []}
+        assert [service for service, _config in built] == ["firehose", "s3"]
+        config = built[0][1]
+        assert config.max_pool_connections == 5
+        assert config.retries == {"total_max_attempts": 1, "mode": "standard"}  # this module owns the retries
+        firehose = transform._TRANSFORMER.firehose
+        assert [d["message"] for d in firehose.documents("s")] == ["hello", "hello"]
+    finally:
+        if transform._TRANSFORMER is not None:
+            transform._TRANSFORMER.close()
