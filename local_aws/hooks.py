@@ -20,7 +20,6 @@ own against them (it still needs one around state it shares with request threads
 
 import logging
 import threading
-import time
 import traceback
 
 LOG = logging.getLogger("local_aws")
@@ -183,13 +182,3 @@ def get_endpoint():
 def running():
     with _STATE_LOCK:
         return len(_ENDPOINTS)
-
-
-def wait_until(predicate, timeout=10.0, interval=0.05):
-    """Poll ``predicate()`` until truthy or ``timeout``; returns its last value."""
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = predicate()
-    return value

@@ -67,6 +67,17 @@ def _json_response(start_response, status, body):
     return [data]
 
 
+def _quiet_handler(base, verbose):
+    """moto's request handler, logging each request only when ``verbose``."""
+
+    class Handler(base):
+        def log_request(self, code="-", size="-"):
+            if verbose:
+                base.log_request(self, code, size)
+
+    return Handler
+
+
 class _Application(object):
     """WSGI wrapper: ``/_logvault/*`` is ours, everything else goes to moto."""
 
@@ -106,14 +117,6 @@ class LocalAWS(object):
             create_backend_app,
         )
 
-        class _RequestHandler(MotoRequestHandler):
-            """moto's handler; logs each request only when the emulator is verbose."""
-
-            def log_request(handler, code="-", size="-"):  # pylint: disable=no-self-argument
-                if verbose:
-                    MotoRequestHandler.log_request(handler, code, size)
-
-        verbose = self.verbose
         install_patches()
         with _LIFECYCLE_LOCK:
             if reset is None:
@@ -121,7 +124,7 @@ class LocalAWS(object):
             if reset:
                 reset_state()
             app = _Application(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_RequestHandler)
+            self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_quiet_handler(MotoRequestHandler, self.verbose))
             self.port = self._server.server_address[1]
             self.endpoint = "http://%s:%d" % (self.host, self.port)
             self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws-%d" % self.port, daemon=True)

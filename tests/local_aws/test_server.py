@@ -241,6 +241,20 @@ def test_module_entry_point(how):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert out == ""  # exactly one line in total
+    assert "/_logvault/flush" not in err  # requests are not logged unless --verbose
+
+
+def test_module_entry_point_verbose_logs_requests():
+    port = _free_port()
+    proc = _serve(args=["--port", str(port), "--verbose"])
+    try:
+        assert proc.stdout.readline().rstrip("\n") == READY % port
+        _post("http://127.0.0.1:%d/_logvault/flush" % port)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 0, err
+    assert '"POST /_logvault/flush HTTP/1.1" 200' in err
 
 
 def test_module_entry_point_rejects_a_bad_port():
