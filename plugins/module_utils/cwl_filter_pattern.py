@@ -119,10 +119,6 @@ class FilterPatternError(ValueError):
         return (FilterPatternError, (self.reason, self.position, self.pattern))
 
 
-def _is_alnum(char):
-    return char.isalnum()
-
-
 def _describe(char):
     if char == "":
         return "the end of the pattern"
@@ -161,10 +157,6 @@ class _Cursor(object):
             self.pos += len(token)
             return True
         return False
-
-    def expect(self, token, what):
-        if not self.take(token):
-            raise self.error("expected %s, found %s" % (what, _describe(self.peek())))
 
     def quoted(self):
         """Read a double-quoted string at the cursor; ``\\"`` and ``\\\\`` are escapes."""
@@ -1014,7 +1006,7 @@ def _remember_name(cur, names, name, pos):
 
 
 def _tokenize_delimited(message):
-    """Split a message into fields: whitespace separates, ``[...]`` and ``"..."`` group.
+    """Split a message into fields: whitespace (``str.isspace``) separates, ``[...]`` and ``"..."`` group.
 
     A group is recognised where a field starts; its brackets or quotes are not part of
     the value. A group that is never closed runs to the end of the message.
@@ -1030,7 +1022,7 @@ def _scan_delimited(message):
     pos = 0
     while pos < length:
         char = message[pos]
-        if char in _WHITESPACE:
+        if char.isspace():
             pos += 1
             continue
         if char == "[" or char == '"':
@@ -1042,7 +1034,7 @@ def _scan_delimited(message):
             pos = end + 1
             continue
         end = pos
-        while end < length and message[end] not in _WHITESPACE:
+        while end < length and not message[end].isspace():
             end += 1
         yield message[pos:end], pos
         pos = end
@@ -1052,7 +1044,7 @@ def _remainder(message, index):
     """The raw text of ``message`` from its field number ``index`` (0-based) to the end."""
     for number, (_value, start) in enumerate(_scan_delimited(message)):
         if number == index:
-            return message[start:].rstrip(_WHITESPACE)
+            return message[start:].rstrip()
     return ""
 
 

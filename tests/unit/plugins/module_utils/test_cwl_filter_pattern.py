@@ -1004,3 +1004,10 @@ def test_ellipsis_matching_agrees_with_a_regular_expression(slots, tokens):
     assert (extracted is not None) is expected
     if extracted is not None:
         assert len(extracted) == len(tokens)
+
+
+def test_space_delimited_whitespace_is_the_same_with_and_without_groups():
+    plain = "a\u00a0b\x0cc"
+    grouped = plain + ' "d e"'
+    assert fp._tokenize_delimited(plain) == ["a", "b", "c"]  # pylint: disable=protected-access
+    assert fp._tokenize_delimited(grouped) == ["a", "b", "c", "d e"]  # pylint: disable=protected-access
