@@ -200,7 +200,8 @@ def _compile_regex(text, start, end):
         if not (char.isalnum() or char in _REGEX_SYMBOLS or char in _REGEX_OPERATORS):
             raise FilterPatternError("character %r is not supported in regular expressions" % char, start + offset, text)
     try:
-        return re.compile(body)
+        # re.ASCII: AWS documents \w as [a-zA-Z_0-9] and \d as [0-9].
+        return re.compile(body, re.ASCII)
     except re.error as exc:
         offset = getattr(exc, "pos", None) or 0
         raise FilterPatternError("invalid regular expression: %s" % getattr(exc, "msg", str(exc)), start + offset, text)

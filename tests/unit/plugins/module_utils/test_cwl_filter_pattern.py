@@ -222,6 +222,9 @@ REGEX_CASES = [
     ("%\\s%", "ab", False),
     ("%\\S%", "   x ", True),
     ("%\\w%", "_", True),
+    ("%\\w%", "\u00e9\u00e8", False),  # "\w is equivalent to [a-zA-Z_0-9]"
+    ("%\\d%", "\u0663", False),  # "\d is equivalent to [0-9]" (not other scripts' digits)
+    ("%\\W%", "\u00e9", True),
     ("%\\W%", "abc_123", False),
     ("%\\x3A%", "key: value", True),
     ("%\\x28%", "f(x)", True),
