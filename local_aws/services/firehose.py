@@ -19,7 +19,7 @@ This module (``install()`` is called once by the server):
   delivers at once);
 * ExtendedS3/S3: one object per delivery, ``<evaluated Prefix><stream>-<version>-
   yyyy-MM-dd-HH-mm-ss-<uuid>[.gz]``, GZIP applied, KMS encryption config applied,
-  written with the destination's RoleARN credentials; a Lambda processor
+  written like the service does (moto's S3 backend, see service_put_object); a Lambda processor
   (ProcessingConfiguration) is invoked and ``ProcessingFailed`` records go to the
   evaluated ErrorOutputPrefix (``processing-failed``);
 * OpenSearch/Elasticsearch: with S3BackupMode AllDocuments every record is written to
@@ -438,22 +438,6 @@ def poll(force=False):
     return delivered
 
 
-def _role_credentials(backend, role_arn, session):
-    parts = (role_arn or "").split(":")
-    account = backend.account_id
-    if len(parts) < 6 or parts[2] != "iam" or parts[4] != account:
-        role_arn = "arn:aws:iam::%s:role/%s" % (account, (role_arn or "firehose-delivery").rsplit("/", 1)[-1])
-    return lambda_runtime.credentials_for(account, role_arn, session, backend.region_name)
-
-
-def _s3_client(backend, role_arn):
-    import boto3  # pylint: disable=import-outside-toplevel
-    creds = _role_credentials(backend, role_arn, "firehose")
-    return boto3.client("s3", region_name=backend.region_name, endpoint_url=lambda_runtime.get_endpoint(),
-                        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-                        aws_session_token=creds["AWS_SESSION_TOKEN"])
-
-
 def _when(arrival, config):
     zone = datetime.timezone.utc
     if config.get("CustomTimeZone"):
@@ -485,11 +469,8 @@ def _put_s3(backend, stream, config, records, error_output_type=None, body=None)
         extension = config["FileExtension"]
     key = "%s%s-%s-%s-%s%s" % (prefix, stream.delivery_stream_name, stream.version_id,
                                when.strftime("%Y-%m-%d-%H-%M-%S"), uuid.uuid4(), extension)
-    kwargs = {"Bucket": bucket, "Key": key, "Body": data}
     kms = ((config.get("EncryptionConfiguration") or {}).get("KMSEncryptionConfig") or {}).get("AWSKMSKeyARN")
-    if kms:
-        kwargs.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms)
-    _s3_client(backend, config.get("RoleARN")).put_object(**kwargs)
+    lambda_runtime.service_put_object(backend.account_id, backend.region_name, bucket, key, data, kms_key_id=kms)
     return key
 
 

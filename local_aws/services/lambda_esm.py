@@ -449,7 +449,7 @@ def _send_on_failure(state, fn, stream, shard_id, unit, condition):
         key = "aws/lambda/%s/%s/%s/%s-%s" % (
             state.uuid, shard_id, now.strftime("%Y/%m/%d"), now.strftime("%Y-%m-%dT%H.%M.%S"), uuid.uuid4())
         body = json.dumps(invocation_record(fn, stream, shard_id, unit, condition, True))
-        _client("s3", fn, fn.region).put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+        lambda_runtime.service_put_object(fn.account_id, fn.region, bucket, key, body.encode("utf-8"))
     elif parts["service"] == "sqs":
         client = _client("sqs", fn, parts["region"])
         url = client.get_queue_url(QueueName=parts["resource"], QueueOwnerAWSAccountId=parts["account"])["QueueUrl"]

@@ -307,6 +307,31 @@ def _save_logs(fn, stream_name, request_id, outcome):
         pass
 
 
+def service_put_object(account_id, region, bucket_name, key, body, kms_key_id=None):
+    """Write an object the way an AWS service (Lambda destinations, Firehose) does.
+
+    AWS services write over TLS with their own permissions, so the request is not replayed
+    over this emulator's plain-HTTP endpoint (where a TLS-only ``aws:SecureTransport``
+    bucket policy would deny it): the object goes to moto's S3 backend directly. What the
+    HTTP path would apply is applied here too: the bucket's default encryption (moto),
+    ``kms_key_id`` as SSE-KMS, the bucket's default Object Lock retention, and event
+    notifications. Bucket policies are not evaluated (see "What is NOT emulated").
+    Raises moto's MissingBucket when the bucket does not exist.
+    """
+    from moto.s3.models import s3_backends  # pylint: disable=import-outside-toplevel
+    from moto.utilities.utils import get_partition  # pylint: disable=import-outside-toplevel
+
+    partition = get_partition(region)
+    bucket = s3_backends[account_id][partition].get_bucket(bucket_name)
+    owner = s3_backends[bucket.account_id][partition]
+    kwargs = {}
+    if kms_key_id:
+        kwargs.update(encryption="aws:kms", kms_key_id=kms_key_id)
+    if getattr(bucket, "object_lock_enabled", False) and getattr(bucket, "has_default_lock", False):
+        kwargs.update(lock_mode=bucket.default_lock_mode, lock_until=bucket.default_retention())
+    return owner.put_object(bucket_name, key, body, **kwargs)
+
+
 def log_tail(outcome):
     """The x-amz-log-result header value: base64 of the last 4 KB of the log."""
     text = outcome.logs.encode("utf-8")[-4096:]

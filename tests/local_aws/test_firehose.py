@@ -351,3 +351,34 @@ def test_put_record_single_and_oversized_batch(fh, local_aws):
 def test_java_datetime_patterns(pattern, expected):
     when = datetime.datetime(2024, 3, 7, 5, 9, 2, 123456, tzinfo=datetime.timezone.utc)
     assert firehose_prefix.format_java(pattern, when) == expected
+
+
+def test_delivery_to_an_object_lock_bucket_with_a_tls_only_policy(fh, local_aws, unique):
+    """Firehose writes like an AWS service (over TLS, with its own permissions): the
+    archive bucket's TLS-only policy does not block it, and the bucket's default
+    retention and KMS key apply to the delivered object."""
+    from moto.s3.models import s3_backends  # pylint: disable=import-outside-toplevel
+
+    bucket = unique("archive")
+    key_arn = fh.kms.create_key()["KeyMetadata"]["Arn"]
+    fh.s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    fh.s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 10}}})
+    fh.s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]})
+    fh.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::%s" % bucket, "arn:aws:s3:::%s/*" % bucket],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    fh.firehose.create_delivery_stream(
+        DeliveryStreamName=fh.name,
+        ExtendedS3DestinationConfiguration=dict(_s3_config(fh), BucketARN="arn:aws:s3:::%s" % bucket, CompressionFormat="GZIP"))
+    fh.put(fh.name, [b'{"archived":true}\n'])
+    local_aws.flush()
+    keys = list(s3_backends[ACCOUNT]["aws"].buckets[bucket].keys.values())
+    assert len(keys) == 1
+    assert gzip.decompress(keys[0].value) == b'{"archived":true}\n'
+    assert keys[0].lock_mode == "COMPLIANCE"
+    assert keys[0].lock_until > datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert keys[0].encryption == "aws:kms"
+    assert keys[0].kms_key_id == key_arn
