@@ -569,34 +569,21 @@ class _JsonCondition(object):
         if any(step.__class__ is _Wildcard for step in path):
             return self._build_wildcard(path)
         operator = self.operator
+        resolve = _resolver(path)
         if operator == "NOT EXISTS":
             def not_exists(obj):
-                return _resolve(obj, path) is _MISSING
+                return resolve(obj) is _MISSING
             return not_exists
-        if operator == "IS NULL":
-            def is_null(obj):
-                return _resolve(obj, path) is None
-            return is_null
-        if operator in ("IS TRUE", "IS FALSE"):
-            wanted = operator == "IS TRUE"
+        if operator.startswith("IS "):
+            wanted = {"IS NULL": None, "IS TRUE": True, "IS FALSE": False}[operator]
 
-            def is_bool(obj):
-                value = _resolve(obj, path)
-                return value is wanted
-            return is_bool
+            def is_constant(obj):
+                return resolve(obj) is wanted
+            return is_constant
         compare = _make_comparison(operator, self.rhs)
-        if len(path) == 1 and path[0].__class__ is str:
-            key = path[0]
-
-            def compare_top(obj):
-                value = obj.get(key, _MISSING)
-                if value is _MISSING or value.__class__ in (dict, list):
-                    return False
-                return compare(value)
-            return compare_top
 
         def compare_path(obj):
-            value = _resolve(obj, path)
+            value = resolve(obj)
             if value is _MISSING or value.__class__ in (dict, list):
                 return False
             return compare(value)
@@ -653,8 +640,10 @@ class _JsonCondition(object):
 def _build_membership(path, values):
     """``test(obj)``: the value at ``path`` (a string or a number's text) is one of ``values``."""
 
+    resolve = _resolver(path)
+
     def member(obj):
-        value = _resolve(obj, path)
+        value = resolve(obj)
         if value.__class__ is str:
             return value in values
         if value is _MISSING or value.__class__ in (dict, list):
@@ -687,6 +676,29 @@ def _resolve_all(obj, path):
         if not current:
             break
     return current
+
+
+def _resolver(path):
+    """``resolve(obj)``: the value at ``path`` (no wildcard) in a JSON object, or _MISSING."""
+    if len(path) == 1 and path[0].__class__ is str:
+        key = path[0]
+
+        def resolve_key(obj):
+            return obj.get(key, _MISSING)
+        return resolve_key
+    if len(path) == 2 and path[0].__class__ is str and path[1].__class__ is str:
+        first, second = path
+
+        def resolve_two_keys(obj):
+            inner = obj.get(first, _MISSING)
+            if inner.__class__ is not dict:
+                return _MISSING
+            return inner.get(second, _MISSING)
+        return resolve_two_keys
+
+    def resolve_path(obj):
+        return _resolve(obj, path)
+    return resolve_path
 
 
 def _resolve(obj, path):
@@ -1432,8 +1444,9 @@ def matches(pattern, message, parsed=None):
 def match_many(patterns, message, parsed=None):
     """The compiled patterns of ``patterns`` that ``message`` matches, in order.
 
-    The message is parsed as JSON at most once, and only if a JSON pattern's prefilter
-    lets it through; pass ``parsed`` if the caller has parsed it already.
+    The message is parsed as JSON at most once: right away when there are several JSON
+    patterns, otherwise only if the JSON pattern's prefilter lets the message through.
+    Pass ``parsed`` (a dict or ``NOT_JSON``) if the caller has parsed it already.
     """
     if message.__class__ is not str:
         message = _as_text(message)
