@@ -34,6 +34,13 @@ _STATE_LOCK = threading.Lock()
 _THREAD = {"thread": None, "stop": None}
 _ENDPOINTS = []
 
+# moto's Kinesis shards are not safe for concurrent use ("not safe for concurrency" in
+# moto; GetRecords iterates the dict PutRecord inserts into). The server holds this
+# lock around every Kinesis API request, and in-process code that reads or writes
+# Kinesis backends from a poller must hold it too. Never hold it while waiting for
+# something that calls the emulator over HTTP (a Lambda subprocess): that deadlocks.
+KINESIS_LOCK = threading.RLock()
+
 
 def _key(fn):
     return (getattr(fn, "__module__", None), getattr(fn, "__qualname__", None) or repr(fn))

@@ -87,6 +87,9 @@ class _Application(object):
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/_logvault/"):
+            if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Kinesis_"):
+                with hooks.KINESIS_LOCK:
+                    return list(self.moto_app(environ, start_response))
             return self.moto_app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_logvault/flush":

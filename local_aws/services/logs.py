@@ -355,10 +355,12 @@ def _put_record(target_arn, payload, partition_key):
     arn = _parse_arn(target_arn, "targetArn")
     if arn["service"] == "kinesis":
         from moto.kinesis.models import kinesis_backends  # pylint: disable=import-outside-toplevel
-        kinesis_backends[arn["account"]][arn["region"]].put_record(
-            stream_arn=target_arn, stream_name=None, partition_key=partition_key,
-            explicit_hash_key="", data=base64.b64encode(payload).decode("ascii"),
-        )
+        from local_aws import hooks  # pylint: disable=import-outside-toplevel
+        with hooks.KINESIS_LOCK:
+            kinesis_backends[arn["account"]][arn["region"]].put_record(
+                stream_arn=target_arn, stream_name=None, partition_key=partition_key,
+                explicit_hash_key="", data=base64.b64encode(payload).decode("ascii"),
+            )
     elif arn["service"] == "firehose":
         from moto.firehose.models import firehose_backends  # pylint: disable=import-outside-toplevel
         backend = firehose_backends[arn["account"]][arn["region"]]

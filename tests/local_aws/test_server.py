@@ -263,3 +263,40 @@ def test_module_entry_point_rejects_a_bad_port():
     assert proc.returncode == 2
     assert "LOGVAULT_AWS_PORT" in err
     assert out == ""
+
+
+def test_kinesis_requests_and_background_writes_do_not_race(local_aws, aws_client, unique):
+    """GetRecords over HTTP while a poller thread writes to the same shard in-process."""
+    from local_aws.services import logs as logs_patch
+
+    name = unique("race")
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    stop = threading.Event()
+    errors = []
+
+    def writer():
+        while not stop.is_set():
+            try:
+                logs_patch._put_record(arn, b"x" * 64, "key")
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append(repr(exc))
+
+    thread = threading.Thread(target=writer)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so a missing lock shows up
+    thread.start()
+    try:
+        deadline = time.monotonic() + 3
+        reads = 0
+        while time.monotonic() < deadline:
+            iterator = kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            kinesis.get_records(ShardIterator=iterator, Limit=10000)
+            reads += 1
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert reads > 0
