@@ -574,6 +574,8 @@ ERROR_CASES = [
     ("[a, b = 1 && c = 2]", 13, "a field's conditions can only test that field"),
     # The earlier revision's "[..., status_code = 4* && bytes > 1000]" tests another field inside one field.
     ("[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000]", 61, "can only test that field"),
+    # The earlier revision's "[w1=!ERROR&&w1=!WARN, w2]" is not the documented "!=" operator.
+    ("[w1=!ERROR&&w1=!WARN, w2]", 4, "unexpected '!' after '='"),
     ("[a, ... b]", 8, "expected ',' or ']' after '...'"),
     ("[a] trailing", 4, "unexpected text after the closing ']'"),
     ("[a, = 1]", 4, "expected a field name"),
