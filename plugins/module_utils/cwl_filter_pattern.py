@@ -1390,6 +1390,10 @@ class CompiledPattern(object):
     def __repr__(self):
         return "CompiledPattern(kind=%r, source=%r)" % (self.kind, self.source)
 
+    def __reduce__(self):
+        # Compiled closures do not pickle; the source recompiles to the same pattern.
+        return (compile_pattern, (self.source,))
+
     def __eq__(self, other):
         return isinstance(other, CompiledPattern) and other.source == self.source
 

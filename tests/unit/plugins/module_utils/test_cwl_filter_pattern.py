@@ -1016,3 +1016,13 @@ def test_space_delimited_whitespace_is_the_same_with_and_without_groups():
     grouped = plain + ' "d e"'
     assert fp._tokenize_delimited(plain) == ["a", "b", "c"]  # pylint: disable=protected-access
     assert fp._tokenize_delimited(grouped) == ["a", "b", "c", "d e"]  # pylint: disable=protected-access
+
+
+def test_compiled_patterns_pickle_by_source():
+    for source in ("", "ERROR -x", '{ $.a = "b" }', "[a, b = 1]"):
+        compiled = compile_pattern(source)
+        copy = pickle.loads(pickle.dumps(compiled))
+        assert copy == compiled and copy.kind == compiled.kind
+        assert hash(copy) == hash(compiled)
+    assert compile_pattern("ERROR") != compile_pattern("WARN")
+    assert compile_pattern("{ $.a = 1 }").matches('{"a": 1}') is pickle.loads(pickle.dumps(compile_pattern("{ $.a = 1 }"))).matches('{"a": 1}')
