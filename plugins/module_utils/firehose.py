@@ -460,7 +460,7 @@ def recreate_reasons(params, description, destination_type, desired_config):
     if wanted_type and wanted_type != description.get("DeliveryStreamType"):
         reasons.append("delivery_stream_type %s -> %s" % (description.get("DeliveryStreamType"), wanted_type))
     source = params.get("kinesis_source")
-    if source and wanted_type == description.get("DeliveryStreamType") and source != current_source(description):
+    if source and (wanted_type or description.get("DeliveryStreamType")) == "KinesisStreamAsSource" and source != current_source(description):
         reasons.append("kinesis_source")
     current_type, current_config, dummy = current_destination(description)
     if destination_type and destination_type != current_type:

@@ -42,10 +42,10 @@ options:
     description:
       - C(DirectPut) when producers call C(PutRecord)/C(PutRecordBatch); C(KinesisStreamAsSource) to read a Kinesis
         data stream (then O(kinesis_source) is required).
+      - When not set, a new stream is C(DirectPut) and an existing stream keeps its type.
       - Cannot be changed in place; see O(recreate).
     type: str
     choices: [DirectPut, KinesisStreamAsSource]
-    default: DirectPut
   kinesis_source:
     description: The Kinesis data stream a C(KinesisStreamAsSource) stream reads.
     type: dict
@@ -476,7 +476,7 @@ def ensure_present(module, client, current):
         if destination_type is None:
             module.fail_json(msg="Creating delivery stream %s needs a destination: set opensearch or extended_s3" % name)
         after = {
-            "delivery_stream_type": params["delivery_stream_type"],
+            "delivery_stream_type": params["delivery_stream_type"] or "DirectPut",
             "kinesis_source": params["kinesis_source"],
             "destination_type": destination_type,
             "destination": destination_config,
@@ -484,7 +484,7 @@ def ensure_present(module, client, current):
             "tags": params["tags"] or {},
         }
         if module.check_mode:
-            stream = {"delivery_stream_name": name, "delivery_stream_type": params["delivery_stream_type"], "tags": params["tags"] or {}}
+            stream = {"delivery_stream_name": name, "delivery_stream_type": params["delivery_stream_type"] or "DirectPut", "tags": params["tags"] or {}}
             return True, stream, before, after
         description = create_stream(module, client, destination_type, destination_config)
         return True, description, before, after
@@ -573,7 +573,7 @@ def main():
     argument_spec = dict(
         name=dict(type="str", required=True, aliases=["delivery_stream_name"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        delivery_stream_type=dict(type="str", default="DirectPut", choices=list(fh.STREAM_TYPES)),
+        delivery_stream_type=dict(type="str", choices=list(fh.STREAM_TYPES)),
         kinesis_source=dict(type="dict", options=dict(stream_arn=dict(type="str", required=True), role_arn=dict(type="str", required=True))),
         server_side_encryption=dict(type="dict", options=dict(enabled=dict(type="bool", required=True), kms_key_arn=dict(type="str", no_log=False))),
         cloudwatch_logging=dict(type="dict", options=cloudwatch),

@@ -530,3 +530,21 @@ def test_api_errors_are_reported(stubbed):
     result = run(archive_args())
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to describe delivery stream archive")
+
+
+def test_unset_stream_type_keeps_an_existing_kinesis_source_stream(stubbed):
+    source = {"KinesisStreamSourceDescription": {"KinesisStreamARN": "arn:aws:kinesis:us-east-1:123456789012:stream/hub", "RoleARN": ROLE}}
+    existing = description(stream_type="KinesisStreamAsSource", sse={"Status": "DISABLED"})
+    existing["DeliveryStreamDescription"]["Source"] = source
+    expect_describe(stubbed, existing)
+    expect_tags(stubbed)
+    expect_tags(stubbed)
+    args = archive_args(server_side_encryption=None)
+    assert run(args, check_mode=True)["changed"] is False
+    # naming another source stream is a change AWS cannot make in place
+    expect_describe(stubbed, existing)
+    expect_tags(stubbed)
+    args["kinesis_source"] = {"stream_arn": "arn:aws:kinesis:us-east-1:123456789012:stream/other", "role_arn": ROLE}
+    args["delivery_stream_type"] = "KinesisStreamAsSource"
+    result = run(args, check_mode=True)
+    assert result["failed"] is True and "kinesis_source" in result["msg"]
