@@ -18,6 +18,8 @@ import json
 import os
 import zipfile
 
+import pytest
+
 from local_aws.services import firehose as firehose_service
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -156,3 +158,33 @@ def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_clien
     assert sum(line["Documents"] for line in lines) == len(expected_ids)
     assert all(line["Failures"] == 0 for line in lines)
     assert base64  # (kept for readers decoding records by hand)
+
+
+def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique):
+    """LeanFirehose speaks the same PutRecordBatch as boto3: records arrive, errors keep their AWS code."""
+    import sys  # pylint: disable=import-outside-toplevel
+
+    if LAMBDA_DIR not in sys.path:
+        sys.path.insert(0, LAMBDA_DIR)
+    import logvault_transform  # pylint: disable=import-outside-toplevel
+
+    import botocore.exceptions  # pylint: disable=import-outside-toplevel
+
+    fh, s3, iam = aws_client("firehose"), aws_client("s3"), aws_client("iam")
+    bucket, name = unique("lean"), unique("lean")
+    s3.create_bucket(Bucket=bucket)
+    role = iam.create_role(RoleName=unique("lean-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    fh.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+        "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % bucket},
+        Tags=[{"Key": firehose_service.FAILURE_TAG, "Value": "1"}])
+    lean = logvault_transform.LeanFirehose(fh)
+    answer = lean.put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"a\n"}, {"Data": "é\n".encode()}])
+    assert answer["FailedPutCount"] == 1
+    assert "RecordId" in answer["RequestResponses"][0]
+    assert answer["RequestResponses"][1]["ErrorCode"] == "ServiceUnavailableException"
+    assert lean.put_record_batch(DeliveryStreamName=name, Records=[{"Data": "é\n".encode()}])["FailedPutCount"] == 0
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        lean.put_record_batch(DeliveryStreamName=unique("missing"), Records=[{"Data": b"x"}])
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    local_aws.flush()
+    assert list(_objects(s3, bucket, "").values()) == ["a\né\n".encode("utf-8")]

@@ -255,6 +255,7 @@ def test_config_from_environment(transform):
     ({"LOGVAULT_EXCLUDED_LOG_GROUPS": "/a*b"}, "LOGVAULT_EXCLUDED_LOG_GROUPS"),
     ({"LOGVAULT_EXCLUDED_LOG_GROUPS": "*"}, "LOGVAULT_EXCLUDED_LOG_GROUPS"),
     ({"LOGVAULT_DLQ_PREFIX": "/x/"}, "LOGVAULT_DLQ_PREFIX"),
+    ({"LOGVAULT_FIREHOSE_CLIENT": "fast"}, "LOGVAULT_FIREHOSE_CLIENT"),
     ({"LOGVAULT_BACKOFF_BASE_MS": "500", "LOGVAULT_BACKOFF_MAX_MS": "100"}, "LOGVAULT_BACKOFF_MAX_MS"),
 ])
 def test_bad_configuration_names_the_variable(transform, override, name):
@@ -278,7 +279,7 @@ def test_handler_builds_boto3_clients_once_from_the_environment(transform, monke
 
     monkeypatch.setattr(transform, "_TRANSFORMER", None)
     monkeypatch.setattr(transform.boto3, "client", fake_client)
-    for name, value in dict(ENV, LOGVAULT_MAX_WORKERS="3").items():
+    for name, value in dict(ENV, LOGVAULT_MAX_WORKERS="3", LOGVAULT_FIREHOSE_CLIENT="boto3").items():
         monkeypatch.setenv(name, value)
     record = kinesis_record(0, subscription_payload([log_event(1, "hello")]))
     try:
@@ -293,3 +294,21 @@ def test_handler_builds_boto3_clients_once_from_the_environment(transform, monke
     finally:
         if transform._TRANSFORMER is not None:
             transform._TRANSFORMER.close()
+
+
+def test_the_lean_firehose_client_is_the_default(transform, monkeypatch):
+    for name, value in dict(ENV, AWS_DEFAULT_REGION="eu-west-3", AWS_ACCESS_KEY_ID="AKID", AWS_SECRET_ACCESS_KEY="s").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("LOGVAULT_FIREHOSE_CLIENT", raising=False)
+    transformer = transform.Transformer.from_environment()
+    try:
+        assert isinstance(transformer.firehose, transform.LeanFirehose)
+    finally:
+        transformer.close()
+    monkeypatch.setenv("LOGVAULT_FIREHOSE_CLIENT", "boto3")
+    transformer = transform.Transformer.from_environment()
+    try:
+        assert not isinstance(transformer.firehose, transform.LeanFirehose)
+        assert transformer.firehose.meta.service_model.service_name == "firehose"
+    finally:
+        transformer.close()

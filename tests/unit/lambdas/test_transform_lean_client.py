@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""LeanFirehose: the PutRecordBatch transport that skips botocore's model serialiser.
+
+It must send exactly what botocore sends, sign it, and fail the way a boto3 client fails.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+from transform_fixtures import FakeContext, kinesis_record, log_event, subscription_payload
+
+
+class _Raw:
+    """TEST DOUBLE for urllib3's raw response."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def stream(self, **_kwargs):
+        yield self.body
+
+
+class FakeHttp:
+    """TEST DOUBLE for botocore's URLLib3Session: records requests, answers from a queue."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def send(self, request):
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, headers, body = answer
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+
+def _boto3_client():
+    return boto3.client("firehose", region_name="eu-west-3", aws_access_key_id="AKIDLEAN", aws_secret_access_key="secret",
+                        aws_session_token="token")
+
+
+def _lean(transform, answers):
+    client = transform.LeanFirehose(_boto3_client())
+    client._http = FakeHttp(answers)  # pylint: disable=protected-access
+    return client
+
+
+@pytest.mark.parametrize("datas", [[b"a"], [b"{\"x\": 1}\n", "é🚀".encode("utf-8"), b"\x00\xff" * 300], []])
+def test_request_body_is_what_botocore_sends(transform, datas):
+    client = _boto3_client()
+    sent = []
+
+    def capture(request, **_kwargs):
+        sent.append(request)
+        return AWSResponse(request.url, 200, {}, _Raw(b'{"FailedPutCount":0,"RequestResponses":[]}'))
+
+    client.meta.events.register("before-send.firehose.PutRecordBatch", capture)
+    records = [{"Data": data} for data in datas]
+    try:
+        client.put_record_batch(DeliveryStreamName='search "main"', Records=records)
+    except Exception:  # pylint: disable=broad-except
+        pass  # botocore validates Records (min 1); only the body it built matters here
+    lean_body = transform.LeanFirehose.request_body('search "main"', records)
+    assert json.loads(lean_body) == {"DeliveryStreamName": 'search "main"',
+                                     "Records": [{"Data": __import__("base64").b64encode(d).decode()} for d in datas]}
+    if sent:
+        assert json.loads(sent[0].body) == json.loads(lean_body)
+
+
+def test_signed_request_and_boto3_response_shape(transform):
+    answer = {"FailedPutCount": 1, "Encrypted": True,
+              "RequestResponses": [{"RecordId": "r1"}, {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "Slow down."}]}
+    client = _lean(transform, [(200, {}, json.dumps(answer).encode())])
+    assert client.put_record_batch(DeliveryStreamName="search", Records=[{"Data": b"1"}, {"Data": b"2"}]) == answer
+    (request,) = client._http.requests  # pylint: disable=protected-access
+    assert request.url == "https://firehose.eu-west-3.amazonaws.com/"
+    assert request.method == "POST"
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    assert headers["x-amz-target"] == "Firehose_20150804.PutRecordBatch"
+    assert headers["content-type"] == "application/x-amz-json-1.1"
+    assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDLEAN/")
+    assert "/eu-west-3/firehose/aws4_request" in headers["authorization"]
+    assert headers["x-amz-security-token"] == "token"
+
+
+@pytest.mark.parametrize("status, headers, body, code", [
+    (400, {}, b'{"__type":"com.amazonaws.firehose#ResourceNotFoundException","message":"no stream"}', "ResourceNotFoundException"),
+    (400, {}, b'{"__type":"ServiceUnavailableException","message":"Slow down."}', "ServiceUnavailableException"),
+    (403, {"x-amzn-ErrorType": "AccessDeniedException:http://internal"}, b"", "AccessDeniedException"),
+    (503, {}, b"<html>gateway</html>", "HTTP503"),
+])
+def test_errors_raise_client_error_with_the_aws_code(transform, status, headers, body, code):
+    client = _lean(transform, [(status, headers, body)])
+    with pytest.raises(ClientError) as caught:
+        client.put_record_batch(DeliveryStreamName="search", Records=[{"Data": b"1"}])
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_lean_client_errors_drive_the_same_retries(transform, make_transformer, clock):
+    ok = json.dumps({"FailedPutCount": 0, "RequestResponses": [{"RecordId": "r"}]}).encode()
+    client = _lean(transform, [
+        (400, {}, b'{"__type":"ServiceUnavailableException","message":"Slow down."}'),
+        ReadTimeoutError(endpoint_url="https://firehose.eu-west-3.amazonaws.com/"),
+        EndpointConnectionError(endpoint_url="https://firehose.eu-west-3.amazonaws.com/"),
+        (200, {}, ok), (200, {}, ok),
+    ])
+    transformer, lines = make_transformer(client, max_workers=1)
+    record = kinesis_record(0, subscription_payload([log_event(1, "hello")]))
+    assert transformer.handle({"Records": [record]}, FakeContext(clock)) == {"batchItemFailures": []}
+    assert json.loads(lines[0])["errors"] == {"ServiceUnavailableException": 1, "ReadTimeoutError": 1,
+                                             "EndpointConnectionError": 1}
+    client = _lean(transform, [(400, {}, b'{"__type":"ResourceNotFoundException"}'), (200, {}, ok)])
+    transformer, lines = make_transformer(client, max_workers=1)
+    answer = transformer.handle({"Records": [record]}, FakeContext(clock))
+    assert answer["batchItemFailures"] == [{"itemIdentifier": record["kinesis"]["sequenceNumber"]}]
