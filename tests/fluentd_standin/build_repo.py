@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: logvault.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -10,7 +9,7 @@ fluent-gem are the small stand-in scripts next to it (see README.md), then a fla
 repository (Packages, Release, InRelease) signed by a throw-away GPG key, so that the
 role's repository URL and key variables are exercised for real by apt.
 
-    build_repo.py OUTPUT_DIR [--version 5.0.7-1]
+    python3 build_repo.py OUTPUT_DIR [--version 5.0.7-1]
 
 OUTPUT_DIR receives: the .deb, Packages(.gz), Release, InRelease, key.asc (the public
 key, armored). Requires dpkg-deb and gpg on the machine that builds.
@@ -73,9 +72,10 @@ def build_deb(workdir, out, version):
     root = os.path.join(workdir, "pkg")
     for sub in ("DEBIAN", "opt/fluent/bin", "usr/lib/systemd/system", "etc/fluent", "usr/share/doc/" + PACKAGE):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
-    for script in ("fluentd", "fluent-gem"):
+    for source, script in (("fluentd.py", "fluentd"), ("fluent_gem.py", "fluent-gem")):
         dest = os.path.join(root, "opt/fluent/bin", script)
-        shutil.copyfile(os.path.join(HERE, script), dest)
+        with open(os.path.join(HERE, source), encoding="utf-8") as src, open(dest, "w", encoding="utf-8") as dst:
+            dst.write("#!/usr/bin/python3\n" + src.read())
         os.chmod(dest, 0o755)
     shutil.copyfile(os.path.join(HERE, "fluentd.service"), os.path.join(root, "usr/lib/systemd/system/fluentd.service"))
     with open(os.path.join(root, "etc/fluent/fluentd.conf"), "w", encoding="utf-8") as handle:
@@ -124,9 +124,9 @@ def build_indexes(out, deb):
     for name in ("Packages", "Packages.gz"):
         size, md5, sha256 = digests(os.path.join(out, name))
         entries.append((name, size, md5, sha256))
-    lines += [" %s %d %s" % (md5, size, name) for name, size, md5, _ in entries]
+    lines += [" %s %d %s" % (entry[2], entry[1], entry[0]) for entry in entries]
     lines.append("SHA256:")
-    lines += [" %s %d %s" % (sha256, size, name) for name, size, _, sha256 in entries]
+    lines += [" %s %d %s" % (entry[3], entry[1], entry[0]) for entry in entries]
     with open(os.path.join(out, "Release"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
 

@@ -15,7 +15,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
+import tempfile
 
 import pytest
 import yaml
@@ -32,9 +32,24 @@ ENRICH = {
 }
 
 
+_BIN_DIR = []
+
+
+def standin_bin_dir():
+    """A directory holding an executable `fluentd` that runs the stand-in (made once per session)."""
+    if not _BIN_DIR:
+        path = tempfile.mkdtemp(prefix="fluentd-standin-bin-")
+        wrapper = os.path.join(path, "fluentd")
+        with open(wrapper, "w", encoding="utf-8") as handle:
+            handle.write('#!/bin/sh\nexec "%s" "%s" "$@"\n' % (sys.executable, os.path.join(STANDIN_DIR, "fluentd.py")))
+        os.chmod(wrapper, 0o755)
+        _BIN_DIR.append(path)
+    return _BIN_DIR[0]
+
+
 def load_standin():
-    """Import the stand-in fluentd script (no .py suffix) as a module."""
-    path = os.path.join(STANDIN_DIR, "fluentd")
+    """Import the stand-in fluentd script as a module."""
+    path = os.path.join(STANDIN_DIR, "fluentd.py")
     loader = importlib.machinery.SourceFileLoader("fluentd_standin", path)
     spec = importlib.util.spec_from_loader("fluentd_standin", loader)
     module = importlib.util.module_from_spec(spec)
@@ -65,7 +80,7 @@ def run_playbook(tmp_path, plays, extra_args=(), callback="default"):
 
 def configure_task(config_dir, variables):
     """One include_role of logvault.aws.fluentd with tasks_from: configure."""
-    merged = {"fluentd_config_dir": str(config_dir), "fluentd_bin_dir": STANDIN_DIR}
+    merged = {"fluentd_config_dir": str(config_dir), "fluentd_bin_dir": standin_bin_dir()}
     merged.update(variables)
     return {
         "name": "Render %s" % os.path.basename(str(config_dir)),
@@ -172,16 +187,3 @@ class FakeIMDSv2(http.server.BaseHTTPRequestHandler):
             self._reply(200, self.documents[self.path])
         else:
             self._reply(404, "not found")
-
-
-@pytest.fixture
-def fake_imds():
-    FakeIMDSv2.log = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), FakeIMDSv2)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield "http://127.0.0.1:%d" % server.server_port, FakeIMDSv2
-    finally:
-        server.shutdown()
-        server.server_close()

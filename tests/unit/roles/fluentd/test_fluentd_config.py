@@ -260,11 +260,11 @@ def test_fluentd_own_log_never_reaches_a_shipped_group(renderings, standin):
     (label,) = sections(root, "label")
     assert label.arg == "@FLUENT_LOG"
     agent = [m for m in label.children if m.name == "match" and value(m, "@type") == "cloudwatch_logs"]
-    assert [value(m, "log_group_name") for m in agent] == ["/logvault/fluentd/agent"]
+    assert [value(m, "log_group_name") for m in agent] == ["/logvault/fluentd"]
     assert agent[0].arg == "fluent.{warn,error,fatal}"
     shipped_groups = {value(m, "log_group_name") for m in sections(root, "match")
                       if m.parent.name == "ROOT" and value(m, "@type") == "cloudwatch_logs"}
-    assert "/logvault/fluentd/agent" not in shipped_groups
+    assert "/logvault/fluentd" not in shipped_groups
     # no top-level match can catch fluent.* events (they are routed to the label)
     assert all(not m.arg.startswith("fluent") and m.arg != "**" for m in sections(root, "match") if m.parent.name == "ROOT")
     # nothing tails fluentd's own log directory
@@ -313,7 +313,7 @@ def test_rendered_config_parses_every_value_as_fluentd_would(renderings, standin
             stripped = line.strip()
             if not stripped or stripped.startswith("#") or stripped.startswith("<"):
                 continue
-            key, _, raw = stripped.partition(" ")
+            raw = stripped.partition(" ")[2]
             assert raw.startswith(("'", "[")) or re.match(r"^[A-Za-z0-9_.@{},*-]+$", raw), (name, line)
             if raw.startswith("["):
                 json.loads(raw)

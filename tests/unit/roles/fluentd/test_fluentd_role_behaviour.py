@@ -11,12 +11,14 @@
   installed.
 """
 
+import http.server
 import json
 import os
+import threading
 
 import pytest
 
-from .conftest import ENRICH, STANDIN_DIR, configure_task, run_playbook
+from .conftest import ENRICH, STANDIN_DIR, FakeIMDSv2, configure_task, run_playbook
 
 GOOD_SOURCE = {"name": "app", "paths": ["/var/log/app/*.log"], "log_group": "/test/app", "parser": "json"}
 
@@ -31,7 +33,7 @@ BAD_CASES = {
     "regexp_without_captures": ({"fluentd_sources": [dict(GOOD_SOURCE, parser="regexp", expression="^.*$")]},
                                 "named captures"),
     "multiline_with_json": ({"fluentd_sources": [dict(GOOD_SOURCE, multiline_start="^x")]}, "multiline_start"),
-    "ships_to_agent_group": ({"fluentd_sources": [dict(GOOD_SOURCE, log_group="/logvault/fluentd/agent")]},
+    "ships_to_agent_group": ({"fluentd_sources": [dict(GOOD_SOURCE, log_group="/logvault/fluentd")]},
                              "fluentd_agent_log_group"),
     "duplicate_names": ({"fluentd_sources": [GOOD_SOURCE, dict(GOOD_SOURCE, tag="other")]}, "unique"),
     "chunk_too_big": ({"fluentd_sources": [GOOD_SOURCE], "fluentd_buffer_chunk_limit_size": 2097152},
@@ -43,21 +45,20 @@ BAD_CASES = {
                         "fluentd_instance_id"),
 }
 # Passes the role's own checks but not the validator: the regexp does not compile.
+# What the rescue records: the task's message and, for a loop, each item's message.
+RECORD_FAILURE = "{{ ansible_failed_result.msg }} {{ ansible_failed_result.results | default([]) | map(attribute='msg', default='') | join(' ') }}"
 REJECTED_BY_VALIDATOR = {"fluentd_sources": [dict(GOOD_SOURCE, parser="regexp", expression="^(?<a>[0-9]+$")]}
 
 
 @pytest.fixture(scope="module")
 def behaviour(tmp_path_factory):
-    from .conftest import FakeIMDSv2
-    import http.server
-    import threading
-
     FakeIMDSv2.log = []
     server = http.server.HTTPServer(("127.0.0.1", 0), FakeIMDSv2)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = tmp_path_factory.mktemp("fluentd-behaviour")
     imds_vars = {"fluentd_imds_endpoint": "http://127.0.0.1:%d" % server.server_port, "fluentd_sources": [GOOD_SOURCE]}
+
     def cycle_play(step):
         task = configure_task(base / "imds", imds_vars)
         task["name"] = "Cycle %s" % step
@@ -69,7 +70,7 @@ def behaviour(tmp_path_factory):
         merged.update(variables)
         tasks.append({"name": "Bad input %s" % name, "block": [configure_task(base / name, merged)],
                       "rescue": [{"name": "Record %s" % name, "ansible.builtin.copy": {
-                          "content": "{{ ansible_failed_result.msg }} {{ ansible_failed_result.results | default([]) | map(attribute='msg', default='') | join(' ') }}", "dest": str(base / (name + ".msg")),
+                          "content": RECORD_FAILURE, "dest": str(base / (name + ".msg")),
                           "mode": "0644"}}]})
     merged = dict(ENRICH)
     merged.update(REJECTED_BY_VALIDATOR)
@@ -151,5 +152,5 @@ def test_a_config_the_validator_rejects_is_never_installed(behaviour):
 
 
 def test_the_validator_is_the_standin_not_fluentd():
-    with open(os.path.join(STANDIN_DIR, "fluentd"), encoding="utf-8") as handle:
+    with open(os.path.join(STANDIN_DIR, "fluentd.py"), encoding="utf-8") as handle:
         assert "TEST DOUBLE, NOT fluentd" in handle.read()
