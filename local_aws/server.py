@@ -56,8 +56,12 @@ def install_patches():
 def reset_state():
     """Empty every moto backend and the state kept by the patches."""
     from moto.moto_api._internal.models import moto_api_backend  # pylint: disable=import-outside-toplevel
+    from moto.organizations.models import organizations_backends  # pylint: disable=import-outside-toplevel
 
     moto_api_backend.reset()
+    # moto keeps "which account belongs to which management account" beside the
+    # backends; a reset that leaves it makes CreateOrganization fail for those accounts.
+    organizations_backends.master_accounts.clear()
     hooks.reset()
 
 
@@ -127,7 +131,12 @@ class LocalAWS(object):
             if reset:
                 reset_state()
             app = _Application(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(self.host, self._requested_port, app, threaded=True, request_handler=_quiet_handler(MotoRequestHandler, self.verbose))
+            try:
+                self._server = make_server(self.host, self._requested_port, app, threaded=True,
+                                           request_handler=_quiet_handler(MotoRequestHandler, self.verbose))
+            except SystemExit:
+                # werkzeug prints the reason and exits; a library must raise instead.
+                raise OSError("cannot listen on %s:%s (address in use or not available)" % (self.host, self._requested_port))
             self.port = self._server.server_address[1]
             self.endpoint = "http://%s:%d" % (self.host, self.port)
             self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws-%d" % self.port, daemon=True)

@@ -211,6 +211,13 @@ def test_new_emulator_starts_empty_after_the_last_one_stopped():
         with start(port=0) as emu:
             names = local_aws.client("kinesis", endpoint=emu.endpoint).list_streams()["StreamNames"]
             assert names == [], names
+            org = local_aws.client("organizations", endpoint=emu.endpoint)
+            org.create_organization(FeatureSet="ALL")
+            member = org.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]["AccountId"]
+        with start(port=0) as emu:
+            # The member account of the previous organization is free again.
+            org = local_aws.client("organizations", account_id=member, endpoint=emu.endpoint)
+            org.create_organization(FeatureSet="ALL")
         print("OK")
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
@@ -300,3 +307,21 @@ def test_kinesis_requests_and_background_writes_do_not_race(local_aws, aws_clien
         sys.setswitchinterval(interval)
     assert errors == []
     assert reads > 0
+
+
+def test_module_entry_point_port_in_use():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = _serve(args=["--port", str(port)])
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "cannot listen on 127.0.0.1:%d" % port in err
+    assert out == ""
+
+
+def test_start_on_a_busy_port_raises(local_aws):
+    with pytest.raises(OSError, match="cannot listen on 127.0.0.1:%d" % local_aws.port):
+        server.start(port=local_aws.port)
+    assert hooks.get_endpoint() == local_aws.endpoint
