@@ -91,6 +91,8 @@ options:
     description:
       - Name of another subscription filter that may be deleted to make room, on groups that
         already have two other filters. Groups with room are never touched this way.
+      - The named filter is deleted first, then this filter is put. If the put fails, the group
+        is reported as failed and is left with one filter fewer.
     type: str
   max_concurrency:
     description:
