@@ -120,8 +120,8 @@ def test_lean_client_errors_drive_the_same_retries(transform, make_transformer, 
     transformer, lines = make_transformer(client, max_workers=1)
     record = kinesis_record(0, subscription_payload([log_event(1, "hello")]))
     assert transformer.handle({"Records": [record]}, FakeContext(clock)) == {"batchItemFailures": []}
-    assert json.loads(lines[0])["errors"] == {"ServiceUnavailableException": 1, "ReadTimeoutError": 1,
-                                             "EndpointConnectionError": 1}
+    expected = {"ServiceUnavailableException": 1, "ReadTimeoutError": 1, "EndpointConnectionError": 1}
+    assert json.loads(lines[0])["errors"] == expected
     client = _lean(transform, [(400, {}, b'{"__type":"ResourceNotFoundException"}'), (200, {}, ok)])
     transformer, lines = make_transformer(client, max_workers=1)
     answer = transformer.handle({"Records": [record]}, FakeContext(clock))

@@ -26,33 +26,24 @@ Configuration comes from environment variables; see docs/transform-lambda.md.
 import base64
 import binascii
 import json
+import json.scanner
 import os
 import random
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-import json.scanner
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from json.scanner import c_make_scanner
 
-try:
-    import boto3
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.config import Config as BotoConfig
-    from botocore.exceptions import BotoCoreError, ClientError
-    from botocore.httpsession import URLLib3Session
-    from botocore.utils import get_environ_proxies
-except ImportError:  # pragma: no cover - boto3 is part of every Lambda Python runtime
-    boto3 = None
-    BotoConfig = None
-
-    class BotoCoreError(Exception):
-        """Stand-in so that ``except`` clauses stay valid without botocore."""
-
-    class ClientError(Exception):
-        """Stand-in so that ``except`` clauses stay valid without botocore."""
+# boto3 and botocore are part of every Lambda Python runtime.
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.httpsession import URLLib3Session
+from botocore.utils import get_environ_proxies
 
 
 __all__ = ["Config", "ConfigError", "LeanFirehose", "Transformer", "handler"]
@@ -318,6 +309,8 @@ class LeanFirehose:
         self._endpoint = client.meta.endpoint_url.rstrip("/") + "/"
         self._region = client.meta.region_name
         self._credentials = client._request_signer._credentials  # pylint: disable=protected-access
+        if self._credentials is None:
+            raise ConfigError("no AWS credentials found for Firehose (the function's role provides them on Lambda)")
         self._http = URLLib3Session(proxies=get_environ_proxies(self._endpoint), timeout=(connect_timeout, read_timeout),
                                     max_pool_connections=max_pool_connections)
 
@@ -370,8 +363,6 @@ class Transformer:
     def from_environment(cls, environ=None):
         environ = os.environ if environ is None else environ
         config = Config.from_environ(environ)
-        if boto3 is None:  # pragma: no cover
-            raise ConfigError("boto3 is required")
         botocfg = BotoConfig(
             max_pool_connections=config.max_workers + 2,
             retries={"total_max_attempts": 1, "mode": "standard"},  # this module retries, bounded by time
