@@ -153,9 +153,12 @@ class _MappingState(object):
 
 
 def _max_seq(shard):
-    if not shard.records:
-        return 0
-    return next(reversed(shard.records))
+    for _attempt in range(3):
+        try:
+            return next(reversed(shard.records), 0)
+        except RuntimeError:  # a request thread appended a record at that instant
+            continue
+    return 0
 
 
 def _find_stream(arn):

@@ -382,3 +382,25 @@ def test_delivery_to_an_object_lock_bucket_with_a_tls_only_policy(fh, local_aws,
     assert keys[0].lock_until > datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert keys[0].encryption == "aws:kms"
     assert keys[0].kms_key_id == key_arn
+
+
+@pytest.mark.parametrize("prefix, error_type, expected", [
+    (None, None, "2024/03/07/05/"),
+    ("", None, "2024/03/07/05/"),
+    ("plain/", None, "plain/2024/03/07/05/"),
+    ("p/!{timestamp:yyyy}/x/", None, "p/2024/x/"),
+    (None, "processing-failed", "processing-failed/2024/03/07/05/"),
+    ("errors/", "processing-failed", "errors/processing-failed/2024/03/07/05/"),
+    ("e/!{firehose:error-output-type}/", "processing-failed", "e/processing-failed/"),
+])
+def test_prefix_evaluation_rules(prefix, error_type, expected):
+    when = datetime.datetime(2024, 3, 7, 5, 9, 2, tzinfo=datetime.timezone.utc)
+    assert firehose_prefix.evaluate(prefix, when, error_type) == expected
+
+
+def test_random_string_expression():
+    when = datetime.datetime(2024, 3, 7, 5, 9, 2, tzinfo=datetime.timezone.utc)
+    first = firehose_prefix.evaluate("r/!{firehose:random-string}/", when)
+    second = firehose_prefix.evaluate("r/!{firehose:random-string}/", when)
+    assert re.fullmatch(r"r/[A-Za-z0-9]{11}/", first)
+    assert first != second
