@@ -163,3 +163,26 @@ def test_bad_input_fails_before_any_request(stub, extra, fragment):
     assert result.get("failed") is True, result
     assert result["msg"].startswith(fragment), result["msg"]
     assert stub.requests == [] and stub.rejected == []
+
+
+def test_ansible_doc_renders_with_examples():
+    """ansible-doc renders the module from the working tree, with examples that use it."""
+    import json
+    import subprocess
+
+    import yaml
+
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(repo, "build", "pytest-root"), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="true", ANSIBLE_NOCOLOR="1")
+    ansible_doc = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
+    fqcn = "logvault.aws.opensearch_index_template"
+    text = subprocess.run([ansible_doc, "-t", "module", fqcn], env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert "EXAMPLES" in text.stdout and fqcn in text.stdout
+    assert "[WARNING]" not in text.stderr and "[ERROR]" not in text.stderr, text.stderr
+    raw = subprocess.run([ansible_doc, "-t", "module", "--json", fqcn], env=env, capture_output=True, text=True, timeout=300, check=True)
+    doc = json.loads(raw.stdout)[fqcn]
+    assert doc["doc"]["version_added"] == "0.1.0"
+    assert {"region", "access_key", "secret_key", "profile"} <= set(doc["doc"]["options"])
+    assert doc["return"]
+    examples = yaml.safe_load(doc["examples"])
+    assert examples and all(task.get("name") and fqcn in task for task in examples)
