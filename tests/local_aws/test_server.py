@@ -71,8 +71,8 @@ def test_every_service_from_one_endpoint(aws_client, unique):
     aws_client("s3").create_bucket(Bucket=name)
     aws_client("kinesis").create_stream(StreamName=name, ShardCount=1)
     aws_client("logs").create_log_group(logGroupName=name)
-    assert name in [b["Name"] for b in aws_client("s3").list_buckets()["Buckets"]]
-    assert name in aws_client("kinesis").list_streams()["StreamNames"]
+    aws_client("s3").head_bucket(Bucket=name)  # raises when missing
+    assert aws_client("kinesis").describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamName"] == name
     assert aws_client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]["logGroupName"] == name
 
 
@@ -191,7 +191,8 @@ def test_assume_role_switches_account(aws_client, unique, account_id):
     arn = aws_client("kinesis", account_id=account_id).describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
     assert arn == "arn:aws:kinesis:us-east-1:%s:stream/%s" % (account_id, name)
     # The resource exists in that account only.
-    assert name not in aws_client("kinesis").list_streams()["StreamNames"]
+    with pytest.raises(aws_client("kinesis").exceptions.ResourceNotFoundException):
+        aws_client("kinesis").describe_stream_summary(StreamName=name)
 
 
 def test_plain_credentials_are_the_central_account(aws_client):
