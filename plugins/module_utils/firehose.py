@@ -57,6 +57,7 @@ DESTINATIONS = {
 }
 
 _PARTITION = r"arn:aws(-[a-z]+)*"
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 STREAM_NAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
 ROLE_ARN_RE = re.compile(r"^%s:iam::\d{12}:role/[\w+=,.@/-]{1,512}$" % _PARTITION)
 BUCKET_ARN_RE = re.compile(r"^%s:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" % _PARTITION)

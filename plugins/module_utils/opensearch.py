@@ -40,6 +40,7 @@ SERVICE = "es"
 
 # A DNS name (labels of letters, digits and hyphens) or an IPv4 address, optional port.
 _HOST_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _REGION_IN_HOST_RE = re.compile(r"\.([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d)\.(es|aoss)\.amazonaws\.com(\.cn)?$")
 
 
@@ -240,6 +241,8 @@ def validated_connection_params(module):
     region = module.region or region_from_endpoint(base_url)
     if not region:
         module.fail_json(msg="region is required: it cannot be derived from endpoint %s" % base_url)
+    if not REGION_RE.match(region):
+        module.fail_json(msg="region %r is not a valid AWS region name (for example us-east-1)" % region)
     return base_url, region
 
 

@@ -622,6 +622,8 @@ def main():
         fh.validate(module.params)
     except fh.ValidationError as e:
         module.fail_json(msg=str(e))
+    if module.region and not fh.REGION_RE.match(module.region):
+        module.fail_json(msg="region %r is not a valid AWS region name (for example us-east-1)" % module.region)
 
     name = module.params["name"]
     client = module.client("firehose", retry_decorator=AWSRetry.jittered_backoff())

@@ -187,6 +187,8 @@ def expect_tags(stubber, tags=None, name="archive", more=False, start=None):
     (archive_args(name="bad name"), "name"),
     (archive_args(name="x" * 65), "name"),
     (archive_args(wait_timeout=0), "wait_timeout"),
+    (archive_args(region="us-east-1a"), "region"),
+    (archive_args(region="US_EAST_1"), "region"),
     (archive_args(tags=dict(("k%d" % i, "v") for i in range(51))), "tags"),
     (archive_args(tags={"aws:reserved": "x"}), "tags"),
     (archive_args(tags={"k": "v" * 257}), "tags"),

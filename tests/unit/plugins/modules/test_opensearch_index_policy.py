@@ -169,6 +169,7 @@ def test_fine_grained_access_control_is_explained(stub):
     ({"endpoint": "https://host/path"}, "endpoint"),
     ({"endpoint": ""}, "endpoint"),
     ({"timeout": 0}, "timeout"),
+    ({"region": "eu-west"}, "region"),
     ({"region": None, "endpoint": "https://127.0.0.1:9200"}, "region"),
     ({"delete_after_days": None, "index_patterns": None}, "policy or delete_after_days"),
     ({"delete_after_days": None, "index_patterns": None, "policy": {"states": []}}, "policy.states"),

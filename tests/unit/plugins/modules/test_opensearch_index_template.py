@@ -155,6 +155,7 @@ def test_fine_grained_access_control_is_explained(stub):
     ({"endpoint": "http://127.0.0.1"}, "endpoint"),
     ({"endpoint": "https://h/p"}, "endpoint"),
     ({"timeout": -5}, "timeout"),
+    ({"region": "moon-1"}, "region"),
 ])
 def test_bad_input_fails_before_any_request(stub, extra, fragment):
     args = logs(stub)
