@@ -10,12 +10,14 @@ __metaclass__ = type
 import base64
 import gzip
 import json
+import time
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.logvault.aws.plugins.filter.cwl_decode import FilterModule
+from ansible_collections.logvault.aws.plugins.filter.destination_policy import destination_policy
 
 PAYLOAD = {
     "messageType": "DATA_MESSAGE",
@@ -79,3 +81,40 @@ def test_bad_input_names_the_filter_and_the_step(cwl_decode, data, words):
     assert message.startswith("cwl_decode: ")
     for word in words:
         assert word in message
+
+
+def test_decodes_real_cross_account_records_from_the_local_emulator(cwl_decode):
+    """End to end: a member account's events reach the central stream through a destination;
+    every record read back from Kinesis decodes (raw bytes and base64 text alike)."""
+    try:
+        from local_aws.server import start
+    except ImportError as exc:  # the emulator is a package at the repository root
+        pytest.fail("the local AWS emulator (local_aws/) cannot be imported: %s" % exc)
+    central, member, region = "123456789012", "111111111111", "us-east-1"
+    with start(port=0) as emu:
+        kinesis = emu.client("kinesis", account_id=central)
+        kinesis.create_stream(StreamName="hub", ShardCount=1)
+        logs = emu.client("logs", account_id=central)
+        arn = logs.put_destination(destinationName="lv", targetArn="arn:aws:kinesis:%s:%s:stream/hub" % (region, central),
+                                   roleArn="arn:aws:iam::%s:role/cwl" % central)["destination"]["arn"]
+        logs.put_destination_policy(destinationName="lv", accessPolicy=json.dumps(destination_policy(arn, [member])))
+        member_logs = emu.client("logs", account_id=member)
+        member_logs.create_log_group(logGroupName="/app/orders")
+        member_logs.create_log_stream(logGroupName="/app/orders", logStreamName="i-0abc")
+        member_logs.put_subscription_filter(logGroupName="/app/orders", filterName="logvault", filterPattern="", destinationArn=arn)
+        now = int(time.time() * 1000)
+        member_logs.put_log_events(logGroupName="/app/orders", logStreamName="i-0abc",
+                                   logEvents=[{"timestamp": now, "message": "login failed"}, {"timestamp": now + 1, "message": "é ok"}])
+        emu.flush()
+        shard = kinesis.describe_stream(StreamName="hub")["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = kinesis.get_shard_iterator(StreamName="hub", ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = kinesis.get_records(ShardIterator=iterator)["Records"]
+    payloads = [cwl_decode(record["Data"]) for record in records]
+    assert payloads == [cwl_decode(base64.b64encode(record["Data"]).decode("ascii")) for record in records]
+    data = [p for p in payloads if p["messageType"] == "DATA_MESSAGE"]
+    assert len(data) == 1
+    assert data[0]["owner"] == member
+    assert data[0]["logGroup"] == "/app/orders" and data[0]["logStream"] == "i-0abc"
+    assert data[0]["subscriptionFilters"] == ["logvault"]
+    assert [e["message"] for e in data[0]["logEvents"]] == ["login failed", "é ok"]
+    assert all(isinstance(e["id"], str) for e in data[0]["logEvents"])
