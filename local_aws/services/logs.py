@@ -474,18 +474,25 @@ def _deliver(item):
 
 
 def deliver_pending():
-    """Poller: deliver every queued batch. Returns the number of batches handled."""
+    """Poller: deliver the batches queued when the pass starts. Returns how many.
+
+    Batches queued by the delivery itself (a target whose own logs are subscribed again,
+    the recursion AWS warns about) wait for the next pass, so a flush stays bounded.
+    """
+    with _QUEUE_LOCK:
+        count = len(_QUEUE)
     handled = 0
-    while True:
+    for _ in range(count):
         with _QUEUE_LOCK:
             if not _QUEUE:
-                return handled
+                break
             item = _QUEUE.popleft()
         handled += 1
         try:
             _deliver(item)
         except Exception:  # pylint: disable=broad-except
             LOG.exception("delivery of a batch from %s to %s failed", item["logGroup"], item["destination"])
+    return handled
 
 
 def pending():

@@ -283,3 +283,24 @@ def test_direct_lambda_subscription_gets_the_awslogs_event(local_aws, aws_client
     assert payload["subscriptionFilters"] == ["to-lambda"]
     assert [e["message"] for e in payload["logEvents"]] == ["ERROR broken"]
     assert re.fullmatch(r"[0-9]{56}", payload["logEvents"][0]["id"])
+
+
+def test_a_subscription_loop_keeps_flush_bounded(local_aws, unique, log_group, put_events, aws_client):
+    # A log group subscribed to itself (moto's log-group target) re-ingests every batch:
+    # the recursion AWS warns about. Each pass delivers what was queued before it.
+    group = unique("/loop")
+    logs = log_group(group)
+    arn = "arn:aws:logs:us-east-1:%s:log-group:%s:*" % (CENTRAL, group)
+    logs.put_subscription_filter(logGroupName=group, filterName="self", filterPattern="", destinationArn=arn)
+    from local_aws import hooks
+    try:
+        with hooks._PASS_LOCK:
+            put_events(group, ["echo"])
+            summary = local_aws.flush(max_passes=5)
+        assert summary["settled"] is False
+        assert summary["passes"] == 5
+        assert summary["by_poller"]["local_aws.services.logs.deliver_pending"] == 5
+    finally:
+        logs.delete_subscription_filter(logGroupName=group, filterName="self")
+    assert local_aws.flush()["settled"] is True
+    assert len(aws_client("logs").filter_log_events(logGroupName=group)["events"]) >= 6
