@@ -305,7 +305,14 @@ def validate_params(module):
         module.fail_json(msg="policy.states has duplicate state names: %s" % ", ".join(sorted(names)))
     if policy.get("default_state") not in names:
         module.fail_json(msg="policy.default_state %r must be the name of one of policy.states (%s)" % (policy.get("default_state"), ", ".join(names)))
-    return copy.deepcopy(policy)
+    # A policy copied from a GET answer carries fields only the domain may set; never send them.
+    policy = copy.deepcopy(policy)
+    for field in SERVER_FIELDS:
+        policy.pop(field, None)
+    templates = policy.get("ism_template")
+    for template in templates if isinstance(templates, list) else [templates] if isinstance(templates, dict) else []:
+        template.pop("last_updated_time", None)
+    return policy
 
 
 def get_policy(module, client, policy_id):

@@ -133,6 +133,28 @@ def test_server_added_fields_do_not_cause_changes(stub):
     assert again["changed"] is False
 
 
+def test_a_policy_copied_from_get_is_accepted_as_is(stub):
+    created = run(shortcut(stub))
+    copied = dict(created["policy"])
+    assert "last_updated_time" in copied and "schema_version" in copied
+    from ansible_collections.logvault.aws.plugins.module_utils.opensearch import OpenSearchClient
+
+    sent = []
+    original = OpenSearchClient.request
+
+    def spy(self, method, path, body=None, query=None):
+        sent.append(body)
+        return original(self, method, path, body=body, query=query)
+
+    with mock.patch.object(OpenSearchClient, "request", spy):
+        assert run(dict(endpoint=stub.endpoint, ca_path=stub.ca_path, policy_id="copy", policy=copied))["changed"] is True
+    body = [b for b in sent if b is not None][0]["policy"]
+    for field in ("policy_id", "last_updated_time", "schema_version"):
+        assert field not in body  # only the domain sets these
+    assert "last_updated_time" not in body["ism_template"][0]
+    assert run(dict(endpoint=stub.endpoint, ca_path=stub.ca_path, policy_id="copy", policy=copied))["changed"] is False
+
+
 def test_absent_cycle(stub):
     run(shortcut(stub))
     args = dict(endpoint=stub.endpoint, ca_path=stub.ca_path, policy_id="logs-retention", state="absent")
