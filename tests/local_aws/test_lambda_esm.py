@@ -349,6 +349,15 @@ def test_batching_window_waits_and_flush_ignores_it(pipeline, local_aws):
     assert p.processed() == seqs
 
 
+def test_background_poller_delivers_without_flush(pipeline):
+    from local_aws import hooks  # pylint: disable=import-outside-toplevel
+
+    p = pipeline()
+    p.mapping(p.function())
+    seqs = p.put([b"async-1", b"async-2"])
+    assert hooks.wait_until(lambda: p.processed() == seqs, timeout=60, interval=0.5)
+
+
 def test_disabled_mapping_does_not_poll_until_enabled(pipeline, local_aws):
     p = pipeline()
     mapping = p.mapping(p.function(), Enabled=False)
