@@ -230,8 +230,9 @@ def main(argv=None):
     total = per_batch * len(events)
     latency = args.latency_ms / 1000.0
     print("workload: %d Kinesis events x 100 records x 100 log events = %d events, %.0f%% JSON messages; "
-          "pool %d threads; python %s" % (len(events), total, 100.0 * _json_share(events[0]), args.workers,
-                                           sys.version.split()[0]))
+          "pool %d threads; best of %d runs; python %s; load average %.2f on %d CPUs" % (
+              len(events), total, 100.0 * _json_share(events[0]), args.workers, args.repeat, sys.version.split()[0],
+              os.getloadavg()[0], os.cpu_count() or 1))
 
     # Each measurement is repeated and the best run kept (the machine may be shared);
     # the baseline is treated the same way.

@@ -241,7 +241,11 @@ def test_config_from_environment(transform):
     assert (config.search_stream, config.archive_stream, config.dlq_bucket) == ("s", "a", "b")
     assert config.excluded_exact == frozenset(["/aws/lambda/x"]) and config.excluded_prefixes == ("/logvault/",)
     assert config.max_workers == 4 and config.backoff_base == 0.05 and config.dlq_prefix == "malformed/"
+    own = transform.Config.from_environ(dict(ENV, LOGVAULT_EXCLUDED_LOG_GROUPS="/x",
+                                             AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/logvault-transform"))
+    assert own.excluded_exact == frozenset(["/x", "/aws/lambda/logvault-transform"])
     defaults = transform.Config.from_environ(ENV)
+    assert defaults.excluded_exact == frozenset() and defaults.excluded_prefixes == ()
     assert (defaults.max_workers, defaults.max_attempts, defaults.time_reserve) == (8, 8, 2.0)
 
 

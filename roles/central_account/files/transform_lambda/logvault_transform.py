@@ -167,6 +167,10 @@ class Config:
     def from_environ(cls, environ):
         excluded = [part.strip() for part in (environ.get("LOGVAULT_EXCLUDED_LOG_GROUPS") or "").split(",")]
         excluded = [part for part in excluded if part]
+        # The function's own log group (set by the Lambda runtime) is always excluded.
+        own_group = (environ.get("AWS_LAMBDA_LOG_GROUP_NAME") or "").strip()
+        if own_group and own_group not in excluded:
+            excluded.append(own_group)
         for name in excluded:
             if "*" in name[:-1] or name == "*":
                 raise ConfigError("LOGVAULT_EXCLUDED_LOG_GROUPS: %r may only end with '*' (prefix match) "
