@@ -33,6 +33,7 @@ _PASS_LOCK = threading.RLock()
 _STATE_LOCK = threading.Lock()
 _THREAD = {"thread": None, "stop": None}
 _ENDPOINTS = []
+_FLUSHING = threading.local()
 
 # moto's Kinesis shards are not safe for concurrent use ("not safe for concurrency" in
 # moto; GetRecords iterates the dict PutRecord inserts into). The server holds this
@@ -108,18 +109,12 @@ def flush(max_passes=MAX_PASSES):
     """
     by_poller = {}
     errors = []
-    passes = 0
-    settled = False
     with _PASS_LOCK:
-        while passes < max_passes:
-            passes += 1
-            handled, pass_errors = run_pass()
-            errors.extend(pass_errors)
-            for name, count in handled.items():
-                by_poller[name] = by_poller.get(name, 0) + count
-            if sum(handled.values()) == 0:
-                settled = True
-                break
+        _FLUSHING.depth = getattr(_FLUSHING, "depth", 0) + 1
+        try:
+            passes, settled = _flush_passes(max_passes, by_poller, errors)
+        finally:
+            _FLUSHING.depth -= 1
     return {
         "passes": passes,
         "handled": sum(by_poller.values()),
@@ -127,6 +122,25 @@ def flush(max_passes=MAX_PASSES):
         "settled": settled,
         "errors": errors,
     }
+
+
+def is_flushing():
+    """True while the current thread runs pollers for :func:`flush` (pollers that
+    normally wait, such as batching windows or Firehose buffers, deliver at once)."""
+    return getattr(_FLUSHING, "depth", 0) > 0
+
+
+def _flush_passes(max_passes, by_poller, errors):
+    passes = 0
+    while passes < max_passes:
+        passes += 1
+        handled, pass_errors = run_pass()
+        errors.extend(pass_errors)
+        for name, count in handled.items():
+            by_poller[name] = by_poller.get(name, 0) + count
+        if sum(handled.values()) == 0:
+            return passes, True
+    return passes, False
 
 
 def reset():

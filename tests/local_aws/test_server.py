@@ -326,3 +326,29 @@ def test_start_on_a_busy_port_raises(local_aws):
     with pytest.raises(OSError, match="cannot listen on 127.0.0.1:%d" % local_aws.port):
         server.start(port=local_aws.port)
     assert hooks.get_endpoint() == local_aws.endpoint
+
+
+def test_is_flushing_is_true_only_inside_flush(local_aws):
+    seen = []
+
+    def probe():
+        seen.append((threading.current_thread().name, hooks.is_flushing()))
+        return 0
+
+    assert hooks.is_flushing() is False
+    hooks.register_poller(probe)
+    try:
+        with hooks._PASS_LOCK:  # keeps the background thread out of this block
+            local_aws.flush()
+            hooks.run_pass()  # what the background thread does
+        main = [flag for name, flag in seen if name == threading.current_thread().name]
+        assert main == [True, False]
+        _post(local_aws.endpoint + "/_logvault/flush")
+    finally:
+        hooks.unregister_poller(probe)
+    me = threading.current_thread().name
+    background = [flag for name, flag in seen if name == "local-aws-pollers"]
+    over_http = [flag for name, flag in seen if name not in (me, "local-aws-pollers")]
+    assert set(background) <= {False}
+    assert over_http and set(over_http) == {True}
+    assert hooks.is_flushing() is False
