@@ -46,9 +46,17 @@ _STATES = {}
 _ASYNC = deque()
 _INSTALLED = {"done": False}
 _FLUSHING = threading.local()
+_NO_LOCK = threading.RLock()
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _kinesis_lock():
+    """The core's lock around moto's Kinesis shards (not thread-safe). Held only while
+    reading them, never while a Lambda subprocess runs (it calls back over HTTP)."""
+    from local_aws import hooks  # pylint: disable=import-outside-toplevel
+    return getattr(hooks, "KINESIS_LOCK", None) or _NO_LOCK
+
 
 def _iso(ts):
     when = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
@@ -141,6 +149,7 @@ class _MappingState(object):
         self.last_result = "No records processed"
         self.invocations = 0
         self.discarded = []
+        self.created = time.time()
 
     def shard(self, shard):
         state = self.shards.get(shard.shard_id)
@@ -176,10 +185,15 @@ def _find_stream(arn):
 
 
 def _init_state(esm):
+    with _kinesis_lock():
+        return _init_state_locked(esm)
+
+
+def _init_state_locked(esm):
     state = _MappingState(esm)
     stream = _find_stream(esm.event_source_arn)
     if stream is not None:
-        for shard in stream.shards.values():
+        for shard in list(stream.shards.values()):
             if esm.starting_position == "LATEST":
                 checkpoint = _max_seq(shard)
             elif esm.starting_position == "AT_TIMESTAMP":
@@ -187,8 +201,8 @@ def _init_state(esm):
             else:
                 checkpoint = 0
             state.shards[shard.shard_id] = _ShardState(shard.shard_id, checkpoint)
-    _STATES[esm.uuid] = state
-    return state
+    # Whoever sees the new mapping first (the create request or the poller) sets its position.
+    return _STATES.setdefault(esm.uuid, state)
 
 
 def mapping_state(mapping_uuid):
@@ -221,6 +235,7 @@ def poll(force=False):
     Returns the number of records/invocations handled (0 when there was nothing to do).
     """
     with _POLL_LOCK:
+        started = time.time()
         handled = _run_async_queue()
         seen = set()
         for backend, esm in _all_mappings():
@@ -229,14 +244,17 @@ def poll(force=False):
             state.esm = esm
             if not esm.enabled:
                 continue
-            stream = _find_stream(esm.event_source_arn)
+            with _kinesis_lock():
+                stream = _find_stream(esm.event_source_arn)
+                shards = list(stream.shards.values()) if stream is not None else []
             fn = _function(backend, esm)
             if stream is None or fn is None:
                 continue
-            for shard in list(stream.shards.values()):
+            for shard in shards:
                 handled += _drive_shard(state, fn, stream, shard, force)
         for stale in set(_STATES) - seen:
-            del _STATES[stale]
+            if _STATES[stale].created < started:  # (not a mapping created during this poll)
+                _STATES.pop(stale, None)
         return handled
 
 
@@ -263,7 +281,8 @@ def _drive_shard(state, fn, stream, shard, force):
     handled = 0
     while True:
         if not ss.pending:
-            records = _next_records(esm, shard, ss.checkpoint)
+            with _kinesis_lock():
+                records = _next_records(esm, shard, ss.checkpoint)
             if not records:
                 return handled
             window = esm.max_batch_window or 0
@@ -552,8 +571,8 @@ def install():
             validate_kinesis_mapping(spec, creating=True)
         esm = original_create(self, spec)
         if _is_kinesis(esm.event_source_arn):
-            with _POLL_LOCK:
-                _init_state(esm)
+            # Not under _POLL_LOCK: a function run by the poller may create mappings itself.
+            _init_state(esm)
         return esm
 
     def update_event_source_mapping(self, mapping_uuid, spec):
