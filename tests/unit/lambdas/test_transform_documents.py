@@ -316,3 +316,40 @@ def test_the_lean_firehose_client_is_the_default(transform, monkeypatch):
         assert transformer.firehose.meta.service_model.service_name == "firehose"
     finally:
         transformer.close()
+
+
+def _sizes(firehose, stream):
+    return [[len(d) for d in datas] for name, datas in firehose.calls if name == stream]
+
+
+def test_search_calls_hold_at_most_500_documents_packed_across_records(make_transformer):
+    records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), "m") for j in range(167)]))
+               for i in range(3)]
+    _answer, firehose, _s3, metrics = _run(make_transformer, records)
+    assert [len(call) for call in _sizes(firehose, "search")] == [500, 1]
+    assert metrics["PutRecordBatchCalls"] == 3
+
+
+def test_search_calls_stay_under_4_mib(make_transformer):
+    big = "b" * (LIMIT - 400)
+    records = [kinesis_record(i, subscription_payload([log_event(i, big)])) for i in range(6)]
+    _answer, firehose, _s3, _m = _run(make_transformer, records)
+    calls = _sizes(firehose, "search")
+    assert [len(call) for call in calls] == [4, 2]
+    assert all(sum(call) <= 4 * 1024 * 1024 for call in calls)
+    # archive: one near-limit document per record, four records per call
+    assert [len(call) for call in _sizes(firehose, "archive")] == [4, 2]
+
+
+def test_archive_records_are_packed_close_to_1000_kib(make_transformer):
+    message = "a" * 1800
+    records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), message) for j in range(100)]))
+               for i in range(20)]
+    _answer, firehose, _s3, metrics = _run(make_transformer, records)
+    sizes = [size for call in _sizes(firehose, "archive") for size in call]
+    total = sum(sizes)
+    assert all(size <= LIMIT for size in sizes)
+    assert len(sizes) == -(-total // LIMIT)  # as few records as the bytes allow
+    assert all(size > LIMIT - 2100 for size in sizes[:-1])
+    assert metrics["ArchiveRecords"] == len(sizes)
+    assert len(firehose.documents("archive")) == 2000

@@ -33,7 +33,7 @@ SIZES = st.one_of(
     st.integers(0, 300),
     st.sampled_from([LIMIT - 400, LIMIT - 290, LIMIT - 280, LIMIT - 1, LIMIT, LIMIT + 1, 2 * LIMIT]),
     st.integers(LIMIT // 5 - 50, LIMIT // 5 + 50),  # five of these are close to one archive record
-    st.integers(8000, 8400),  # 500 of these are close to the 4 MiB call limit
+    st.integers(8000, 8400),  # mid-sized: with the near-limit sizes they fill calls towards 4 MiB
 )
 MESSAGE_KIND = st.sampled_from(["ascii", "utf8", "json"])
 
