@@ -197,8 +197,9 @@ counts:
   sample: {created: 998, updated: 1, unchanged: 1, deleted: 0, failed: 0}
 write_calls:
   description:
-    - Number of write API calls (C(PutSubscriptionFilter), C(DeleteSubscriptionFilter)) made.
-      Always 0 in check mode and on an idempotent run.
+    - Number of write API calls (C(PutSubscriptionFilter), C(DeleteSubscriptionFilter)) made,
+      including calls that failed. A call retried after throttling counts once.
+    - Always 0 in check mode and on an idempotent run.
   returned: always
   type: int
   sample: 998
