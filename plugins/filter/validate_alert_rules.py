@@ -48,7 +48,7 @@ EXAMPLES = r"""
   #   "match": {"accounts": [], "log_groups": [], "filter_pattern": "{ $.userIdentity.type = \"Root\" }"},
   #   "threshold": null, "suppress_for": 0}]
 
-- name: This fails with "validate_alert_rules - rule 'bad' (rules[0]) match.filter_pattern is not valid at position 24 ..."
+- name: This fails with "validate_alert_rules - rule 'bad' (rules[0]) match.filter_pattern is not valid at position 23 ..."
   ansible.builtin.debug:
     msg: "{{ [{'name': 'bad', 'match': {'filter_pattern': '{ $.eventName = \"x\" && }'}}] | logvault.aws.validate_alert_rules }}"
 """
