@@ -188,3 +188,45 @@ def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
     local_aws.flush()
     assert list(_objects(s3, bucket, "").values()) == ["a\né\n".encode("utf-8")]
+
+
+def test_search_outage_loses_nothing(local_aws, aws_client, unique, kinesis_stream):
+    """The search stream does not exist: every batch reports its first record as failed, the
+    mapping retries, then hands the whole range to the on-failure bucket; the archive still
+    gets every event (at least once). Nothing is lost silently."""
+    s3, lam, iam, fh, kinesis = (aws_client(name) for name in ("s3", "lambda", "iam", "firehose", "kinesis"))
+    stream = unique("hub")
+    stream_arn = kinesis_stream(stream)
+    archive_bucket, dlq_bucket = unique("archive"), unique("dlq")
+    for bucket in (archive_bucket, dlq_bucket):
+        s3.create_bucket(Bucket=bucket)
+    role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    archive = unique("archive")
+    fh.create_delivery_stream(DeliveryStreamName=archive, ExtendedS3DestinationConfiguration={
+        "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % archive_bucket, "CompressionFormat": "GZIP", "Prefix": "logs/"})
+    function_arn = lam.create_function(
+        FunctionName=unique("logvault-transform"), Runtime="python3.12", Role=role, Handler="logvault_transform.handler",
+        Code={"ZipFile": _zip_lambda_dir()}, Timeout=60,
+        Environment={"Variables": {"LOGVAULT_SEARCH_STREAM": unique("missing-search"), "LOGVAULT_ARCHIVE_STREAM": archive,
+                                   "LOGVAULT_DLQ_BUCKET": dlq_bucket, "LOGVAULT_MAX_ATTEMPTS": "2",
+                                   "LOGVAULT_BACKOFF_BASE_MS": "1"}})["FunctionArn"]
+    sequences, event_ids = [], []
+    for i in range(5):
+        events = [{"id": "o%d-%d" % (i, j), "timestamp": 1764227295000 + j, "message": "outage %d %d" % (i, j)} for j in range(3)]
+        event_ids.extend(e["id"] for e in events)
+        sequences.append(kinesis.put_record(StreamName=stream, PartitionKey="k", Data=_payload(events, "/app/outage"))["SequenceNumber"])
+    mapping = lam.create_event_source_mapping(
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"], BisectBatchOnFunctionError=True, MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::%s" % dlq_bucket}})
+    local_aws.flush()
+    local_aws.flush()
+
+    kept = set()
+    for _key, body in _objects(s3, dlq_bucket, "aws/lambda/%s/" % mapping["UUID"]).items():
+        document = json.loads(body)
+        kept.update(r["kinesis"]["sequenceNumber"] for r in json.loads(document["payload"])["Records"])
+    assert kept == set(sequences)
+    archived = [d["event_id"] for d in _ndjson(_objects(s3, archive_bucket, "logs/"))]
+    assert set(archived) == set(event_ids)
+    assert not _objects(s3, dlq_bucket, "malformed/")
