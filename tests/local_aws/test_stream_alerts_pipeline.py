@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The alerts Lambda's deployed zip on the local AWS emulator (issue 10).
+
+CloudTrail-shaped events are put into a member account's log group, which is subscribed to the
+central destination; they travel to the hub Kinesis stream, the event source mapping runs the
+zip (handler + the collection's filter-pattern engine + rules.json, packed as the role packs
+it), and the alerts are read through an SQS queue subscribed to the SNS topic. A threshold rule
+fires once at N and is suppressed afterwards.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROLE = os.path.join(REPO, "roles", "stream_alerts")
+CENTRAL, MEMBER = "123456789012", "111111111111"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _package(tmp_path, rules):
+    """What tasks/package.yml does: handler + engine + validated rules, zipped deterministically."""
+    from ansible_collections.logvault.aws.plugins.filter.validate_alert_rules import validate_alert_rules  # pylint: disable=import-outside-toplevel
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(os.path.join(ROLE, "files", "alerts_lambda", "logvault_alerts.py"), str(src))
+    shutil.copy(os.path.join(REPO, "plugins", "module_utils", "cwl_filter_pattern.py"), str(src))
+    (src / "rules.json").write_text(json.dumps({"version": 1, "rules": validate_alert_rules(rules)}, indent=4, sort_keys=True) + "\n")
+    zipper = _load("stream_alerts_deterministic_zip", os.path.join(ROLE, "files", "deterministic_zip.py"))
+    first = zipper.build(str(src), str(tmp_path / "alerts.zip"))
+    second = zipper.build(str(src), str(tmp_path / "again.zip"))
+    assert first["sha256_base64"] == second["sha256_base64"]
+    assert first["files"] == ["cwl_filter_pattern.py", "logvault_alerts.py", "rules.json"]
+    with open(first["path"], "rb") as handle:
+        return handle.read()
+
+
+def _cloudtrail(event_name, event_source, **fields):
+    event = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AssumedRole", "principalId": "AROAEXAMPLE:alice", "arn": "arn:aws:sts::%s:assumed-role/Admin/alice" % MEMBER,
+                         "accountId": MEMBER, "accessKeyId": "ASIAEXAMPLE"},
+        "eventTime": "2026-11-27T07:15:02Z", "eventSource": event_source, "eventName": event_name, "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.10", "userAgent": "aws-cli/2.17.0", "requestParameters": {}, "responseElements": None,
+        "requestID": "7f0d5d0b-8d7c-4c44-9a0f-5c8b1b8e8e10", "eventID": "2b7f6e7a-4c1e-4f63-9d1a-1e2f3a4b5c6d", "readOnly": False,
+        "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": MEMBER, "eventCategory": "Management",
+    }
+    event.update(fields)
+    return json.dumps(event)
+
+
+def _alerts(sqs, queue):
+    out = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return out
+        for message in messages:
+            out.append(json.loads(json.loads(message["Body"])["Message"]))
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(local_aws, aws_client, unique, kinesis_stream, destination,
+                                                                         allow, log_group, tmp_path):
+    lam, iam, ddb = aws_client("lambda"), aws_client("iam"), aws_client("dynamodb")
+    sns, sqs, s3 = aws_client("sns"), aws_client("sqs"), aws_client("s3")
+    with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:
+        import yaml  # pylint: disable=import-outside-toplevel
+
+        cis = yaml.safe_load(handle)["stream_alerts_cis_rules"]
+    rules = [rule for rule in cis if rule["name"] not in ("iam_policy_changes", "unauthorized_api_calls")] + [{
+        "name": "denied-burst", "severity": "high", "description": "5 denied calls by one principal",
+        "match": {"accounts": [MEMBER], "log_groups": ["aws-cloudtrail-logs-*"], "filter_pattern": '{ $.errorCode = "AccessDenied" }'},
+        "threshold": {"count": 5, "window_seconds": 86400, "group_by": "$.userIdentity.arn"}, "suppress_for": 3600}]
+
+    stream = unique("hub")
+    stream_arn = kinesis_stream(stream)
+    dlq_bucket = unique("dlq")
+    s3.create_bucket(Bucket=dlq_bucket)
+    table = unique("alerts-state")
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    topic = sns.create_topic(Name=unique("alerts"))["TopicArn"]
+    queue = sqs.create_queue(QueueName=unique("alerts-inbox"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": CENTRAL}}}]}
+    role = iam.create_role(RoleName=unique("alerts-role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    function_name = unique("logvault-alerts")
+    function_arn = lam.create_function(
+        FunctionName=function_name, Runtime="python3.12", Role=role, Handler="logvault_alerts.handler",
+        Code={"ZipFile": _package(tmp_path, rules)}, Timeout=60, MemorySize=512,
+        Environment={"Variables": {"LOGVAULT_ALERTS_TABLE": table, "LOGVAULT_ALERTS_TOPIC_ARN": topic}})["FunctionArn"]
+    mapping = lam.create_event_source_mapping(
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=100,
+        FunctionResponseTypes=["ReportBatchItemFailures"], BisectBatchOnFunctionError=True, MaximumRetryAttempts=3,
+        MaximumRecordAgeInSeconds=3600, DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::%s" % dlq_bucket}})
+
+    destination_arn = destination(unique("dest"), stream_arn, allow(MEMBER, actions=("logs:PutSubscriptionFilter",)))
+    group = unique("aws-cloudtrail-logs")
+    logs = log_group(group, account_id=MEMBER, stream="%s_CloudTrail_us-east-1" % MEMBER)
+    logs.put_subscription_filter(logGroupName=group, filterName="to-central", filterPattern="", destinationArn=destination_arn)
+    # One UTC day is the threshold window: every event of this test is in today's window.
+    day_start_ms = int(time.time() // 86400 * 86400 * 1000)
+    clock = [max(day_start_ms, int(time.time() * 1000) - 3600 * 1000)]
+
+    def put(messages):
+        events = []
+        for message in messages:
+            clock[0] += 1
+            events.append({"timestamp": clock[0], "message": message})
+        logs.put_log_events(logGroupName=group, logStreamName="%s_CloudTrail_us-east-1" % MEMBER, logEvents=events)
+        local_aws.flush()
+        local_aws.flush()
+        return _alerts(sqs, queue)
+
+    try:
+        root = _cloudtrail("DescribeInstances", "ec2.amazonaws.com", readOnly=True,
+                           userIdentity={"type": "Root", "principalId": MEMBER, "arn": "arn:aws:iam::%s:root" % MEMBER, "accountId": MEMBER})
+        quiet = _cloudtrail("DescribeInstances", "ec2.amazonaws.com", readOnly=True)
+        policy = _cloudtrail("PutRolePolicy", "iam.amazonaws.com")  # its rule is switched off
+        first = put([quiet, root, quiet, policy, quiet])
+        assert [a["rule"] for a in first] == ["root_account_usage"]
+        alert = first[0]
+        assert alert["severity"] == "critical" and alert["account"] == MEMBER and alert["region"] == "us-east-1"
+        assert alert["log_group"] == group and alert["count"] == 1
+        assert json.loads(alert["samples"][0]["message"])["userIdentity"]["type"] == "Root"
+        assert "| filter userIdentity.type = \"Root\"" in alert["insights"]["query"]
+
+        denied = _cloudtrail("GetObject", "s3.amazonaws.com", errorCode="AccessDenied", errorMessage="Access Denied")
+        assert put([denied] * 3) == []
+        assert put([denied, quiet]) == []
+        burst = put([denied] * 2)  # 4 -> 6: crosses 5 once
+        assert [(a["rule"], a["window_count"]) for a in burst] == [("denied-burst", 6)]
+        assert burst[0]["group"] == "%s:arn:aws:sts::%s:assumed-role/Admin/alice" % (MEMBER, MEMBER)
+        assert put([denied] * 5) == []  # suppressed afterwards
+        # the mapping kept nothing back: no failed batch went to the dead-letter bucket
+        assert s3.list_objects_v2(Bucket=dlq_bucket).get("KeyCount", 0) == 0
+        emf = [json.loads(e["message"]) for e in aws_client("logs").filter_log_events(
+            logGroupName="/aws/lambda/%s" % function_name)["events"] if e["message"].startswith('{"_aws"')]
+        assert sum(line["Notifications"] for line in emf) == 2
+        assert sum(line["ControlMessages"] for line in emf) == 1
+        assert all(line["Failures"] == 0 and line["MalformedRecords"] == 0 for line in emf)
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+        logs.delete_subscription_filter(logGroupName=group, filterName="to-central")
