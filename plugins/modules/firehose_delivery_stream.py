@@ -425,14 +425,15 @@ def view(description, tags):
     }
 
 
-def delete_stream(module, client, name):
+def delete_stream(module, client, name, wait=None):
+    """Delete the stream; wait until it is gone when wait (default: the wait option) is true."""
     try:
         client.delete_delivery_stream(aws_retry=True, DeliveryStreamName=name)
     except is_boto3_error_code("ResourceNotFoundException"):
         return
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Failed to delete delivery stream %s" % name)
-    if module.params["wait"]:
+    if module.params["wait"] if wait is None else wait:
         wait_for(module, client, name, lambda d: d is None, "deleted")
 
 
@@ -466,9 +467,8 @@ def ensure_present(module, client, current):
             )
         if reasons:
             if not module.check_mode:
-                delete_stream(module, client, name)
                 # Deletion must be complete before the name can be reused, whatever wait says.
-                wait_for(module, client, name, lambda d: d is None, "deleted")
+                delete_stream(module, client, name, wait=True)
             current = None
             current_tags = {}
 

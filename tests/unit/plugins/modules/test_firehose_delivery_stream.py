@@ -455,11 +455,10 @@ def test_recreate_deletes_waits_and_creates(stubbed):
     stubbed.add_response("delete_delivery_stream", {}, {"DeliveryStreamName": "search"})
     expect_describe(stubbed, search_description(status="DELETING"), name="search")
     not_found(stubbed)
-    not_found(stubbed)
     stubbed.add_response("create_delivery_stream", {"DeliveryStreamARN": "arn:aws:firehose:us-east-1:123456789012:deliverystream/search"})
     expect_describe(stubbed, description(name="search"), name="search")
     expect_tags(stubbed, name="search")
-    result = run(archive_args(name="search", recreate=True))
+    result = run(archive_args(name="search", recreate=True, wait=False))
     assert result["changed"] is True
     assert "extended_s3_destination_description" in result["delivery_stream"]["destinations"][0]
 
