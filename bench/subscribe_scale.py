@@ -38,6 +38,7 @@ missed, 2 when the run itself failed.
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -154,11 +155,13 @@ def run_playbook(path, collections, workdir):
     for leak in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         env.pop(leak, None)
     started = time.time()
+    cpu_before = _cpu()
     result = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", path],
         env=env, capture_output=True, text=True, cwd=workdir,
     )
     wall = time.time() - started
+    cpu = tuple(after - before for after, before in zip(_cpu(), cpu_before))
     try:
         report = json.loads(result.stdout)
     except ValueError:
@@ -171,7 +174,15 @@ def run_playbook(path, collections, workdir):
         raise SystemExit(2)
     duration = task["task"]["duration"]
     seconds = _seconds(duration["end"]) - _seconds(duration["start"])
-    return wall, seconds, host
+    return wall, seconds, host, cpu
+
+
+def _cpu():
+    """(CPU seconds of this process, i.e. the in-process emulator; CPU seconds of finished children,
+    i.e. ansible-playbook and the module processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _seconds(stamp):
@@ -205,13 +216,13 @@ def main():
         write_playbook(empty_path, emu.endpoint, creds, dict(base_task, log_groups=["{{ item }}"]), loop=[])
 
         counter.reset()
-        bulk_wall, bulk_task, bulk = run_playbook(bulk_path, args.collections, workdir)
+        bulk_wall, bulk_task, bulk, bulk_cpu = run_playbook(bulk_path, args.collections, workdir)
         bulk_writes_seen = counter.count
         counter.reset()
-        again_wall, again_task, again = run_playbook(bulk_path, args.collections, workdir)
+        again_wall, again_task, again, _unused = run_playbook(bulk_path, args.collections, workdir)
         again_writes_seen = counter.count
-        base_wall, _unused, _unused2 = run_playbook(empty_path, args.collections, workdir)
-        loop_wall, loop_task, loop = run_playbook(loop_path, args.collections, workdir)
+        base_wall, _unused, _unused2, base_cpu = run_playbook(empty_path, args.collections, workdir)
+        loop_wall, loop_task, loop, loop_cpu = run_playbook(loop_path, args.collections, workdir)
 
     created = bulk["counts"]["created"]
     loop_created = sum(1 for item in loop["results"] if item["counts"]["created"] == 1)
@@ -221,6 +232,11 @@ def main():
     loop_est = loop_wall if measured else base_wall + per_item * args.groups
     loop_task_est = loop_task if measured else per_item_task * args.groups
     ratio = loop_est / bulk_wall
+    # CPU seconds (emulator + ansible-playbook + modules) depend much less on other load than wall time.
+    bulk_cpu_total = sum(bulk_cpu)
+    per_item_cpu = (sum(loop_cpu) - sum(base_cpu)) / args.loop_sample
+    loop_cpu_est = sum(loop_cpu) if measured else sum(base_cpu) + per_item_cpu * args.groups
+    ratio_cpu = loop_cpu_est / bulk_cpu_total
     ratio_task = loop_task_est / bulk_task
 
     print("")
@@ -231,7 +247,10 @@ def main():
     print("                  per item %.3f s wall, %.3f s task (created %d of %d)" % (per_item, per_item_task, loop_created, args.loop_sample))
     print("loop for %d groups: %s wall %.1f s, task %.1f s"
           % (args.groups, "MEASURED" if measured else "EXTRAPOLATED (base + per_item x groups)", loop_est, loop_task_est))
-    print("ratio loop/bulk:  %.1fx wall, %.1fx task time (target >= %.0fx)" % (ratio, ratio_task, RATIO_TARGET))
+    print("CPU seconds:      bulk %.2f (emulator %.2f, ansible+module %.2f); loop per item %.3f; loop for %d groups %.1f"
+          % (bulk_cpu_total, bulk_cpu[0], bulk_cpu[1], per_item_cpu, args.groups, loop_cpu_est))
+    print("ratio loop/bulk:  %.1fx wall, %.1fx task time, %.1fx CPU (target >= %.0fx, on wall time)"
+          % (ratio, ratio_task, ratio_cpu, RATIO_TARGET))
     print("bulk first run:   write_calls %d reported, %d seen at the emulator" % (bulk["write_calls"], bulk_writes_seen))
     print("idempotent rerun: changed=%s, write_calls %d reported, %d seen at the emulator (target 0); wall %.2f s, task %.2f s"
           % (again["changed"], again["write_calls"], again_writes_seen, again_wall, again_task))
