@@ -19,6 +19,7 @@ Layers (zip layers with a ``python/`` folder) are extracted too and put on sys.p
 Only Python runtimes can run; any other runtime gives a ``Runtime.InvalidRuntime`` error.
 """
 
+import atexit
 import base64
 import datetime
 import io
@@ -80,6 +81,8 @@ def _root_dir():
     with _LOCK:
         if _ROOT["dir"] is None:
             _ROOT["dir"] = tempfile.mkdtemp(prefix="logvault-lambda-")
+            # Extracted code lives as long as the emulator's process.
+            atexit.register(shutil.rmtree, _ROOT["dir"], True)
         return _ROOT["dir"]
 
 
