@@ -9,9 +9,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import importlib.util
 import json
 import os
-import sys
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -20,8 +20,12 @@ from botocore.credentials import ReadOnlyCredentials
 
 from ansible_collections.logvault.aws.plugins.module_utils import opensearch as osu
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-from opensearch_stub.server import SignatureError, start, verify_sigv4  # noqa: E402  pylint: disable=wrong-import-position
+# The OpenSearch test double is loaded from its file, so tests/ never goes on sys.path.
+_STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "opensearch_stub", "server.py")
+_SPEC = importlib.util.spec_from_file_location("logvault_tests_opensearch_stub", _STUB_PATH)
+_STUB = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_STUB)
+start, verify_sigv4, SignatureError = _STUB.start, _STUB.verify_sigv4, _STUB.SignatureError
 
 CREDS = ReadOnlyCredentials("testing", "testing", None)
 POLICY = {"policy": {"description": "x", "default_state": "hot", "states": [{"name": "hot", "actions": [], "transitions": []}]}}

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import os
 import sys
 from unittest import mock
@@ -20,8 +21,12 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.logvault.aws.plugins.modules import opensearch_index_template as module_under_test
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-from opensearch_stub.server import start  # noqa: E402  pylint: disable=wrong-import-position
+# The OpenSearch test double is loaded from its file, so tests/ never goes on sys.path.
+_STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "opensearch_stub", "server.py")
+_SPEC = importlib.util.spec_from_file_location("logvault_tests_opensearch_stub", _STUB_PATH)
+_STUB = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_STUB)
+start = _STUB.start
 
 
 class _Exit(Exception):
