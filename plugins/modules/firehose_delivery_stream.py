@@ -233,6 +233,8 @@ options:
 notes:
   - Supports check mode and diff mode. In check mode only C(Describe*)/C(List*) calls are made.
   - C(ListTagsForDeliveryStream) has no paginator in botocore; the module follows C(HasMoreTags)/C(ExclusiveStartTagKey) itself.
+  - A stream that is still C(CREATING) is waited for before it is compared; a stream that is C(DELETING) counts as absent
+    (with O(state=present) the deletion is waited for and the stream is created again).
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -628,6 +630,14 @@ def main():
     name = module.params["name"]
     client = module.client("firehose", retry_decorator=AWSRetry.jittered_backoff())
     current = describe_stream(module, client, name)
+    status = (current or {}).get("DeliveryStreamStatus")
+    if status == "DELETING":
+        # A deletion in progress cannot be undone: the stream is as good as gone.
+        if module.params["state"] == "present" and not module.check_mode:
+            wait_for(module, client, name, lambda d: d is None, "deleted")
+        current = None
+    elif status == "CREATING" and module.params["state"] == "present" and not module.check_mode:
+        current = wait_for(module, client, name, is_active, "ACTIVE")
 
     if module.params["state"] == "absent":
         result = dict(changed=current is not None, delivery_stream={})

@@ -574,3 +574,22 @@ def test_ansible_doc_renders_with_examples():
     assert doc["return"]
     examples = yaml.safe_load(doc["examples"])
     assert examples and all(task.get("name") and fqcn in task for task in examples)
+
+
+def test_a_stream_being_deleted_is_waited_for_then_created(stubbed):
+    expect_describe(stubbed, description(status="DELETING"))
+    not_found(stubbed)
+    stubbed.add_response("create_delivery_stream", {"DeliveryStreamARN": "arn:aws:firehose:us-east-1:123456789012:deliverystream/archive"})
+    expect_describe(stubbed, description())
+    expect_tags(stubbed)
+    assert run(archive_args())["changed"] is True
+    expect_describe(stubbed, description(status="DELETING"))
+    assert run(dict(name="archive", state="absent"))["changed"] is False
+
+
+def test_a_stream_being_created_is_waited_for_before_comparing(stubbed):
+    expect_describe(stubbed, description(status="CREATING"))
+    expect_describe(stubbed, description())
+    expect_tags(stubbed)
+    expect_tags(stubbed)
+    assert run(archive_args())["changed"] is False
