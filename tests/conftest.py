@@ -30,3 +30,7 @@ _link_collection()
 for path in (PYTEST_ROOT, REPO):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+# tests/local_aws has the same name as the emulator package at the repository root;
+# import the real package first so that no test folder can shadow it.
+import local_aws  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
