@@ -265,8 +265,13 @@ def check(root):
                     raise ConfigError("%s: buffer path %s is used twice" % (el.where(), path))
                 buffer_paths.add(path)
         if el.name == "secondary":
-            if el.params.get("@type", (None, 0))[0] == "secondary_file" and "directory" not in el.params:
-                raise ConfigError("%s: secondary_file needs directory" % el.where())
+            if el.params.get("@type", (None, 0))[0] == "secondary_file":
+                if "directory" not in el.params:
+                    raise ConfigError("%s: secondary_file needs directory" % el.where())
+                if "/" in el.params.get("basename", ("dump.bin", 0))[0]:
+                    raise ConfigError("%s: basename should not include `/`" % el.where())
+                if "%" in el.params["directory"][0] + el.params.get("basename", ("", 0))[0]:
+                    raise ConfigError("%s: basename or directory has a time format placeholder" % el.where())
             if "buffer" not in [c.name for c in el.parent.children]:
                 raise ConfigError("%s: <secondary> needs a buffered output" % el.where())
         for child in el.children:

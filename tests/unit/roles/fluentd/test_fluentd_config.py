@@ -298,6 +298,8 @@ def test_the_standin_dry_run_accepts_the_rendered_config_and_says_it_is_a_standi
      "pos_file"),
     ("<match a>\n  @type null\n  flush_at_shutdown 'yes'\n</match>\n", "true or false"),
     ("<source>\n  @type tail\n  path \"#{`id`}\"\n  tag a\n</source>\n", "embedded Ruby"),
+    ("<match a>\n  @type null\n  <buffer>\n  </buffer>\n  <secondary>\n    @type secondary_file\n"
+     "    directory '/x'\n    basename 'a/b'\n  </secondary>\n</match>\n", "basename"),
 ])
 def test_the_standin_dry_run_rejects_broken_configs(standin, tmp_path, broken, message, capsys):
     conf = tmp_path / "broken.conf"

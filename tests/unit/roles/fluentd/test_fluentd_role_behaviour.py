@@ -41,6 +41,8 @@ BAD_CASES = {
     "message_too_long": ({"fluentd_sources": [GOOD_SOURCE], "fluentd_cloudwatch_max_message_length": 262144},
                          "fluentd_cloudwatch_max_message_length"),
     "journald_without_group": ({"fluentd_journald_enabled": True}, "fluentd_journald_log_group"),
+    "percent_in_buffer_dir": ({"fluentd_sources": [GOOD_SOURCE], "fluentd_buffer_dir": "/var/lib/fluent-%Y"},
+                              "fluentd_buffer_dir"),
     "bad_instance_id": ({"fluentd_sources": [GOOD_SOURCE], "fluentd_instance_id": "i-0123; rm -rf /"},
                         "fluentd_instance_id"),
 }
