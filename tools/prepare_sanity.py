@@ -39,6 +39,23 @@ def install_standin():
     print("prepare_sanity: installed offline pip bootstrap stand-in at %s" % cache)
 
 
+def link_dependencies(dest):
+    """Make amazon.aws and community.aws (from the pinned `ansible` package) visible next to
+    the copy, as ansible-test expects dependencies in the same ansible_collections tree."""
+    import ansible_collections.amazon.aws as amazon_aws  # the venv's copy
+
+    site = os.path.dirname(os.path.dirname(os.path.abspath(list(amazon_aws.__path__)[0])))
+    root = os.path.dirname(os.path.dirname(dest))
+    for namespace in ("amazon", "community"):
+        link = os.path.join(root, namespace)
+        if os.path.islink(link):
+            os.remove(link)
+        elif os.path.exists(link):
+            shutil.rmtree(link)
+        os.symlink(os.path.join(site, namespace), link)
+    print("prepare_sanity: linked amazon.* and community.* from %s" % site)
+
+
 def copy_tree(dest):
     if not re.search(r"/ansible_collections/[a-z0-9_]+/[a-z0-9_]+/?$", dest):
         sys.exit("prepare_sanity: %s is not an ansible_collections/<ns>/<name> path" % dest)
@@ -64,3 +81,4 @@ if __name__ == "__main__":
         sys.exit("usage: prepare_sanity.py DEST")
     install_standin()
     copy_tree(os.path.abspath(sys.argv[1]))
+    link_dependencies(os.path.abspath(sys.argv[1]))

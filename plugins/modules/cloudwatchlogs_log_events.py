@@ -17,11 +17,11 @@ description:
     log stream (and, if asked, the log group) when it does not exist.
   - The C(logvault.aws.verify) playbook uses it to write canary events into every member
     account and region, then looks for them in the central archive and search.
-  - Neither M(amazon.aws) nor M(community.aws) has a module that writes log events.
+  - Neither the amazon.aws nor the community.aws collection has a module that writes log events.
   - Writing events is never idempotent; the module always reports a change unless
     O(messages) is empty. In check mode nothing is written and C(changed) is predicted.
 author:
-  - logvault.aws contributors
+  - logvault.aws maintainers (@logvault)
 options:
   log_group_name:
     description:

@@ -24,7 +24,7 @@ description:
   - Read-only; it never changes anything, and it never fails because a marker is
     missing. The C(logvault.aws.verify) playbook asserts on the result.
 author:
-  - logvault.aws contributors
+  - logvault.aws maintainers (@logvault)
 options:
   markers:
     description:

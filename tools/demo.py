@@ -1,0 +1,151 @@
+"""`make demo`: the whole pipeline in the local AWS emulator, then the canary.
+
+Steps (each announced in one line):
+1. (make) the venv and the collection are built and installed;
+2. the emulator starts in the background (LOGVAULT_AWS_PORT, default 4566);
+3. playbooks/site.yml, then playbooks/verify.yml, run against inventories/local;
+4. a summary: what was built, and where each canary landed;
+5. the emulator stops.
+Exits 0 only if every canary arrived.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.dirname(sys.executable)
+BUILD = os.path.join(ROOT, "build")
+
+
+def step(number, text):
+    print("==> [%d/5] %s" % (number, text), flush=True)
+
+
+def port_is_free(port):
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_emulator(port, log_path):
+    log = open(log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "-m", "local_aws", "--port", str(port)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit("demo: the emulator exited with %s; see %s" % (proc.returncode, log_path))
+        with open(log_path, encoding="utf-8") as handle:
+            if "ready on" in handle.read():
+                return proc
+        time.sleep(0.2)
+    proc.terminate()
+    sys.exit("demo: the emulator did not print its ready line within 60 s; see %s" % log_path)
+
+
+def start_opensearch_double(state_dir, log_path):
+    """The OpenSearch data plane is not emulated: the ISM policy and index template go to
+    the SigV4-verifying TEST DOUBLE in tests/opensearch_stub (never shipped)."""
+    os.makedirs(state_dir, exist_ok=True)
+    port_file = os.path.join(state_dir, "port")
+    if os.path.exists(port_file):
+        os.remove(port_file)
+    log = open(log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, os.path.join(ROOT, "tests", "opensearch_stub", "server.py"), "--state-dir", state_dir,
+         "--lifetime", "3600", "--credential", "testing:testing"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit("demo: the OpenSearch test double exited with %s; see %s" % (proc.returncode, log_path))
+        if os.path.exists(port_file):
+            with open(port_file, encoding="utf-8") as handle:
+                port = handle.read().strip()
+            if port:
+                return proc, "https://127.0.0.1:%s" % port, os.path.join(state_dir, "ca.pem")
+        time.sleep(0.2)
+    proc.terminate()
+    sys.exit("demo: the OpenSearch test double did not start within 60 s; see %s" % log_path)
+
+
+def playbook(name, env, log_path):
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "inventories", "local"),
+           os.path.join(ROOT, "playbooks", name)]
+    with open(log_path, "w", encoding="utf-8") as log:
+        result = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    with open(log_path, encoding="utf-8") as handle:
+        return result.returncode, handle.read()
+
+
+def recap(output):
+    return [line for line in output.splitlines() if re.match(r"^\S+\s+: ok=", line)]
+
+
+def main():
+    port = int(os.environ.get("LOGVAULT_AWS_PORT", "4566"))
+    os.makedirs(BUILD, exist_ok=True)
+    step(1, "venv and collection are ready (make venv collection)")
+    if not port_is_free(port):
+        sys.exit("demo: port %d is in use; stop what runs there or set LOGVAULT_AWS_PORT" % port)
+    step(2, "starting the local AWS emulator on 127.0.0.1:%d (log: build/demo-local-aws.log)" % port)
+    emulator = start_emulator(port, os.path.join(BUILD, "demo-local-aws.log"))
+    opensearch, os_endpoint, os_ca = start_opensearch_double(
+        os.path.join(BUILD, "demo-opensearch"), os.path.join(BUILD, "demo-opensearch.log"))
+    print("    OpenSearch data plane (not emulated): SigV4-verifying test double at %s" % os_endpoint, flush=True)
+    env = dict(os.environ)
+    env.update({
+        "LOGVAULT_AWS_PORT": str(port),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_ROLES_PATH": os.path.join(ROOT, "roles"),
+        "LOGVAULT_OPENSEARCH_ENDPOINT": os_endpoint,
+        "LOGVAULT_OPENSEARCH_CA": os_ca,
+    })
+    for leak in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        env.pop(leak, None)
+    started = time.time()
+    try:
+        step(3, "running playbooks/site.yml then playbooks/verify.yml against inventories/local")
+        rc, site_out = playbook("site.yml", env, os.path.join(BUILD, "demo-site.log"))
+        if rc != 0:
+            print("\n".join(site_out.splitlines()[-40:]))
+            print("demo: site.yml failed (rc=%d); full log: build/demo-site.log" % rc)
+            return 1
+        rc, verify_out = playbook("verify.yml", env, os.path.join(BUILD, "demo-verify.log"))
+        step(4, "summary")
+        print("built (site.yml recap, full log build/demo-site.log):")
+        for line in recap(site_out):
+            print("  " + line)
+        table = re.search(r'"msg": \[\n(.*?)\n\s*\]', verify_out, re.S)
+        print("canaries (verify.yml, full log build/demo-verify.log):")
+        if table:
+            for line in table.group(1).splitlines():
+                print("  " + line.strip().strip(",").strip('"'))
+        else:
+            print("\n".join(verify_out.splitlines()[-40:]))
+        if rc != 0:
+            print("demo: verify.yml failed (rc=%d): not every canary arrived" % rc)
+            return 1
+        print("demo: every canary arrived; pipeline built and verified in %.0f s" % (time.time() - started))
+        return 0
+    finally:
+        step(5, "stopping the local AWS emulator and the OpenSearch test double")
+        for proc in (emulator, opensearch):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
