@@ -8,11 +8,13 @@ on the template) runs the STAND-IN fluentd from tests/fluentd_standin (a test do
 real fluentd cannot be installed here, so real fluentd validation does not run).
 """
 
+import atexit
 import http.server
 import importlib.machinery
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,7 @@ def standin_bin_dir():
     """A directory holding an executable `fluentd` that runs the stand-in (made once per session)."""
     if not _BIN_DIR:
         path = tempfile.mkdtemp(prefix="fluentd-standin-bin-")
+        atexit.register(shutil.rmtree, path, True)
         wrapper = os.path.join(path, "fluentd")
         with open(wrapper, "w", encoding="utf-8") as handle:
             handle.write('#!/bin/sh\nexec "%s" "%s" "$@"\n' % (sys.executable, os.path.join(STANDIN_DIR, "fluentd.py")))

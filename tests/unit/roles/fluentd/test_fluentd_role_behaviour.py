@@ -153,6 +153,6 @@ def test_a_config_the_validator_rejects_is_never_installed(behaviour):
     assert not (base / "rejected" / "fluentd.conf").exists()
 
 
-def test_the_validator_is_the_standin_not_fluentd():
+def test_real_fluentd_cannot_run_here_so_validation_uses_the_standin():
     with open(os.path.join(STANDIN_DIR, "fluentd.py"), encoding="utf-8") as handle:
         assert "TEST DOUBLE, NOT fluentd" in handle.read()
