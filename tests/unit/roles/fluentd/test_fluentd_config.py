@@ -232,6 +232,7 @@ def test_every_shipping_output_is_configured_not_to_lose_data(renderings, standi
     paths = set()
     for match in outputs:
         assert value(match, "put_log_events_disable_retry_limit") == "true"
+        assert value(match, "auto_create_stream") == "true"  # else events for a missing stream are skipped
         assert value(match, "log_rejected_request") == "true"
         assert 0 < int(value(match, "max_message_length")) <= (262144 - 26) // 4
         assert value(match, "log_stream_name") == ENRICH["fluentd_instance_id"]
