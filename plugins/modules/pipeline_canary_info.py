@@ -147,7 +147,6 @@ objects_read:
 """
 
 import gzip
-import json
 import time
 
 try:

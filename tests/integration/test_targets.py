@@ -133,7 +133,7 @@ def test_target(target, emulator, installed_collection, tmp_path):
         env.pop(leak, None)
     result = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-        env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=1800,
+        env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=1800, check=False,
     )
     print(result.stdout[-20000:])
     print(result.stderr[-5000:], file=sys.stderr)
