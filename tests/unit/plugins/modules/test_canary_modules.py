@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cloudwatchlogs_log_events and pipeline_canary_info, run in-process against moto."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import gzip
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.logvault.aws.plugins.modules import cloudwatchlogs_log_events
+from ansible_collections.logvault.aws.plugins.modules import pipeline_canary_info
+
+REGION = "us-east-1"
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(module, args, check_mode=False):
+    args = dict(args)
+    args.setdefault("region", REGION)
+    args["_ansible_check_mode"] = check_mode
+
+    def exit_json(self, **kwargs):
+        raise _Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs["failed"] = True
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+        with pytest.raises(_Exit) as info:
+            module.main()
+    return info.value.args[0]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    with mock_aws():
+        yield boto3.client("logs", region_name=REGION), boto3.client("s3", region_name=REGION)
+
+
+def events(logs, group, stream):
+    return [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]]
+
+
+def write(**extra):
+    args = dict(log_group_name="/logvault/canary", log_stream_name="verify", messages=["canary-1"], create_log_group=True)
+    args.update(extra)
+    return args
+
+
+# cloudwatchlogs_log_events
+
+def test_check_mode_predicts_creation_and_writes_nothing(aws):
+    logs, _ = aws
+    result = run(cloudwatchlogs_log_events, write(), check_mode=True)
+    assert result["changed"] is True
+    assert result["created"] == ["log_group", "log_stream"]
+    assert result["events_written"] == 0
+    assert logs.describe_log_groups()["logGroups"] == []
+
+
+def test_writes_events_and_creates_only_what_is_missing(aws):
+    logs, _ = aws
+    first = run(cloudwatchlogs_log_events, write(messages=["a", "b"]))
+    assert "failed" not in first
+    assert (first["changed"], first["created"], first["events_written"]) == (True, ["log_group", "log_stream"], 2)
+    second = run(cloudwatchlogs_log_events, write(messages=["c"]))
+    assert (second["created"], second["events_written"]) == ([], 1)
+    third = run(cloudwatchlogs_log_events, write(log_stream_name="other", messages=["d"]))
+    assert third["created"] == ["log_stream"]
+    assert events(logs, "/logvault/canary", "verify") == ["a", "b", "c"]
+    assert events(logs, "/logvault/canary", "other") == ["d"]
+
+
+def test_events_that_cloudwatch_logs_rejects_fail_the_task(aws):
+    # More than 14 days old: PutLogEvents answers 200 with rejectedLogEventsInfo.
+    result = run(cloudwatchlogs_log_events, write(timestamp=1500000000000))
+    assert result["failed"] is True
+    assert "rejected" in result["msg"]
+
+
+def test_missing_log_group_fails_without_create_log_group(aws):
+    logs, _ = aws
+    result = run(cloudwatchlogs_log_events, write(create_log_group=False))
+    assert result["failed"] is True
+    assert "log_group_name" in result["msg"] and "create_log_group" in result["msg"]
+    assert logs.describe_log_groups()["logGroups"] == []
+
+
+@pytest.mark.parametrize("args,parameter", [
+    (dict(log_group_name="bad name!"), "log_group_name"),
+    (dict(log_stream_name="a:b"), "log_stream_name"),
+    (dict(messages=["ok", ""]), "messages[1]"),
+    (dict(messages=["x" * (256 * 1024)]), "messages[0]"),
+    (dict(timestamp=-1), "timestamp"),
+])
+def test_bad_input_names_the_parameter_and_calls_nothing(aws, args, parameter):
+    with mock.patch.object(boto3.session.Session, "client", side_effect=AssertionError("no AWS call expected")):
+        result = run(cloudwatchlogs_log_events, write(**args))
+    assert result["failed"] is True
+    assert result["msg"].startswith(parameter)
+
+
+def test_batches_respect_the_put_log_events_limits():
+    batch_sizes = [len(b) for b in cloudwatchlogs_log_events.batches([{"message": "x" * 1000}] * 2500)]
+    # 1,026 bytes per event: 1,022 events (1,048,572 bytes) fit under 1,048,576 bytes.
+    assert batch_sizes == [1022, 1022, 456]
+
+
+# pipeline_canary_info
+
+def put(s3, bucket, key, text, compress=False):
+    body = text.encode()
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(body) if compress else body)
+
+
+def test_finds_markers_in_gzip_archive_and_plain_search_backup(aws):
+    _, s3 = aws
+    for bucket in ("archive", "backup"):
+        s3.create_bucket(Bucket=bucket)
+    put(s3, "archive", "logs/2026/a.ndjson.gz", '{"message": "m-1"}\n{"message": "m-2"}\n', compress=True)
+    put(s3, "backup", "search-failed/x", '{"message": "m-1"}\n')
+    put(s3, "backup", "elsewhere/y", '{"message": "m-2"}\n')
+    result = run(pipeline_canary_info, dict(
+        markers=["m-1", "m-2"], archive=dict(bucket="archive", prefix="logs/"),
+        search_backup=dict(bucket="backup", prefix="search-failed/"), timeout=0,
+    ))
+    assert result["changed"] is False
+    assert result["missing"] == ["m-2"]
+    assert [(r["marker"], r["archive"], r["search"]) for r in result["results"]] == [("m-1", True, True), ("m-2", True, False)]
+    assert result["objects_read"] == 2
+
+
+def test_objects_older_than_the_canary_are_not_read(aws):
+    _, s3 = aws
+    s3.create_bucket(Bucket="archive")
+    put(s3, "archive", "logs/old", "m-1")
+    future = int((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).timestamp() * 1000)
+    result = run(pipeline_canary_info, dict(markers=["m-1"], since=future, archive=dict(bucket="archive"), timeout=0))
+    assert result["missing"] == ["m-1"]
+
+
+def test_waits_until_a_marker_arrives(aws):
+    _, s3 = aws
+    s3.create_bucket(Bucket="archive")
+    calls = []
+    real_sleep = pipeline_canary_info.time.sleep
+
+    def arrive_later(seconds):
+        calls.append(seconds)
+        put(s3, "archive", "logs/late", "m-late")
+        real_sleep(0)
+
+    with mock.patch.object(pipeline_canary_info.time, "sleep", side_effect=arrive_later):
+        result = run(pipeline_canary_info, dict(markers=["m-late"], archive=dict(bucket="archive"), timeout=30, interval=1))
+    assert result["missing"] == []
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("args,text", [
+    (dict(markers=[]), "markers"),
+    (dict(markers=["m"], interval=0), "interval"),
+    (dict(markers=["m"]), "archive, search_backup and opensearch"),
+    (dict(markers=["m"], opensearch=dict(endpoint="http://plain.example.com")), "opensearch.endpoint"),
+])
+def test_canary_info_bad_input(aws, args, text):
+    result = run(pipeline_canary_info, args)
+    assert result["failed"] is True
+    assert text in result["msg"]
