@@ -132,8 +132,9 @@ def main():
         transitions = [t for r in rules for t in r.get("Transitions", [])]
         check("s3 %s: lifecycle moves objects to GLACIER after 180 days" % kind,
               any(t.get("Days") == 180 and t.get("StorageClass") == "GLACIER" for t in transitions) and all(r["Status"] == "Enabled" for r in rules), rules)
-        check("s3 %s: lifecycle never expires anything" % kind,
-              not any("Expiration" in r and (r["Expiration"].get("Days") or r["Expiration"].get("Date")) or "NoncurrentVersionExpiration" in r for r in rules), rules)
+        expiring = [r.get("ID") for r in rules
+                    if (r.get("Expiration", {}).get("Days") or r.get("Expiration", {}).get("Date")) or "NoncurrentVersionExpiration" in r]
+        check("s3 %s: lifecycle never expires anything" % kind, not expiring, rules)
     dlq = "%s-dead-letter-%s-%s" % (prefix, account, region)
     metrics = s3.get_bucket_metrics_configuration(Bucket=dlq, Id="all-objects").get("MetricsConfiguration", {})
     check("s3 dead-letter: request metrics count every object (feeds the alarm)", metrics.get("Id") == "all-objects", metrics)

@@ -211,7 +211,8 @@ def opensearch_access_policy(args, check):
         raise InputError("policy must be an IAM policy document with a Statement, got %r" % (policy,))
     for statement in policy["Statement"]:
         principal = statement.get("Principal")
-        if principal == "*" or (isinstance(principal, dict) and "*" in (principal.get("AWS") if isinstance(principal.get("AWS"), list) else [principal.get("AWS")])):
+        aws = principal.get("AWS") if isinstance(principal, dict) else None
+        if principal == "*" or "*" in (aws if isinstance(aws, list) else [aws]):
             raise InputError("policy must name its principals; '*' would make the domain public")
     client = _client("opensearch")
     try:
