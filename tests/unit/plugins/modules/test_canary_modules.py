@@ -70,7 +70,7 @@ def write(**extra):
 # cloudwatchlogs_log_events
 
 def test_check_mode_predicts_creation_and_writes_nothing(aws):
-    logs, _ = aws
+    logs = aws[0]
     result = run(cloudwatchlogs_log_events, write(), check_mode=True)
     assert result["changed"] is True
     assert result["created"] == ["log_group", "log_stream"]
@@ -79,7 +79,7 @@ def test_check_mode_predicts_creation_and_writes_nothing(aws):
 
 
 def test_writes_events_and_creates_only_what_is_missing(aws):
-    logs, _ = aws
+    logs = aws[0]
     first = run(cloudwatchlogs_log_events, write(messages=["a", "b"]))
     assert "failed" not in first
     assert (first["changed"], first["created"], first["events_written"]) == (True, ["log_group", "log_stream"], 2)
@@ -99,7 +99,7 @@ def test_events_that_cloudwatch_logs_rejects_fail_the_task(aws):
 
 
 def test_missing_log_group_fails_without_create_log_group(aws):
-    logs, _ = aws
+    logs = aws[0]
     result = run(cloudwatchlogs_log_events, write(create_log_group=False))
     assert result["failed"] is True
     assert "log_group_name" in result["msg"] and "create_log_group" in result["msg"]
@@ -134,7 +134,7 @@ def put(s3, bucket, key, text, compress=False):
 
 
 def test_finds_markers_in_gzip_archive_and_plain_search_backup(aws):
-    _, s3 = aws
+    s3 = aws[1]
     for bucket in ("archive", "backup"):
         s3.create_bucket(Bucket=bucket)
     put(s3, "archive", "logs/2026/a.ndjson.gz", '{"message": "m-1"}\n{"message": "m-2"}\n', compress=True)
@@ -151,7 +151,7 @@ def test_finds_markers_in_gzip_archive_and_plain_search_backup(aws):
 
 
 def test_objects_older_than_the_canary_are_not_read(aws):
-    _, s3 = aws
+    s3 = aws[1]
     s3.create_bucket(Bucket="archive")
     put(s3, "archive", "logs/old", "m-1")
     future = int((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).timestamp() * 1000)
@@ -160,7 +160,7 @@ def test_objects_older_than_the_canary_are_not_read(aws):
 
 
 def test_waits_until_a_marker_arrives(aws):
-    _, s3 = aws
+    s3 = aws[1]
     s3.create_bucket(Bucket="archive")
     calls = []
     real_sleep = pipeline_canary_info.time.sleep
