@@ -11,6 +11,9 @@ and prints one JSON object: {"changed", "before", "after", "result"}.
 
     aws_settings.py [--check] event-source-mapping '<json>'
     aws_settings.py [--check] sns-topic-encryption '<json>'
+    aws_settings.py [--check] dynamodb-table '<json>'   (this copy only: community.aws 10.0.0's dynamodb_table
+                                                       needs TableId, which moto's DescribeTable omits)
+    aws_settings.py [--check] dynamodb-ttl '<json>'     (this copy only: community.aws.dynamodb_ttl has no check mode)
 
 Credentials, region and endpoint come from the standard AWS environment variables
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_DEFAULT_REGION,
@@ -190,7 +193,83 @@ def sns_topic_encryption(args, check):
             "result": {"topic_arn": topic_arn, "kms_master_key_id": key}}
 
 
-COMMANDS = {"event-source-mapping": event_source_mapping, "sns-topic-encryption": sns_topic_encryption}
+# ---------------------------------------------------------------- DynamoDB table
+def dynamodb_table(args, check):
+    """A PAY_PER_REQUEST table with one string hash key ``pk`` and tags (purged)."""
+    table = str(args.get("table_name", ""))
+    tags = args.get("tags") or {}
+    if not TABLE.match(table):
+        raise InputError("table_name must be a DynamoDB table name, got %r" % table)
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        raise InputError("tags must be a dict of strings, got %r" % (tags,))
+    client = _client("dynamodb")
+    after = {"hash_key": "pk", "billing_mode": "PAY_PER_REQUEST", "tags": dict(sorted(tags.items()))}
+    try:
+        current = client.describe_table(TableName=table)["Table"]
+    except Exception as exc:  # pylint: disable=broad-except
+        if _error_code(exc) not in ("ResourceNotFoundException", "ResourceNotFound"):
+            raise
+        current = None
+    if current is None:
+        if not check:
+            client.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+                                Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+            client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+        return {"changed": True, "before": {}, "after": after, "result": {"table_name": table}}
+    keys = [(k["AttributeName"], k["KeyType"]) for k in current.get("KeySchema", [])]
+    if keys != [("pk", "HASH")]:
+        raise RuntimeError("table %s exists with the key schema %s, not a hash key pk; choose another table name" % (table, keys))
+    pages = client.get_paginator("list_tags_of_resource").paginate(ResourceArn=current["TableArn"]) if client.can_paginate(
+        "list_tags_of_resource") else [client.list_tags_of_resource(ResourceArn=current["TableArn"])]
+    existing = {}
+    for page in pages:
+        existing.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+    billing = (current.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    before = {"hash_key": "pk", "billing_mode": billing, "tags": dict(sorted(existing.items()))}
+    changed = before != after
+    if changed and not check:
+        if billing != "PAY_PER_REQUEST":
+            client.update_table(TableName=table, BillingMode="PAY_PER_REQUEST")
+        stale = sorted(set(existing) - set(tags))
+        if stale:
+            client.untag_resource(ResourceArn=current["TableArn"], TagKeys=stale)
+        wanted = [{"Key": k, "Value": v} for k, v in sorted(tags.items()) if existing.get(k) != v]
+        if wanted:
+            client.tag_resource(ResourceArn=current["TableArn"], Tags=wanted)
+    return {"changed": changed, "before": before, "after": after, "result": {"table_name": table, "table_arn": current["TableArn"]}}
+
+
+# ---------------------------------------------------------------- DynamoDB time to live
+TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+ATTRIBUTE = re.compile(r"^.{1,255}$")
+
+
+def dynamodb_ttl(args, check):
+    table = str(args.get("table_name", ""))
+    attribute = args.get("attribute_name")
+    if not TABLE.match(table):
+        raise InputError("table_name must be a DynamoDB table name, got %r" % table)
+    if not isinstance(attribute, str) or not ATTRIBUTE.match(attribute):
+        raise InputError("attribute_name must be an attribute name, got %r" % (attribute,))
+    client = _client("dynamodb")
+    try:
+        current = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    except Exception as exc:  # pylint: disable=broad-except
+        if _error_code(exc) not in ("ResourceNotFoundException", "ResourceNotFound") or not check:
+            raise
+        current = {}  # check mode: the task that creates the table did not run
+    before = {"enabled": current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"), "attribute_name": current.get("AttributeName", "")}
+    after = {"enabled": True, "attribute_name": attribute}
+    changed = before != after
+    if changed and not check:
+        if before["enabled"]:  # another attribute: TTL must be disabled first
+            client.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": False, "AttributeName": before["attribute_name"]})
+        client.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+    return {"changed": changed, "before": before, "after": after, "result": {"table_name": table, "attribute_name": attribute}}
+
+
+COMMANDS = {"dynamodb-table": dynamodb_table, "dynamodb-ttl": dynamodb_ttl, "event-source-mapping": event_source_mapping, "sns-topic-encryption": sns_topic_encryption}
 
 
 def main(argv):
