@@ -71,8 +71,8 @@ def _alerts(sqs, queue):
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
-def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(local_aws, aws_client, unique, kinesis_stream, destination,
-                                                                         allow, log_group, tmp_path):
+def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
+        local_aws, aws_client, unique, kinesis_stream, destination, allow, log_group, tmp_path):
     lam, iam, ddb = aws_client("lambda"), aws_client("iam"), aws_client("dynamodb")
     sns, sqs, s3 = aws_client("sns"), aws_client("sqs"), aws_client("s3")
     with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:

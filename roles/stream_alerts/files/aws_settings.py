@@ -269,7 +269,12 @@ def dynamodb_ttl(args, check):
     return {"changed": changed, "before": before, "after": after, "result": {"table_name": table, "attribute_name": attribute}}
 
 
-COMMANDS = {"dynamodb-table": dynamodb_table, "dynamodb-ttl": dynamodb_ttl, "event-source-mapping": event_source_mapping, "sns-topic-encryption": sns_topic_encryption}
+COMMANDS = {
+    "dynamodb-table": dynamodb_table,
+    "dynamodb-ttl": dynamodb_ttl,
+    "event-source-mapping": event_source_mapping,
+    "sns-topic-encryption": sns_topic_encryption,
+}
 
 
 def main(argv):

@@ -55,8 +55,8 @@ CASES = {
          ("another failure message", console_login(success=False, mfa="No", error_message="No username found in supplied account")),
          ("failed authentication of an API call", cloudtrail("GetCallerIdentity", "sts.amazonaws.com", errorMessage="Failed authentication"))]),
     "cmk_disable_or_deletion": (
-        cloudtrail("ScheduleKeyDeletion", "kms.amazonaws.com", requestParameters={"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
-                                                                                 "pendingWindowInDays": 7}),
+        cloudtrail("ScheduleKeyDeletion", "kms.amazonaws.com",
+                   requestParameters={"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "pendingWindowInDays": 7}),
         [("key rotation disabled", cloudtrail("DisableKeyRotation", "kms.amazonaws.com")),
          ("deletion cancelled", cloudtrail("CancelKeyDeletion", "kms.amazonaws.com")),
          ("DisableKey of another service", cloudtrail("DisableKey", "payment-cryptography.amazonaws.com"))]),
@@ -82,8 +82,8 @@ CASES = {
         [("NAT gateway", cloudtrail("CreateNatGateway", "ec2.amazonaws.com")),
          ("describe", cloudtrail("DescribeInternetGateways", "ec2.amazonaws.com", readOnly=True))]),
     "route_table_changes": (
-        cloudtrail("CreateRoute", "ec2.amazonaws.com", requestParameters={"routeTableId": "rtb-0123456789abcdef0",
-                                                                         "destinationCidrBlock": "0.0.0.0/0"}),
+        cloudtrail("CreateRoute", "ec2.amazonaws.com",
+                   requestParameters={"routeTableId": "rtb-0123456789abcdef0", "destinationCidrBlock": "0.0.0.0/0"}),
         [("API Gateway's CreateRoute", cloudtrail("CreateRoute", "apigateway.amazonaws.com")),
          ("describe", cloudtrail("DescribeRouteTables", "ec2.amazonaws.com", readOnly=True))]),
     "vpc_changes": (

@@ -141,7 +141,7 @@ def test_threshold_fires_once_at_n_then_is_suppressed_in_the_window(make, aws):
     assert alert["body"]["threshold"] == {"count": 5, "window_seconds": 300}
     assert alert["body"]["group"] == "%s:arn:aws:sts::%s:assumed-role/Admin/alice" % (MEMBER, MEMBER)
     assert alert["body"]["insights"]["start_time"] == 1764227700 - 1764227700 % 300
-    for _ in range(3):
+    for _batch in range(3):
         alerter.handle(event([data_message([DENIED] * 4)]))
     assert received(aws) == []
     # another group (another principal) has its own counter
