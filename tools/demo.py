@@ -84,6 +84,35 @@ def playbook(name, env, log_path):
         return result.returncode, handle.read()
 
 
+def inventory_of_what_was_built(endpoint):
+    """One line per kind of resource, read back from the emulator with boto3."""
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    def client(service, region="us-east-1", account=None):
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+        if account:
+            sts = session.client("sts", endpoint_url=endpoint)
+            creds = sts.assume_role(RoleArn="arn:aws:iam::%s:role/logvault-admin" % account, RoleSessionName="demo")["Credentials"]
+            session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                            aws_session_token=creds["SessionToken"], region_name=region)
+        return session.client(service, endpoint_url=endpoint)
+
+    lines = []
+    for region in ("us-east-1", "eu-west-1"):
+        names = [d["destinationName"] for d in client("logs", region).describe_destinations()["destinations"]]
+        lines.append("central 123456789012 %s: destinations %s" % (region, ", ".join(names) or "none"))
+    lines.append("central: Kinesis %s" % ", ".join(client("kinesis").list_streams()["StreamNames"]))
+    lines.append("central: Firehose %s" % ", ".join(client("firehose").list_delivery_streams()["DeliveryStreamNames"]))
+    lines.append("central: Lambda %s" % ", ".join(f["FunctionName"] for f in client("lambda").list_functions()["Functions"]))
+    lines.append("central: S3 %s" % ", ".join(b["Name"] for b in client("s3").list_buckets()["Buckets"]))
+    for account in ("111111111111", "222222222222"):
+        for region in ("us-east-1", "eu-west-1"):
+            policies = client("logs", region, account).describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")
+            lines.append("member %s %s: account policy %s" % (
+                account, region, ", ".join(p["policyName"] for p in policies["accountPolicies"]) or "none"))
+    return lines
+
+
 def recap(output):
     return [line for line in output.splitlines() if re.match(r"^\S+\s+: ok=", line)]
 
@@ -124,6 +153,8 @@ def main():
         step(4, "summary")
         print("built (site.yml recap, full log build/demo-site.log):")
         for line in recap(site_out):
+            print("  " + line)
+        for line in inventory_of_what_was_built("http://127.0.0.1:%d" % port):
             print("  " + line)
         table = re.search(r'"msg": \[\n(.*?)\n\s*\]', verify_out, re.S)
         print("canaries (verify.yml, full log build/demo-verify.log):")
