@@ -67,7 +67,7 @@ units: collection
 
 integration: collection
 	@echo "== integration: playbooks and modules against the local AWS emulator"
-	$(PY) -m pytest -p no:cacheprovider tests/integration
+	$(PY) -m pytest -p no:cacheprovider -n 2 tests/integration
 
 molecule: collection
 	@echo "== molecule scenarios"
