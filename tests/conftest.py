@@ -34,3 +34,12 @@ for path in (PYTEST_ROOT, REPO):
 # tests/local_aws has the same name as the emulator package at the repository root;
 # import the real package first so that no test folder can shadow it.
 import local_aws  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
+# Property tests (hypothesis) run derandomized by default, so a CI run and a local
+# run draw the same examples and a red build is reproducible. Set
+# HYPOTHESIS_PROFILE=explore to draw fresh random examples while developing.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402  pylint: disable=wrong-import-position
+
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+_hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
