@@ -15,13 +15,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.logvault.aws.plugins.modules import cloudwatchlogs_account_policy as module_under_test
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
 
 REGION = "us-east-1"
 DEST = "arn:aws:logs:us-east-1:123456789012:destination:logvault"
@@ -30,36 +29,13 @@ ROLE = "arn:aws:iam::123456789012:role/cwl"
 TYPE = "SUBSCRIPTION_FILTER_POLICY"
 
 
-class _Exit(Exception):
-    pass
-
-
 def run(args, check_mode=False, diff=False):
-    args = dict(args)
-    args.setdefault("region", REGION)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-
-    def exit_json(self, **kwargs):
-        raise _Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs["failed"] = True
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        with pytest.raises(_Exit) as info:
-            module_under_test.main()
-    return info.value.args[0]
+    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults={"region": REGION})
 
 
 @pytest.fixture
 def env(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
+    set_test_credentials(monkeypatch)
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.logvault.aws.plugins.modules import opensearch_index_policy as module_under_test
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module
 
 # The OpenSearch test double is loaded from its file, so tests/ never goes on sys.path.
 _STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "opensearch_stub", "server.py")
@@ -29,30 +28,8 @@ _SPEC.loader.exec_module(_STUB)
 start = _STUB.start
 
 
-class _Exit(Exception):
-    pass
-
-
 def run(args, check_mode=False, diff=False):
-    args = dict(args)
-    args.setdefault("region", "us-east-1")
-    args.setdefault("access_key", "testing")
-    args.setdefault("secret_key", "testing")
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-
-    def exit_json(self, **kwargs):
-        raise _Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs["failed"] = True
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        with pytest.raises(_Exit) as info:
-            module_under_test.main()
-    return info.value.args[0]
+    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults={"region": "us-east-1", "access_key": "testing", "secret_key": "testing"})
 
 
 @pytest.fixture
