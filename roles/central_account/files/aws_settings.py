@@ -12,6 +12,8 @@ and prints one JSON object: {"changed", "before", "after", "result"}.
     aws_settings.py [--check] event-source-mapping '<json>'
     aws_settings.py [--check] sns-topic-encryption '<json>'
     aws_settings.py [--check] opensearch-access-policy '<json>'
+    aws_settings.py [--check] events-rule '<json>'
+    aws_settings.py [--check] log-streams '<json>'
 
 Credentials, region and endpoint come from the standard AWS environment variables
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_DEFAULT_REGION,
@@ -228,8 +230,136 @@ def opensearch_access_policy(args, check):
     return {"changed": changed, "before": current, "after": policy, "result": {"domain_name": domain}}
 
 
+# ---------------------------------------------------------------- EventBridge rule
+# amazon.aws.cloudwatchevent_rule 10.1.2 has no check mode (Ansible skips it in --check
+# instead of predicting) and compares the event pattern as a string.
+RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
+TARGET_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$")
+
+
+def _rule_validate(args):
+    name = str(args.get("name", ""))
+    if not RULE_NAME.match(name):
+        raise InputError("name must be 1-64 letters, digits, '.', '-' or '_', got %r" % name)
+    if args.get("state", "present") not in ("present", "absent"):
+        raise InputError("state must be present or absent, got %r" % (args.get("state"),))
+    if args.get("state", "present") == "absent":
+        return name
+    pattern = args.get("event_pattern")
+    if not isinstance(pattern, dict) or not pattern:
+        raise InputError("event_pattern must be a non-empty JSON object, got %r" % (pattern,))
+    if not isinstance(args.get("description", ""), str) or len(args.get("description", "")) > 512:
+        raise InputError("description must be a string of at most 512 characters")
+    targets = args.get("targets")
+    if not isinstance(targets, list) or not targets or len(targets) > 5:
+        raise InputError("targets must be a list of 1 to 5 targets, got %r" % (targets,))
+    for target in targets:
+        if not isinstance(target, dict) or set(target) != {"id", "arn"}:
+            raise InputError("every target must have exactly the keys id and arn, got %r" % (target,))
+        if not RULE_NAME.match(str(target["id"])):
+            raise InputError("targets.id must be 1-64 letters, digits, '.', '-' or '_', got %r" % (target["id"],))
+        if not TARGET_ARN.match(str(target["arn"])):
+            raise InputError("targets.arn must be an ARN, got %r" % (target["arn"],))
+    return name
+
+
+def _rule_targets(client, name):
+    targets, token = [], None
+    while True:
+        page = client.list_targets_by_rule(Rule=name, **({"NextToken": token} if token else {}))
+        targets.extend(page.get("Targets", []))
+        token = page.get("NextToken")
+        if not token:
+            return targets
+
+
+def events_rule(args, check):
+    """An enabled rule on the default event bus with an event pattern and plain targets (id, arn)."""
+    name = _rule_validate(args)
+    client = _client("events")
+    try:
+        rule = client.describe_rule(Name=name)
+    except Exception as exc:  # pylint: disable=broad-except
+        if _error_code(exc) != "ResourceNotFoundException":
+            raise
+        rule = None
+    targets = _rule_targets(client, name) if rule else []
+    before = {} if rule is None else {
+        "event_pattern": json.loads(rule["EventPattern"]) if rule.get("EventPattern") else None,
+        "description": rule.get("Description", ""),
+        "state": rule.get("State"),
+        "targets": sorted(({k[0].lower() + k[1:]: v for k, v in t.items()} for t in targets), key=lambda t: t.get("id", "")),
+    }
+    if args.get("state", "present") == "absent":
+        changed = rule is not None
+        if changed and not check:
+            if targets:
+                client.remove_targets(Rule=name, Ids=[t["Id"] for t in targets])
+            client.delete_rule(Name=name)
+        return {"changed": changed, "before": before, "after": {}, "result": {"name": name}}
+    want_targets = sorted(({"id": t["id"], "arn": t["arn"]} for t in args["targets"]), key=lambda t: t["id"])
+    after = {"event_pattern": args["event_pattern"], "description": args.get("description", ""), "state": "ENABLED",
+             "targets": want_targets}
+    rule_changed = rule is None or (
+        _canonical(before["event_pattern"]) != _canonical(after["event_pattern"])
+        or before["description"] != after["description"] or before["state"] != "ENABLED"
+        or bool(rule.get("ScheduleExpression")) or bool(rule.get("RoleArn")))
+    current = {t["Id"]: t for t in targets}
+    # A target with anything besides Id and Arn (input, transformer, role) is replaced.
+    to_put = [t for t in want_targets if current.get(t["id"]) != {"Id": t["id"], "Arn": t["arn"]}]
+    to_remove = sorted(set(current) - set(t["id"] for t in want_targets))
+    changed = rule_changed or bool(to_put) or bool(to_remove)
+    arn = rule["Arn"] if rule else None
+    if changed and not check:
+        if rule_changed:
+            request = {"Name": name, "EventPattern": json.dumps(args["event_pattern"], sort_keys=True),
+                       "State": "ENABLED", "Description": after["description"]}
+            arn = client.put_rule(**request)["RuleArn"]
+        if to_remove:
+            client.remove_targets(Rule=name, Ids=to_remove)
+        if to_put:
+            result = client.put_targets(Rule=name, Targets=[{"Id": t["id"], "Arn": t["arn"]} for t in to_put])
+            if result.get("FailedEntryCount"):
+                raise RuntimeError("PutTargets failed for rule %s: %s" % (name, result.get("FailedEntries")))
+    return {"changed": changed, "before": before, "after": after, "result": {"name": name, "arn": arn}}
+
+
+# ---------------------------------------------------------------- CloudWatch Logs log streams
+# No module of amazon.aws 10.1.2 / community.aws 10.0.0 creates a log stream; Firehose does
+# not create the streams named in CloudWatchLoggingOptions itself when they are set by API.
+LOG_GROUP = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
+LOG_STREAM = re.compile(r"^[^:*]{1,512}$")
+
+
+def log_streams(args, check):
+    group = str(args.get("log_group_name", ""))
+    names = args.get("log_stream_names")
+    if not LOG_GROUP.match(group):
+        raise InputError("log_group_name must be 1-512 characters of letters, digits and ._-/#, got %r" % group)
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and LOG_STREAM.match(n) for n in names):
+        raise InputError("log_stream_names must be a non-empty list of names without ':' or '*', got %r" % (names,))
+    client = _client("logs")
+    existing = set()
+    try:
+        for name in names:
+            found = client.describe_log_streams(logGroupName=group, logStreamNamePrefix=name).get("logStreams", [])
+            existing.update(s["logStreamName"] for s in found if s["logStreamName"] == name)
+    except Exception as exc:  # pylint: disable=broad-except
+        if _error_code(exc) != "ResourceNotFoundException" or not check:
+            raise
+        existing = set()  # check mode: the task that creates the log group did not run
+    missing = sorted(set(names) - existing)
+    if missing and not check:
+        for name in missing:
+            client.create_log_stream(logGroupName=group, logStreamName=name)
+    return {"changed": bool(missing), "before": {"log_stream_names": sorted(existing)},
+            "after": {"log_stream_names": sorted(set(names))}, "result": {"log_group_name": group, "created": missing}}
+
+
 COMMANDS = {
     "event-source-mapping": event_source_mapping,
+    "events-rule": events_rule,
+    "log-streams": log_streams,
     "opensearch-access-policy": opensearch_access_policy,
     "sns-topic-encryption": sns_topic_encryption,
 }
