@@ -45,7 +45,7 @@ _REGION_IN_HOST_RE = re.compile(r"\.([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d)\.(es|
 
 
 def opensearch_argument_spec():
-    """Options shared by every module that talks to a domain endpoint."""
+    """Options shared by every module that talks to a domain endpoint (doc fragment logvault.aws.opensearch)."""
     return dict(
         endpoint=dict(type="str", required=True, aliases=["domain_endpoint"]),
         ca_path=dict(type="path"),

@@ -34,23 +34,6 @@ description:
 author:
   - logvault.aws maintainers (@logvault)
 options:
-  endpoint:
-    description:
-      - The domain endpoint, for example C(search-logs-abc123.us-east-1.es.amazonaws.com) or
-        C(https://vpc-logs-abc123.us-east-1.es.amazonaws.com). Only HTTPS is accepted; a port is allowed.
-      - When O(region) is not set, the region is taken from the endpoint's host name.
-    type: str
-    required: true
-    aliases: [domain_endpoint]
-  ca_path:
-    description:
-      - PEM file of the certificate authorities used to verify the domain's TLS certificate.
-      - Defaults to the system trust store. Set O(validate_certs=false) to skip verification (not recommended).
-    type: path
-  timeout:
-    description: Seconds to wait for each HTTP response from the domain.
-    type: int
-    default: 30
   policy_id:
     description:
       - The ISM policy id. Letters, digits, C(.), C(_) and C(-); at most 255 characters.
@@ -93,6 +76,7 @@ notes:
   - A 403 answered by fine-grained access control fails with a message saying so; the signing IAM principal
     must be mapped to an OpenSearch role with the ISM permissions (or be the domain's master user).
 extends_documentation_fragment:
+  - logvault.aws.opensearch
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -29,23 +29,6 @@ description:
 author:
   - logvault.aws maintainers (@logvault)
 options:
-  endpoint:
-    description:
-      - The domain endpoint, for example C(search-logs-abc123.us-east-1.es.amazonaws.com) or
-        C(https://vpc-logs-abc123.us-east-1.es.amazonaws.com). Only HTTPS is accepted; a port is allowed.
-      - When O(region) is not set, the region is taken from the endpoint's host name.
-    type: str
-    required: true
-    aliases: [domain_endpoint]
-  ca_path:
-    description:
-      - PEM file of the certificate authorities used to verify the domain's TLS certificate.
-      - Defaults to the system trust store. Set O(validate_certs=false) to skip verification (not recommended).
-    type: path
-  timeout:
-    description: Seconds to wait for each HTTP response from the domain.
-    type: int
-    default: 30
   name:
     description:
       - "Name of the index template: lowercase, no spaces, none of the characters C(\\ / * ? \" < > | , # :), and not
@@ -108,6 +91,7 @@ notes:
   - A 403 answered by fine-grained access control fails with a message saying so; the signing IAM principal
     must be mapped to an OpenSearch role with the index template permissions (or be the domain's master user).
 extends_documentation_fragment:
+  - logvault.aws.opensearch
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
