@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dynamodb_time_to_live, run in-process (main() with patched module args) against moto."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.logvault.aws.plugins.modules import dynamodb_time_to_live as module_under_test
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+TABLE = "alerts-state"
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(args, check_mode=False, diff=False):
+    """Run the module's main() with ``args``; return its result dict (``failed`` set on failure)."""
+    args = dict(args)
+    args.setdefault("region", REGION)
+    args["_ansible_check_mode"] = check_mode
+    args["_ansible_diff"] = diff
+
+    def exit_json(self, **kwargs):
+        raise _Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs["failed"] = True
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+        with pytest.raises(_Exit) as info:
+            module_under_test.main()
+    return info.value.args[0]
+
+
+def _environment(monkeypatch):
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def dynamodb(monkeypatch):
+    _environment(monkeypatch)
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name=REGION)
+
+
+def _create(client, name=TABLE):
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+
+
+def _ttl(client):
+    return client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+
+
+def test_four_step_cycle(dynamodb):
+    _create(dynamodb)
+    args = dict(table_name=TABLE, attribute_name="expires_at")
+    first = run(args, check_mode=True, diff=True)
+    assert first["changed"] is True
+    assert first["diff"] == {"before": {"enabled": False, "attribute_name": ""},
+                             "after": {"enabled": True, "attribute_name": "expires_at"}}
+    assert _ttl(dynamodb)["TimeToLiveStatus"] == "DISABLED", "check mode wrote"
+
+    second = run(args)
+    assert second["changed"] is True
+    assert second["time_to_live"] == {"enabled": True, "attribute_name": "expires_at"}
+    assert _ttl(dynamodb) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+    assert run(args, check_mode=True)["changed"] is False
+    assert run(args)["changed"] is False
+
+
+def test_another_attribute_is_switched(dynamodb):
+    _create(dynamodb)
+    run(dict(table_name=TABLE, attribute_name="expires_at"))
+    result = run(dict(table_name=TABLE, attribute_name="ttl"), diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["before"] == {"enabled": True, "attribute_name": "expires_at"}
+    assert _ttl(dynamodb) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+
+
+def test_absent(dynamodb):
+    _create(dynamodb)
+    run(dict(table_name=TABLE, attribute_name="expires_at"))
+    assert run(dict(table_name=TABLE, state="absent"), check_mode=True)["changed"] is True
+    assert _ttl(dynamodb)["TimeToLiveStatus"] == "ENABLED"
+    result = run(dict(table_name=TABLE, state="absent"))
+    assert result["changed"] is True and result["time_to_live"] == {"enabled": False, "attribute_name": "expires_at"}
+    assert _ttl(dynamodb)["TimeToLiveStatus"] == "DISABLED"
+    assert run(dict(table_name=TABLE, state="absent"), check_mode=True)["changed"] is False
+    assert run(dict(table_name=TABLE, state="absent"))["changed"] is False
+
+
+def test_missing_table(dynamodb):
+    check = run(dict(table_name=TABLE, attribute_name="expires_at"), check_mode=True)
+    assert check["changed"] is True and "failed" not in check
+    assert run(dict(table_name=TABLE, state="absent"), check_mode=True)["changed"] is False
+    real = run(dict(table_name=TABLE, attribute_name="expires_at"))
+    assert real["failed"] is True and "does not exist" in real["msg"] and TABLE in real["msg"]
+
+
+@pytest.mark.parametrize("args,param", [
+    (dict(table_name="ab", attribute_name="expires_at"), "table_name"),
+    (dict(table_name="bad name", attribute_name="expires_at"), "table_name"),
+    (dict(table_name=TABLE, attribute_name=""), "attribute_name"),
+    (dict(table_name=TABLE, attribute_name="x" * 256), "attribute_name"),
+    (dict(table_name=TABLE), "attribute_name"),
+])
+def test_bad_input_fails_before_any_aws_call(dynamodb, args, param):
+    with mock.patch.object(AnsibleAWSModule, "client", side_effect=AssertionError("AWS was called")) as client:
+        result = run(args)
+    assert not client.called
+    assert result["failed"] is True
+    assert result["msg"].startswith(param + " ")
