@@ -10,10 +10,8 @@ it), and the alerts are read through an SQS queue subscribed to the SNS topic. A
 fires once at N and is suppressed afterwards.
 """
 
-import importlib.util
 import json
 import os
-import shutil
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -21,29 +19,22 @@ ROLE = os.path.join(REPO, "roles", "stream_alerts")
 CENTRAL, MEMBER = "123456789012", "111111111111"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _package(tmp_path, rules):
-    """What tasks/package.yml does: handler + engine + validated rules, zipped deterministically."""
+    """What tasks/package.yml does: handler + engine + validated rules, zipped by logvault.aws.lambda_package."""
     from ansible_collections.logvault.aws.plugins.filter.validate_alert_rules import validate_alert_rules  # pylint: disable=import-outside-toplevel
+    from ansible_collections.logvault.aws.plugins.modules import lambda_package  # pylint: disable=import-outside-toplevel
 
-    src = tmp_path / "src"
-    src.mkdir()
-    shutil.copy(os.path.join(ROLE, "files", "alerts_lambda", "logvault_alerts.py"), str(src))
-    shutil.copy(os.path.join(REPO, "plugins", "module_utils", "cwl_filter_pattern.py"), str(src))
-    (src / "rules.json").write_text(json.dumps({"version": 1, "rules": validate_alert_rules(rules)}, indent=4, sort_keys=True) + "\n")
-    zipper = _load("stream_alerts_deterministic_zip", os.path.join(ROLE, "files", "deterministic_zip.py"))
-    first = zipper.build(str(src), str(tmp_path / "alerts.zip"))
-    second = zipper.build(str(src), str(tmp_path / "again.zip"))
-    assert first["sha256_base64"] == second["sha256_base64"]
-    assert first["files"] == ["cwl_filter_pattern.py", "logvault_alerts.py", "rules.json"]
-    with open(first["path"], "rb") as handle:
-        return handle.read()
+    (tmp_path / "rules.json").write_text(json.dumps({"version": 1, "rules": validate_alert_rules(rules)}, indent=4, sort_keys=True) + "\n")
+    src = [
+        {"src": os.path.join(ROLE, "files", "alerts_lambda", "logvault_alerts.py"), "dest": "logvault_alerts.py"},
+        {"src": os.path.join(REPO, "plugins", "module_utils", "cwl_filter_pattern.py"), "dest": "cwl_filter_pattern.py"},
+        {"src": str(tmp_path / "rules.json"), "dest": "rules.json"},
+    ]
+    members = lambda_package.collect(src)
+    assert sorted(members) == ["cwl_filter_pattern.py", "logvault_alerts.py", "rules.json"]
+    first = lambda_package.build(members)
+    assert lambda_package.build(lambda_package.collect(list(reversed(src)))) == first
+    return first
 
 
 def _cloudtrail(event_name, event_source, **fields):
