@@ -25,8 +25,24 @@ What it does, and why it can be trusted as a test oracle:
   ``{"acknowledged": true}``; GET returns ``{"index_templates": [{"name", "index_template"}]}``
   with settings normalised the way OpenSearch returns them (nested under ``index``,
   values as strings); a missing template is a 404 ``resource_not_found_exception``.
+* **Security plugin roles and role mappings** (``/_plugins/_security/api/roles/<name>`` and
+  ``/_plugins/_security/api/rolesmapping/<name>``) follow the security plugin's REST API: GET
+  returns ``{name: {...}}`` with the read-only ``reserved``/``hidden``/``static`` flags and the
+  defaults the plugin adds (a role's index permissions get ``dls``, ``fls``, ``masked_fields``);
+  a missing one is a 404 ``{"status": "NOT_FOUND", "message": "role 'x' not found."}`` (or
+  ``rolesmapping 'x' not found.``); PUT answers 201 ``{"status": "CREATED", "message": "'x'
+  created."}`` or 200 ``{"status": "OK", "message": "'x' updated."}``; DELETE 200 ``{"status":
+  "OK", "message": "'x' deleted."}``. Like the plugin it refuses (403 ``FORBIDDEN`` "Resource 'x'
+  is reserved." / "is static.") to change or delete a reserved or static entry, refuses a
+  mapping of a role that does not exist (404), unknown body keys and a mapping body without any
+  of ``backend_roles``/``and_backend_roles``/``hosts``/``users`` (400 ``Invalid configuration``),
+  and wrong data types (400 ``Wrong datatype``). It starts with the predefined roles
+  ``all_access`` and ``readall`` (static, reserved), ``security_manager`` (reserved) and
+  ``kibana_server`` (static, reserved), and the mappings ``all_access`` (not reserved, the master
+  role of ``master_arn`` when given) and ``kibana_server`` (reserved).
 * **Fine-grained access control**: access key ids listed in ``fgac_denied`` may read but get the
-  security plugin's 403 ``security_exception`` for ISM and template writes (a read-only role).
+  security plugin's 403 ``security_exception`` for ISM and template writes (a read-only role), and
+  the REST API's 403 "No permission to access REST API" for every security API call.
 
 Usage in Python::
 
@@ -67,6 +83,30 @@ SERVICE = "es"
 MAX_SKEW = datetime.timedelta(minutes=5)
 ISM_SCHEMA_VERSION = 21
 DEFAULT_RETRY = {"count": 3, "backoff": "exponential", "delay": "1m"}
+ROLE_KEYS = {"cluster_permissions": list, "index_permissions": list, "tenant_permissions": list, "description": str}
+INDEX_PERMISSION_KEYS = ("index_patterns", "allowed_actions", "dls", "fls", "masked_fields")
+MAPPING_KEYS = {"backend_roles": list, "and_backend_roles": list, "hosts": list, "users": list, "description": str}
+
+
+def _predefined_role(description, cluster, index_actions, static):
+    return {"reserved": True, "hidden": False, "description": description, "cluster_permissions": cluster,
+            "index_permissions": [{"index_patterns": ["*"], "dls": "", "fls": [], "masked_fields": [], "allowed_actions": index_actions}]
+            if index_actions else [], "tenant_permissions": [], "static": static}
+
+
+# What a new domain's security index holds (a subset of the plugin's static and reserved roles).
+PREDEFINED_ROLES = {
+    "all_access": _predefined_role("Allow full access to all indices and all cluster APIs", ["*"], ["*"], True),
+    "readall": _predefined_role("Provide the minimum permissions for to readall indices", ["cluster_composite_ops_ro"], ["read"], True),
+    "security_manager": _predefined_role("Provide the minimum permissions for managing the security plugin",
+                                         ["cluster_monitor", "restapi:admin/rolesmapping"], [], False),
+    "kibana_server": _predefined_role("Provide the minimum permissions for the Kibana server",
+                                      ["cluster_monitor", "cluster_composite_ops"], ["indices_all"], True),
+}
+PREDEFINED_MAPPINGS = {
+    "all_access": {"hosts": [], "users": [], "reserved": False, "hidden": False, "backend_roles": [], "and_backend_roles": []},
+    "kibana_server": {"hosts": [], "users": ["kibanaserver"], "reserved": True, "hidden": False, "backend_roles": [], "and_backend_roles": []},
+}
 _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
     r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})$"
@@ -202,13 +242,17 @@ def _normalise_settings(settings):
 class OpenSearchStub:
     """State and behaviour of the stand-in domain. See the module docstring."""
 
-    def __init__(self, credentials, region="us-east-1", fgac_denied=(), principal_arns=None):
+    def __init__(self, credentials, region="us-east-1", fgac_denied=(), principal_arns=None, master_arn=None):
         self.credentials = dict(credentials)
         self.region = region
         self.fgac_denied = set(fgac_denied)
         self.principal_arns = principal_arns or {}
         self.policies = {}  # id -> {"policy", "seq_no", "primary_term", "version"}
         self.templates = {}  # name -> index_template body
+        self.security_roles = copy.deepcopy(PREDEFINED_ROLES)  # name -> role as GET returns it
+        self.role_mappings = copy.deepcopy(PREDEFINED_MAPPINGS)  # name -> mapping as GET returns it
+        if master_arn:
+            self.role_mappings["all_access"]["backend_roles"] = [master_arn]
         self.requests = []
         self.rejected = []
         self._seq_no = -1
@@ -247,6 +291,14 @@ class OpenSearchStub:
             if len(segments) == 4 and segments[:3] == ["_plugins", "_ism", "policies"]:
                 denied = None if method == "GET" else self._fgac(access_key, "cluster:admin/opendistro/ism/policy/write")
                 return denied or self._policy(method, segments[3], query, body)
+            if len(segments) == 5 and segments[:3] == ["_plugins", "_security", "api"] and segments[3] in ("roles", "rolesmapping"):
+                if access_key in self.fgac_denied:
+                    user = self.principal_arns.get(access_key, "arn:aws:iam::123456789012:user/%s" % access_key)
+                    return 403, {"status": "FORBIDDEN", "message": "No permission to access REST API: User %s with Security roles [readall] "
+                                 "does not have any role privileged for admin access" % user}
+                if segments[3] == "roles":
+                    return self._security_role(method, segments[4], body)
+                return self._security_mapping(method, segments[4], body)
             if len(segments) == 2 and segments[0] == "_index_template":
                 denied = None if method == "GET" else self._fgac(access_key, "indices:admin/index_template/put")
                 return denied or self._template(method, segments[1], body)
@@ -353,6 +405,127 @@ class OpenSearchStub:
                   "policy": {"policy": copy.deepcopy(stored)}}
         return (200 if current else 201), answer
 
+    # -- security plugin roles and role mappings --------------------------------
+    @staticmethod
+    def _security_answer(status, message):
+        names = {200: "OK", 201: "CREATED", 400: "BAD_REQUEST", 403: "FORBIDDEN", 404: "NOT_FOUND", 501: "NOT_IMPLEMENTED"}
+        return status, {"status": names[status], "message": message}
+
+    @staticmethod
+    def _parse_security_body(body, allowed, mandatory_or=()):
+        """The security plugin's RequestContentValidator: JSON object, known keys, data types."""
+        try:
+            document = json.loads(body or b"")
+        except ValueError:
+            return None, (400, {"status": "error", "reason": "Could not parse content of request."})
+        if not isinstance(document, dict) or not document:
+            return None, (400, {"status": "error", "reason": "Request body required for this action."})
+        answer = {"status": "error", "reason": "Invalid configuration"}
+        invalid = sorted(set(document) - set(allowed))
+        if invalid:
+            answer["invalid_keys"] = {"keys": ",".join(invalid)}
+        if mandatory_or and not set(document) & set(mandatory_or):
+            answer["specify_one_of"] = {"keys": ",".join(sorted(mandatory_or))}
+        if len(answer) > 2:
+            return None, (400, answer)
+        wrong = {}
+        for key, kind in allowed.items():
+            if key in document and not isinstance(document[key], kind):
+                wrong[key] = "%s expected" % {list: "Array", str: "String", bool: "Boolean", dict: "Object"}[kind]
+        if wrong:
+            answer = {"status": "error", "reason": "Wrong datatype"}
+            answer.update(wrong)
+            return None, (400, answer)
+        for key, value in document.items():
+            if isinstance(value, list) and any(v is None for v in value):
+                return None, (400, {"status": "error", "reason": "`null` is not allowed as json array element"})
+        return document, None
+
+    def _immutable(self, entry, name):
+        if entry.get("static"):
+            return self._security_answer(403, "Resource '%s' is static." % name)
+        if entry.get("reserved"):
+            return self._security_answer(403, "Resource '%s' is reserved." % name)
+        return None
+
+    def _security_role(self, method, name, body):
+        current = self.security_roles.get(name)
+        if method == "GET":
+            if current is None:
+                return self._security_answer(404, "role '%s' not found." % name)
+            return 200, {name: copy.deepcopy(current)}
+        if method == "DELETE":
+            if current is None:
+                return self._security_answer(404, "role '%s' not found." % name)
+            denied = self._immutable(current, name)
+            if denied:
+                return denied
+            del self.security_roles[name]
+            return self._security_answer(200, "'%s' deleted." % name)
+        if method != "PUT":
+            return self._security_answer(501, "Method %s not supported for this action." % method)
+        if current is not None:
+            denied = self._immutable(current, name)
+            if denied:
+                return denied
+        document, error = self._parse_security_body(body, ROLE_KEYS)
+        if error:
+            return error
+        stored = {"reserved": False, "hidden": False, "cluster_permissions": list(document.get("cluster_permissions", [])),
+                  "index_permissions": [], "tenant_permissions": [], "static": False}
+        if "description" in document:
+            stored["description"] = document["description"]
+        for permission in document.get("index_permissions", []):
+            if not isinstance(permission, dict) or set(permission) - set(INDEX_PERMISSION_KEYS):
+                return 400, {"status": "error", "reason": "Invalid configuration", "invalid_keys": {"keys": "index_permissions"}}
+            entry = {"index_patterns": list(permission.get("index_patterns", [])), "dls": permission.get("dls") or "",
+                     "fls": list(permission.get("fls") or []), "masked_fields": list(permission.get("masked_fields") or []),
+                     "allowed_actions": list(permission.get("allowed_actions", []))}
+            stored["index_permissions"].append(entry)
+        for permission in document.get("tenant_permissions", []):
+            if not isinstance(permission, dict) or set(permission) - {"tenant_patterns", "allowed_actions"}:
+                return 400, {"status": "error", "reason": "Invalid configuration", "invalid_keys": {"keys": "tenant_permissions"}}
+            stored["tenant_permissions"].append({"tenant_patterns": list(permission.get("tenant_patterns", [])),
+                                                 "allowed_actions": list(permission.get("allowed_actions", []))})
+        self.security_roles[name] = stored
+        if current is None:
+            return self._security_answer(201, "'%s' created." % name)
+        return self._security_answer(200, "'%s' updated." % name)
+
+    def _security_mapping(self, method, name, body):
+        current = self.role_mappings.get(name)
+        if method == "GET":
+            if current is None:
+                return self._security_answer(404, "rolesmapping '%s' not found." % name)
+            return 200, {name: copy.deepcopy(current)}
+        if method == "DELETE":
+            if current is None:
+                return self._security_answer(404, "rolesmapping '%s' not found." % name)
+            denied = self._immutable(current, name)
+            if denied:
+                return denied
+            del self.role_mappings[name]
+            return self._security_answer(200, "'%s' deleted." % name)
+        if method != "PUT":
+            return self._security_answer(501, "Method %s not supported for this action." % method)
+        if current is not None:
+            denied = self._immutable(current, name)
+            if denied:
+                return denied
+        document, error = self._parse_security_body(body, MAPPING_KEYS, mandatory_or=("and_backend_roles", "backend_roles", "hosts", "users"))
+        if error:
+            return error
+        if name not in self.security_roles:  # the plugin validates the mapped role first
+            return self._security_answer(404, "role '%s' not found." % name)
+        stored = {"hosts": list(document.get("hosts", [])), "users": list(document.get("users", [])), "reserved": False, "hidden": False,
+                  "backend_roles": list(document.get("backend_roles", [])), "and_backend_roles": list(document.get("and_backend_roles", []))}
+        if "description" in document:
+            stored["description"] = document["description"]
+        self.role_mappings[name] = stored
+        if current is None:
+            return self._security_answer(201, "'%s' created." % name)
+        return self._security_answer(200, "'%s' updated." % name)
+
     # -- index templates --------------------------------------------------------
     def _template(self, method, name, body):
         current = self.templates.get(name)
@@ -436,9 +609,9 @@ class OpenSearchStub:
         self.stop()
 
 
-def start(credentials=None, region="us-east-1", port=0, fgac_denied=(), cert_dir=None):
+def start(credentials=None, region="us-east-1", port=0, fgac_denied=(), cert_dir=None, master_arn=None):
     """Start a stub domain on 127.0.0.1 (HTTPS); returns the running OpenSearchStub."""
-    stub = OpenSearchStub(credentials or {"testing": "testing"}, region=region, fgac_denied=fgac_denied)
+    stub = OpenSearchStub(credentials or {"testing": "testing"}, region=region, fgac_denied=fgac_denied, master_arn=master_arn)
     return stub.start(port=port, cert_dir=cert_dir)
 
 
@@ -452,10 +625,12 @@ def main(argv=None):
     parser.add_argument("--fgac-denied", action="append", default=[], metavar="KEY",
                         help="access key id refused by fine-grained access control")
     parser.add_argument("--lifetime", type=int, default=900, help="seconds before the server exits by itself")
+    parser.add_argument("--master-arn", default=None, help="IAM role ARN mapped to all_access (the domain's master user)")
     args = parser.parse_args(argv)
     credentials = dict(c.split(":", 1) for c in args.credential) or {"testing": "testing"}
     os.makedirs(args.state_dir, exist_ok=True)
-    stub = start(credentials, region=args.region, port=args.port, fgac_denied=args.fgac_denied, cert_dir=args.state_dir)
+    stub = start(credentials, region=args.region, port=args.port, fgac_denied=args.fgac_denied, cert_dir=args.state_dir,
+                 master_arn=args.master_arn)
     with open(os.path.join(args.state_dir, "pid"), "w") as handle:
         handle.write(str(os.getpid()))
     tmp_port = os.path.join(args.state_dir, "port.tmp")
