@@ -261,6 +261,24 @@ def main():
           '"min_index_age": "30d"' in text and '"delete"' in text
           and any("logs-*" in t.get("index_patterns", []) for t in listify(ism.get("ism_template", []))), ism)
 
+    # Fine-grained access control: the search Firehose role is the only member of the writer role,
+    # which may only write the logs-* indices (read back from the test double, signed the same way).
+    fgac = {}
+    for kind in ("roles", "rolesmapping"):
+        url = args.opensearch_endpoint.rstrip("/") + "/_plugins/_security/api/%s/%s_firehose_writer" % (kind, prefix)
+        request = AWSRequest(method="GET", url=url)
+        SigV4Auth(session.get_credentials(), "es", region).add_auth(request)
+        with urllib.request.urlopen(urllib.request.Request(url, headers=dict(request.headers.items())), context=context) as response:
+            fgac[kind] = json.loads(response.read().decode("utf-8"))["%s_firehose_writer" % prefix]
+    mapping, writer = fgac["rolesmapping"], fgac["roles"]
+    check("opensearch: the search Firehose role (only) is mapped to the writer role",
+          mapping.get("backend_roles") == ["arn:aws:iam::%s:role/%s-search-firehose" % (account, prefix)]
+          and mapping.get("users") == [] and mapping.get("hosts") == [] and mapping.get("and_backend_roles") == [], mapping)
+    check("opensearch: the writer role has what AWS documents for Firehose, on logs-* only",
+          sorted(writer.get("cluster_permissions", [])) == ["cluster_composite_ops", "cluster_monitor"]
+          and [(p["index_patterns"], sorted(p["allowed_actions"])) for p in writer.get("index_permissions", [])]
+          == [(["logs-*"], ["create_index", "crud", "manage"])] and writer.get("tenant_permissions") == [], writer)
+
     # ------------------------------------------------------------------ destinations
     for dest_region in regions:
         found = client("logs", dest_region).describe_destinations(DestinationNamePrefix="%s-central" % prefix)["destinations"]
