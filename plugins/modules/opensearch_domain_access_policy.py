@@ -15,10 +15,10 @@ short_description: Keep an OpenSearch Service domain's access policy to named pr
 description:
   - Sets the resource-based access policy (C(AccessPolicies)) of an existing OpenSearch
     Service domain, comparing it by meaning first and writing only when it differs.
-  - Refuses a policy that allows a wildcard principal (V(*), C({"AWS": "*"}), any principal
-    value containing V(*)) or that allows with C(NotPrincipal): the domain must never be
-    public. Deny statements may name V(*).
-  - Exists because C(community.aws.opensearch) 10.0.0 compares access policies inverted:
+  - Refuses a policy that allows a wildcard principal (V(*) as the whole principal or as an
+    C(AWS) value, or any principal value containing V(*)) or that allows with
+    C(NotPrincipal), because the domain must never be public. Deny statements may name V(*).
+  - Exists because C(community.aws.opensearch) 10.0.0 compares access policies inverted.
     C(set_access_policy()) in C(plugins/modules/opensearch.py) calls
     C(if not compare_policies(current_access_policy, access_policy_opt)), but amazon.aws's
     C(compare_policies()) returns V(true) when the policies B(differ). So it reports a

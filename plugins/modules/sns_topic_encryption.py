@@ -38,8 +38,8 @@ options:
     type: str
   kms_master_key_id:
     description:
-      - The KMS key that encrypts the topic's messages at rest: a key ARN, a key id, an
-        alias name (V(alias/...)) or an alias ARN.
+      - The KMS key that encrypts the topic's messages at rest, given as a key ARN, a key id,
+        an alias name (V(alias/...)) or an alias ARN.
       - An empty string removes the encryption.
     required: true
     type: str
