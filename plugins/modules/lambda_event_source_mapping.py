@@ -112,7 +112,7 @@ notes:
     no mapping, so check mode reports the creation; in normal mode creating a mapping for a
     function that does not exist fails and says so.
   - With C(--diff) the module returns the managed settings before and after.
-  - Why not C(amazon.aws.lambda_event)? In amazon.aws 10.1.2 its O(amazon.aws.lambda_event#module:source_params)
+  - Why not C(amazon.aws.lambda_event)? In amazon.aws 10.1.2 its C(source_params)
     accepts only C(source_arn), C(enabled), C(batch_size), C(starting_position),
     C(function_response_types) and C(maximum_batching_window_in_seconds). It cannot set
     C(BisectBatchOnFunctionError), C(MaximumRetryAttempts), C(MaximumRecordAgeInSeconds),
