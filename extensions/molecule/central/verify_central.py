@@ -44,6 +44,88 @@ def names_its_resources(policy):
     return not bad, bad
 
 
+def check_key_alarm_and_firehose_logging(client, account, region, prefix, key_arn, key_policy, search, archive, role):
+    """EventBridge rules on the pipeline key to their own topic; Firehose error logging."""
+    events = client("events")
+    key_topic = "arn:aws:sns:%s:%s:%s-key-alarms" % (region, account, prefix)
+    rule_arns = []
+    expected_patterns = {
+        "kms-key-api-calls": {
+            "source": ["aws.kms"], "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {"eventSource": ["kms.amazonaws.com"], "eventName": ["DisableKey", "PutKeyPolicy", "ScheduleKeyDeletion"],
+                       "requestParameters": {"keyId": [key_arn, key_arn.split("/")[-1]]}}},
+        "kms-key-deleted": {"source": ["aws.kms"], "detail-type": ["KMS CMK Deletion"], "resources": [key_arn]},
+    }
+    for short, expected in expected_patterns.items():
+        name = "%s-%s" % (prefix, short)
+        try:
+            rule = events.describe_rule(Name=name)
+        except events.exceptions.ResourceNotFoundException:
+            rule = {}
+        rule_arns.append(rule.get("Arn"))
+        pattern = json.loads(rule.get("EventPattern") or "{}")
+        check("events %s: enabled, matches exactly the pipeline key's events" % short,
+              rule.get("State") == "ENABLED" and pattern == expected
+              and rule.get("Arn") == "arn:aws:events:%s:%s:rule/%s" % (region, account, name), rule)
+        targets = events.list_targets_by_rule(Rule=name)["Targets"] if rule else []
+        check("events %s: its only target is the key alarm topic" % short,
+              targets == [{"Id": "key-alarm-topic", "Arn": key_topic}], targets)
+    sns = client("sns")
+    attributes = sns.get_topic_attributes(TopicArn=key_topic)["Attributes"]
+    check("sns key alarms: not encrypted with the pipeline key (SNS could not publish once it is disabled or deleted)",
+          attributes.get("KmsMasterKeyId", "") != key_arn, attributes.get("KmsMasterKeyId"))
+    policy = json.loads(attributes["Policy"])
+    publishers = [s for s in policy["Statement"] if s["Effect"] == "Allow" and "sns:Publish" in listify(s.get("Action"))]
+    check("sns key alarms: only the two key alarm rules may publish (events.amazonaws.com, aws:SourceArn)",
+          len(publishers) == 1 and publishers[0].get("Principal") == {"Service": "events.amazonaws.com"}
+          and sorted(listify(publishers[0].get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn"))) == sorted(rule_arns)
+          and publishers[0].get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") == account, policy)
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=key_topic)["Subscriptions"]
+    check("sns key alarms: the alarm e-mail addresses are subscribed",
+          [s.get("Endpoint") for s in subscriptions if s.get("Protocol") == "email"] == ["security-alerts@example.com"], subscriptions)
+    alarm_topic = "arn:aws:sns:%s:%s:%s-alarms" % (region, account, prefix)
+    alarm_policy = json.loads(sns.get_topic_attributes(TopicArn=alarm_topic)["Attributes"]["Policy"])
+    check("sns alarms: EventBridge may not publish to the alarm topic",
+          not [s for s in alarm_policy["Statement"] if s.get("Principal") == {"Service": "events.amazonaws.com"}], alarm_policy)
+
+    # Firehose error logging: log groups, streams, destinations, key policy and IAM.
+    logs = client("logs")
+    expected_streams = {"search": ["BackupDelivery", "DestinationDelivery"], "archive": ["DestinationDelivery"]}
+    group_arns = []
+    for label, streams in expected_streams.items():
+        group = "/aws/kinesisfirehose/%s-%s" % (prefix, label)
+        group_arns.append("arn:aws:logs:%s:%s:log-group:%s" % (region, account, group))
+        found = [g for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] if g["logGroupName"] == group]
+        check("firehose %s: error log group with 30 days retention and the pipeline key" % label,
+              found and found[0].get("retentionInDays") == 30 and found[0].get("kmsKeyId") == key_arn, found)
+        names = sorted(s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]) if found else []
+        check("firehose %s: log streams %s exist" % (label, streams), names == streams, names)
+        _trust, inline = role("%s-%s-firehose" % (prefix, label))
+        allowed = sorted(r for doc in inline.values() for s in doc["Statement"] if s["Effect"] == "Allow"
+                         and any(a.startswith("logs:") for a in listify(s["Action"])) for r in listify(s["Resource"]))
+        actions = sorted(a for doc in inline.values() for s in doc["Statement"] for a in listify(s["Action"]) if a.startswith("logs:"))
+        check("iam %s-firehose: may only put log events into its own error log streams" % label,
+              actions == ["logs:PutLogEvents"] and allowed == ["%s:log-stream:%s" % (group_arns[-1], s) for s in streams], allowed)
+    search_os = (search["Destinations"][0].get("AmazonopensearchserviceDestinationDescription")
+                 or search["Destinations"][0].get("AmazonOpenSearchServiceDestinationDescription") or {})
+    check("firehose search: delivery errors logged to its log group (DestinationDelivery)",
+          search_os.get("CloudWatchLoggingOptions") == {"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/%s-search" % prefix,
+                                                         "LogStreamName": "DestinationDelivery"}, search_os.get("CloudWatchLoggingOptions"))
+    check("firehose search: S3 backup errors logged to its log group (BackupDelivery)",
+          search_os.get("S3DestinationDescription", {}).get("CloudWatchLoggingOptions")
+          == {"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/%s-search" % prefix, "LogStreamName": "BackupDelivery"},
+          search_os.get("S3DestinationDescription", {}).get("CloudWatchLoggingOptions"))
+    archive_s3 = archive["Destinations"][0].get("ExtendedS3DestinationDescription", {})
+    check("firehose archive: delivery errors logged to its log group (DestinationDelivery)",
+          archive_s3.get("CloudWatchLoggingOptions") == {"Enabled": True, "LogGroupName": "/aws/kinesisfirehose/%s-archive" % prefix,
+                                                          "LogStreamName": "DestinationDelivery"}, archive_s3.get("CloudWatchLoggingOptions"))
+    st = statements(key_policy).get("CloudWatchLogsPipelineLogGroups", {})
+    lambda_group = "arn:aws:logs:%s:%s:log-group:/aws/lambda/%s-transform" % (region, account, prefix)
+    check("kms: CloudWatch Logs may use the key for exactly the Lambda and the two Firehose log groups",
+          sorted(listify(st.get("Condition", {}).get("ArnEquals", {}).get("kms:EncryptionContext:aws:logs:arn")))
+          == sorted(group_arns + [lambda_group]), st)
+
+
 def main():
     parser = argparse.ArgumentParser()
     for name in ("endpoint", "opensearch-endpoint", "opensearch-ca", "prefix", "account", "regions", "members", "break-glass"):
@@ -318,6 +400,9 @@ def main():
         alarm = alarms.get("%s-%s" % (prefix, short), {})
         check("alarm %s: %s %s notifies the topic" % (short, namespace, metric),
               alarm.get("Namespace") == namespace and alarm.get("MetricName") == metric and alarm.get("AlarmActions") == [topic_arn], alarm)
+
+    # ------------------------------------------------------------------ key alarm (EventBridge) and Firehose error logging
+    check_key_alarm_and_firehose_logging(client, account, region, prefix, key_arn, key_policy, search, archive, role)
 
     failed = [name for ok, name, _detail in RESULTS if not ok]
     print("%d checks, %d failed" % (len(RESULTS), len(failed)))
