@@ -226,9 +226,11 @@ def main():
     stream_arn = stream["StreamARN"]
     check("kinesis: hub stream is KMS-encrypted with the pipeline key",
           stream.get("EncryptionType") == "KMS" and stream.get("KeyId") in (key_arn, key_id), stream)
-    check("kinesis: retention 168 h, 1 provisioned shard",
+    # converge.yml sets central_account_stream_mode: on_demand; the stream was created with
+    # one provisioned shard and switched (an on-demand stream is never resized by the role).
+    check("kinesis: retention 168 h, on-demand capacity mode (switched from its 1 provisioned shard)",
           stream["RetentionPeriodHours"] == 168 and stream["OpenShardCount"] == 1
-          and stream.get("StreamModeDetails", {}).get("StreamMode") == "PROVISIONED", stream)
+          and stream.get("StreamModeDetails", {}).get("StreamMode") == "ON_DEMAND", stream)
 
     # ------------------------------------------------------------------ IAM
     iam = client("iam")
