@@ -331,3 +331,47 @@ def test_dynamodb_stream_arn_is_accepted(aws):
     with mock.patch.object(AnsibleAWSModule, "client", side_effect=RuntimeError("reached AWS")):
         with pytest.raises(RuntimeError, match="reached AWS"):
             run(aws, present(aws, event_source_arn=arn))
+
+
+class _FakeLambda(object):
+    """Test double (not AWS): GetEventSourceMapping answers the given states in turn."""
+
+    def __init__(self, states):
+        self.states = list(states)
+        self.calls = 0
+
+    def get_event_source_mapping(self, aws_retry=False, UUID=None):  # pylint: disable=invalid-name,unused-argument
+        self.calls += 1
+        state = self.states.pop(0)
+        if state is None:
+            from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "gone"}}, "GetEventSourceMapping")
+        return {"UUID": UUID, "State": state}
+
+
+class _FakeModule(object):
+    """Test double: just the module attributes wait_for() reads."""
+
+    def __init__(self, timeout=300):
+        self.params = {"wait": True, "wait_timeout": timeout}
+
+    def fail_json(self, **kwargs):
+        raise _Exit(dict(kwargs, failed=True))
+
+
+def test_wait_polls_until_the_mapping_is_stable_or_gone(monkeypatch):
+    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
+    fake = _FakeLambda(["Updating", "Enabled"])
+    mapping = module_under_test.wait_for(_FakeModule(), fake, {"UUID": "u-1", "State": "Creating"})
+    assert mapping["State"] == "Enabled" and fake.calls == 2
+    fake = _FakeLambda(["Deleting", None])
+    assert module_under_test.wait_for(_FakeModule(), fake, {"UUID": "u-1", "State": "Deleting"}, gone=True) is None
+    assert fake.calls == 2
+
+
+def test_wait_gives_up_after_wait_timeout_naming_it(monkeypatch):
+    monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
+    with pytest.raises(_Exit) as info:
+        module_under_test.wait_for(_FakeModule(timeout=0), _FakeLambda([]), {"UUID": "u-1", "State": "Updating"})
+    result = info.value.args[0]
+    assert result["failed"] is True and result["parameter"] == "wait_timeout" and "Updating" in result["msg"]
