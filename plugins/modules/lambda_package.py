@@ -14,7 +14,7 @@ version_added: 0.1.0
 short_description: Zip Lambda source deterministically, so that the same source keeps the same CodeSha256
 description:
   - Builds a zip from a directory (O(src) as a path) or from a list of files and directories
-    placed at chosen paths in the zip (O(src) as a list of O(src[].src)/O(src[].dest) pairs),
+    placed at chosen paths in the zip (O(src) as a list of C(src)/C(dest) pairs),
     and writes it to O(dest) only when its bytes differ from what O(dest) already holds.
   - The same files always give the same bytes. Entries are sorted by their path in the zip,
     carry the fixed timestamp 1980-01-01 00:00:00 and the mode V(0644), are compressed with
@@ -24,13 +24,13 @@ description:
     M(amazon.aws.lambda) can predict in check mode whether the code would change.
   - Only the content of the files counts; their timestamps, modes and owners do not. Empty
     directories are not stored.
-  - Runs where the task runs (the controller for C(connection: local)) and makes no AWS call.
+  - Runs where the task runs (the controller with a local connection) and makes no AWS call.
   - C(community.general.archive) is not deterministic, so it cannot serve here. It stores
     each file's modification time and mode (C(ZipFile.write)), adds the entries in the order
     C(os.walk) returns them (filesystem order, not sorted) plus one entry per directory,
     and compares only names and CRCs to decide C(changed). A checkout or copy of the same
     source therefore gives different bytes (a different C(CodeSha256)) without a
-    reported change. Neither C(amazon.aws) nor C(community.aws) has a packaging module:
+    reported change. Neither C(amazon.aws) nor C(community.aws) has a packaging module;
     M(amazon.aws.lambda) takes a finished O(amazon.aws.lambda#module:zip_file).
 author:
   - logvault.aws maintainers (@logvault)
@@ -65,7 +65,7 @@ notes:
     module: a controller with a different zlib can produce a different C(CodeSha256) for the
     same source. Build on the same controller image to keep it stable."
   - To use the zip with M(amazon.aws.lambda) in check mode, run this task with
-    C(check_mode: false) into a scratch directory, so that the zip exists when
+    C(check_mode) set to V(false) into a scratch directory, so that the zip exists when
     M(amazon.aws.lambda) compares it with the deployed code.
 seealso:
   - module: amazon.aws.lambda
@@ -202,7 +202,7 @@ def collect(src):
         source = entry.get("src")
         if not isinstance(source, string_types) or not source.strip():
             raise PackageError("%s.src: must be a non-empty path" % param if not directory_only else "src: must not be empty")
-        source = os.path.abspath(os.path.expanduser(os.path.expandvars(source)))
+        source = os.path.abspath(source)
         dest = entry.get("dest")
         if dest is not None and not isinstance(dest, string_types):
             raise PackageError("%s.dest: must be a string" % param)
