@@ -30,7 +30,7 @@ def setup(aws_client, unique):
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }))["Role"]["Arn"]
     functions = []
-    for _ in range(2):
+    for _index in range(2):
         functions.append(lam.create_function(FunctionName=unique("esm-list-fn"), Runtime="python3.11", Role=role, Handler="app.handler",
                                              Code={"ZipFile": _zip()})["FunctionArn"])
     created = []
