@@ -4,6 +4,10 @@
    cached bootstrap script, unless a script is already cached there.
 2. Copy the working tree (files git tracks or would track, minus what is not collection
    content) to DEST, which must end in ansible_collections/<namespace>/<name>.
+3. Make DEST a git repository of its own holding those files. DEST lies under build/,
+   which the project's .gitignore ignores; without a repository of its own, ansible-test
+   asks the outer repository which files exist, gets none, and prints
+   "WARNING: All targets skipped." with exit status 0: a sanity run that tests nothing.
 """
 
 import os
@@ -74,6 +78,14 @@ def copy_tree(dest):
         shutil.copy2(os.path.join(ROOT, rel), target)
         count += 1
     print("prepare_sanity: copied %d files to %s" % (count, dest))
+    if count == 0:
+        sys.exit("prepare_sanity: no files copied; refusing to run a sanity test of nothing")
+    subprocess.run(["git", "init", "--quiet", dest], check=True)
+    subprocess.run(["git", "add", "--all"], cwd=dest, check=True)
+    listed = subprocess.run(["git", "ls-files"], cwd=dest, check=True, capture_output=True).stdout.decode().splitlines()
+    if len(listed) != count:
+        sys.exit("prepare_sanity: the sanity tree's repository lists %d files, expected %d" % (len(listed), count))
+    print("prepare_sanity: %s is a git repository of its own (%d files), so ansible-test sees them" % (dest, count))
 
 
 if __name__ == "__main__":

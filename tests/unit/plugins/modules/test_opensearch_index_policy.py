@@ -29,7 +29,8 @@ start = _STUB.start
 
 
 def run(args, check_mode=False, diff=False):
-    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults={"region": "us-east-1", "access_key": "testing", "secret_key": "testing"})
+    defaults = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing"}
+    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults=defaults)
 
 
 @pytest.fixture
