@@ -34,23 +34,6 @@ description:
 author:
   - logvault.aws maintainers (@logvault)
 options:
-  endpoint:
-    description:
-      - The domain endpoint, for example C(search-logs-abc123.us-east-1.es.amazonaws.com). Only HTTPS is accepted;
-        a port is allowed.
-      - When O(region) is not set, the region is taken from the endpoint's host name.
-    type: str
-    required: true
-    aliases: [domain_endpoint]
-  ca_path:
-    description:
-      - PEM file of the certificate authorities used to verify the domain's TLS certificate.
-      - Defaults to the system trust store.
-    type: path
-  timeout:
-    description: Seconds to wait for each HTTP response from the domain.
-    type: int
-    default: 30
   role:
     description:
       - Name of the OpenSearch security role whose mapping is managed (and, with O(role_definition), the role itself).
@@ -156,6 +139,7 @@ notes:
     control has cluster permissions C(cluster_composite_ops) and C(cluster_monitor), and C(create_index), C(manage)
     and C(crud) on the stream's index pattern (see the examples).
 extends_documentation_fragment:
+  - logvault.aws.opensearch
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
