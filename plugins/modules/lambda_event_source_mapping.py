@@ -271,7 +271,7 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 
 RETRY_CODES = ["TooManyRequestsException", "ServiceException", "ResourceInUseException"]
 
-# The same rules as roles/*/files/aws_settings.py (event-source-mapping), which this module replaces.
+# The same rules as the roles' former helper script files/aws_settings.py (event-source-mapping), removed when this module replaced it.
 STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:(kinesis:[a-z0-9-]+:[0-9]{12}:stream/[A-Za-z0-9_.-]+"
                         r"|dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+/stream/.+)$")
 DESTINATION_ARN = re.compile(r"^arn:aws[a-z-]*:(s3:::[a-z0-9.-]{3,63}|sqs:[a-z0-9-]+:[0-9]{12}:.+|sns:[a-z0-9-]+:[0-9]{12}:.+)$")
