@@ -13,8 +13,8 @@ module: cloudwatchlogs_log_stream
 version_added: 0.1.0
 short_description: Create or delete CloudWatch Logs log streams in a log group
 description:
-  - Makes sure the listed log streams exist in a log group (V(present): creates the missing
-    ones only) or do not exist (V(absent): deletes the listed ones that exist). Other log
+  - Makes sure the listed log streams exist in a log group (V(present) creates the missing
+    ones only) or do not exist (V(absent) deletes the listed ones that exist). Other log
     streams of the group are never touched.
   - Amazon Data Firehose writes its delivery errors to the log stream named in its
     C(CloudWatchLoggingOptions) but does not create that stream when the options are set by

@@ -20,7 +20,7 @@ description:
   - A target is compared field by field (V(id), V(arn), V(input) as JSON, V(role_arn)); a target
     with anything else set (an input path, an input transformer, ECS or SQS parameters, a
     dead-letter queue, a retry policy) is written again with the listed fields only.
-  - Schedule rules are not managed: an existing rule with a schedule expression or a rule-level
+  - Schedule rules are not managed; an existing rule with a schedule expression or a rule-level
     role gets them removed (C(PutRule) replaces the rule with what it is given).
   - All input is validated before any AWS call; errors name the parameter.
 author:

@@ -49,7 +49,7 @@ def rule(**extra):
             "source": ["aws.kms"],
             "detail-type": ["AWS API Call via CloudTrail"],
             "detail": {"eventSource": ["kms.amazonaws.com"], "eventName": ["DisableKey", "ScheduleKeyDeletion"],
-                       "requestParameters": {"keyId": [KEY_ARN, KEY_ARN.split("/")[-1]]}},
+                       "requestParameters": {"keyId": [KEY_ARN, KEY_ARN.rsplit("/", maxsplit=1)[-1]]}},
         },
         "targets": [{"id": "key-alarm-topic", "arn": TOPIC}],
     }
