@@ -15,42 +15,21 @@ import botocore
 import pytest
 from moto import mock_aws
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.logvault.aws.plugins.module_utils import kinesis as kinesis_utils
 from ansible_collections.logvault.aws.plugins.modules import kinesis_stream_info
 from ansible_collections.logvault.aws.plugins.modules import kinesis_stream_mode
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import ModuleExit, run_module, set_test_credentials
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/hub"
 
 
-class _Exit(Exception):
-    pass
-
-
 def run(module, args, check_mode=False, diff=False):
     """Run ``module``'s main() with ``args``; return its result dict (``failed`` set on failure)."""
-    args = dict(args)
-    args.setdefault("region", REGION)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-
-    def exit_json(self, **kwargs):
-        raise _Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs["failed"] = True
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        with pytest.raises(_Exit) as info:
-            module.main()
-    return info.value.args[0]
+    return run_module(module, args, check_mode=check_mode, diff=diff, defaults={"region": REGION})
 
 
 def info(args=None, **kwargs):
@@ -63,10 +42,7 @@ def mode(args, **kwargs):
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
+    set_test_credentials(monkeypatch)
     with mock_aws():
         yield boto3.client("kinesis", region_name=REGION)
 
@@ -287,10 +263,10 @@ class _FakeModule(object):
     """Test double of AnsibleAWSModule: fail_json raises."""
 
     def fail_json(self, **kwargs):
-        raise _Exit(kwargs)
+        raise ModuleExit(kwargs)
 
     def fail_json_aws(self, exception, msg):
-        raise _Exit(dict(msg=msg, exception=exception))
+        raise ModuleExit(dict(msg=msg, exception=exception))
 
 
 def test_wait_for_mode_waits_for_active_in_the_new_mode():
@@ -315,7 +291,7 @@ def test_wait_for_mode_times_out():
         return {"StreamDescriptionSummary": {"StreamStatus": "UPDATING"}}
 
     client = mock.Mock(describe_stream_summary=describe)
-    with pytest.raises(_Exit) as failure:
+    with pytest.raises(ModuleExit) as failure:
         kinesis_utils.wait_for_mode(_FakeModule(), client, "hub", None, timeout=0, sleep=0)
     assert "Timed out after 0 seconds" in failure.value.args[0]["msg"]
     assert "UPDATING" in failure.value.args[0]["msg"]

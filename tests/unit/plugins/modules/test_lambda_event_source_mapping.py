@@ -18,11 +18,10 @@ from unittest import mock
 import boto3
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.logvault.aws.plugins.modules import lambda_event_source_mapping as module_under_test
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import ModuleExit, run_module, set_test_credentials
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -42,10 +41,6 @@ SETTINGS = dict(
 )
 
 
-class _Exit(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
 def emulator():
     from local_aws import server  # pylint: disable=import-outside-toplevel
@@ -60,10 +55,7 @@ def emulator():
 @pytest.fixture
 def aws(emulator, monkeypatch):
     """boto3 clients on the emulator, and a fresh stream and function for each test."""
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
+    set_test_credentials(monkeypatch)
 
     class Env(object):
         endpoint = emulator.endpoint
@@ -104,24 +96,7 @@ def aws(emulator, monkeypatch):
 
 def run(aws, args, check_mode=False, diff=False):
     """Run the module's main() with ``args``; return its result dict (``failed`` set on failure)."""
-    args = dict(args)
-    args.setdefault("region", REGION)
-    args.setdefault("endpoint_url", aws.endpoint)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-
-    def exit_json(self, **kwargs):
-        raise _Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs["failed"] = True
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        with pytest.raises(_Exit) as info:
-            module_under_test.main()
-    return info.value.args[0]
+    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults={"region": REGION, "endpoint_url": aws.endpoint})
 
 
 def present(aws, **extra):
@@ -356,7 +331,7 @@ class _FakeModule(object):
         self.params = {"wait": True, "wait_timeout": timeout}
 
     def fail_json(self, **kwargs):
-        raise _Exit(dict(kwargs, failed=True))
+        raise ModuleExit(dict(kwargs, failed=True))
 
 
 def test_wait_polls_until_the_mapping_is_stable_or_gone(monkeypatch):
@@ -371,7 +346,7 @@ def test_wait_polls_until_the_mapping_is_stable_or_gone(monkeypatch):
 
 def test_wait_gives_up_after_wait_timeout_naming_it(monkeypatch):
     monkeypatch.setattr(module_under_test.time, "sleep", lambda seconds: None)
-    with pytest.raises(_Exit) as info:
+    with pytest.raises(ModuleExit) as info:
         module_under_test.wait_for(_FakeModule(timeout=0), _FakeLambda([]), {"UUID": "u-1", "State": "Updating"})
     result = info.value.args[0]
     assert result["failed"] is True and result["parameter"] == "wait_timeout" and "Updating" in result["msg"]

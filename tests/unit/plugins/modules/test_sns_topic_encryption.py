@@ -14,11 +14,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.logvault.aws.plugins.modules import sns_topic_encryption as module_under_test
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -27,41 +26,14 @@ OTHER_KEY = "alias/aws/sns"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 
 
-class _Exit(Exception):
-    pass
-
-
 def run(args, check_mode=False, diff=False):
     """Run the module's main() with ``args``; return its result dict (``failed`` set on failure)."""
-    args = dict(args)
-    args.setdefault("region", REGION)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-
-    def exit_json(self, **kwargs):
-        raise _Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs["failed"] = True
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        with pytest.raises(_Exit) as info:
-            module_under_test.main()
-    return info.value.args[0]
-
-
-def _environment(monkeypatch):
-    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", REGION)):
-        monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
+    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults={"region": REGION})
 
 
 @pytest.fixture
 def sns(monkeypatch):
-    _environment(monkeypatch)
+    set_test_credentials(monkeypatch)
     with mock_aws():
         yield boto3.client("sns", region_name=REGION)
 
