@@ -199,6 +199,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import build_destination_policy
@@ -330,12 +331,11 @@ def ensure_absent(module, client, name):
 
 
 def tag_changes(current_tags, wanted_tags, purge):
+    """amazon.aws's compare_aws_tags (it never purges reserved aws:* tags); tags not given: no change."""
     if wanted_tags is None:
         return {}, []
-    wanted_tags = dict((str(k), str(v)) for k, v in wanted_tags.items())
-    to_set = dict((k, v) for k, v in wanted_tags.items() if current_tags.get(k) != v)
-    to_remove = sorted(k for k in current_tags if k not in wanted_tags) if purge else []
-    return to_set, to_remove
+    to_set, to_remove = compare_aws_tags(current_tags, dict((str(k), str(v)) for k, v in wanted_tags.items()), purge)
+    return to_set, sorted(to_remove)
 
 
 def ensure_present(module, client, name):
