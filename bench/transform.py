@@ -210,7 +210,9 @@ def stubbed_http_boto3():
 
 def stubbed_http_lean():
     """The Lambda's LeanFirehose (its own JSON body, SigV4); only the HTTP send is canned."""
-    client = logvault_transform.LeanFirehose(_boto3_firehose())
+    from botocore.credentials import Credentials  # pylint: disable=import-outside-toplevel
+
+    client = logvault_transform.LeanFirehose(_boto3_firehose(), credentials=Credentials("bench", "bench"))
     client._http = _CannedHttp()  # pylint: disable=protected-access
     return client
 
