@@ -11,11 +11,16 @@ __metaclass__ = type
 import base64
 import gzip
 import json
+import random
+
+import pytest
 
 from botocore.exceptions import ClientError
 
 from alerts_fixtures import MEMBER, cloudtrail, data_message, event, kinesis_record
-from test_alerts_handler import DENIED, FailingSns, alerts, aws, clock, emf, make, received  # noqa: F401  pylint: disable=unused-import
+from alerts_fixtures import kinesis_record as alerts_record
+from test_alerts_handler import DENIED, QUIET, FailingSns, alerts, aws, clock, emf, make, received  # noqa: F401  pylint: disable=unused-import
+from test_fault_injection import drive
 
 DENIED_RULE = {"name": "denied", "match": {"filter_pattern": '{ $.errorCode = "*UnauthorizedOperation" }'},
                "threshold": {"count": 3, "window_seconds": 300, "group_by": "account"}}
@@ -187,3 +192,75 @@ def test_poison_records_are_counted_not_fatal(make, aws):
     [alert] = received(aws)
     assert alert["body"]["count"] == 2
     assert base64  # (records are base64 as Lambda delivers them)
+
+
+# ------------------------------------------------------------------ fault injection
+DEEP = gzip.compress(("[" * 100000 + "]" * 100000).encode())
+
+class ChaosDynamoDB:
+    """TEST DOUBLE: the (moto) DynamoDB client whose writes fail at random."""
+
+    def __init__(self, real, rng, rate):
+        self.real, self.rng, self.rate = real, rng, rate
+
+    def __getattr__(self, name):
+        method = getattr(self.real, name)
+
+        def call(**kwargs):
+            if name != "get_item" and self.rng.random() < self.rate:
+                raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "chaos"}}, name)
+            return method(**kwargs)
+        return call
+
+
+class ChaosSns:
+    """TEST DOUBLE: SNS whose publish fails at random (after the message left, sometimes)."""
+
+    def __init__(self, real, rng, rate):
+        self.real, self.rng, self.rate = real, rng, rate
+
+    def publish(self, **kwargs):
+        if self.rng.random() < self.rate:
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "chaos"}}, "Publish")
+        return self.real.publish(**kwargs)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_alerts_lose_no_threshold_alert_and_never_fire_early(make, aws, seed):
+    rng = random.Random(seed)
+    rule = {"name": "denied", "match": {"filter_pattern": '{ $.errorCode = "*UnauthorizedOperation" }'},
+            "threshold": {"count": 6, "window_seconds": 300, "group_by": "account"}}
+    alerter, _lines = make([rule])
+    alerter.dynamodb = ChaosDynamoDB(aws["dynamodb"], rng, 0.15)
+    alerter.sns = ChaosSns(aws["sns"], rng, 0.3)
+    accounts = ["1111111111%02d" % i for i in range(4)]
+    matches = dict.fromkeys(accounts, 0)
+    shards = {}
+    for index in range(60):
+        account = rng.choice(accounts)
+        denied = rng.randint(0, 2)
+        if rng.random() < 0.1:
+            record = alerts_record(None, index, raw=DEEP)
+        else:
+            record = alerts_record(data_message([DENIED] * denied + [QUIET], owner=account), index)
+            matches[account] += denied
+        shard = "shardId-%d" % (index % 2)
+        record["eventID"] = "%s:%s" % (shard, record["kinesis"]["sequenceNumber"])
+        shards.setdefault(shard, []).append(record)
+    lost = []
+    for shard_records in shards.values():
+        for start in range(0, len(shard_records), 10):
+            lost += drive(alerter.handle, shard_records[start:start + 10], max_retries=40)
+    assert not lost, "the mapping gave up on %d records" % len(lost)
+    alerts_by_account = {}
+    for alert in received(aws):
+        body = alert["body"]
+        alerts_by_account.setdefault(body["group"], []).append(body)
+    for account, count in matches.items():
+        sent = alerts_by_account.get(account, [])
+        if count >= 6:
+            assert sent, (seed, account, count, "threshold alert lost")
+        else:
+            assert not sent, (seed, account, count, "fired early")
+        for body in sent:
+            assert body["window_count"] >= 6 and body["window_count"] <= count, (seed, account, body["window_count"])
