@@ -20,10 +20,9 @@ import random
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from transform_fixtures import (FakeClock, FakeContext, FakeFirehose, FakeS3, kinesis_record, load_transform, log_event,
-                                sequence, subscription_payload)
+from transform_fixtures import (FakeClock, FakeContext, FakeFirehose, FakeS3, kinesis_record, log_event, sequence,
+                                subscription_payload)
 
-transform = load_transform()
 SEEDS = [1, 2, 3, 4]
 POISON = [gzip.compress(("[" * 100000 + "]" * 100000).encode()), b"not gzip", gzip.compress(b" " * (8 * 1024 * 1024))]
 
