@@ -111,11 +111,12 @@ def test_retried_records_are_counted_once(make, aws):
     """A threshold of 5 must not fire on 3 events because the batch was retried."""
     other = {"name": "any-denied", "match": {"filter_pattern": '{ $.errorCode = "*UnauthorizedOperation" }'}}
     rule = dict(DENIED_RULE, threshold={"count": 5, "window_seconds": 300, "group_by": "account"})
-    alerter, _lines = make([rule, other], sns=FailingSns(aws["sns"], failures=1))
+    alerter, lines = make([rule, other], sns=FailingSns(aws["sns"], failures=1))
     batch = event([data_message([DENIED] * 3)])
     assert alerter.handle(batch)["batchItemFailures"]  # the rule without threshold failed to publish
     assert alerter.handle(batch) == {"batchItemFailures": []}
     assert [a["body"]["rule"] for a in received(aws)] == ["any-denied"]
+    assert emf(lines[-1:])["AlreadyCounted"] == 3
     item = [i for i in aws["dynamodb"].scan(TableName="alerts-state")["Items"] if i["pk"]["S"].startswith("window#")]
     assert [int(i["count"]["N"]) for i in item] == [3]
     # a bisected batch: the second half again, then a new record: only the new one counts

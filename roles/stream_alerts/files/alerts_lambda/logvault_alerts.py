@@ -452,7 +452,7 @@ class Alerter:
     def _window_key(self, hit):
         return {"pk": {"S": "window#%s#%s#%d" % (hit.rule.name, self._group_key(hit.group), hit.window_start)}}
 
-    def _contribute(self, hit, records):
+    def _contribute(self, hit, records, stats=None):
         """Add this batch's matches to the window item, once per record: per shard the item
         keeps the highest sequence number counted (``w#<shard>``); records at or below it
         were counted by an earlier attempt. Returns the window item after the update."""
@@ -462,9 +462,13 @@ class Alerter:
             shard, sequence = _position(records[index])
             by_shard.setdefault(shard, []).append((sequence, count))
         item = None
+        added = 0
         for shard, counted in sorted(by_shard.items()):
             counted.sort()
-            item = self._add_after(hit, shard, counted, rule)
+            item, amount = self._add_after(hit, shard, counted, rule)
+            added += amount
+        if stats is not None:
+            stats["already_counted"] += hit.count - added
         return item
 
     def _add_after(self, hit, shard, counted, rule):
@@ -490,7 +494,7 @@ class Alerter:
                     UpdateExpression="ADD #c :n SET #w = :last, #e = if_not_exists(#e, :e), #g = if_not_exists(#g, :g)",
                     ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW")
-                return answer["Attributes"]
+                return answer["Attributes"], amount
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
@@ -500,10 +504,10 @@ class Alerter:
             if watermark is None:
                 continue
             if watermark >= last:
-                return current
+                return current, 0
         else:
             raise ClientError({"Error": {"Code": "ContributionConflict", "Message": "window item kept changing"}}, "UpdateItem")
-        return self.dynamodb.get_item(TableName=self.table, Key=self._window_key(hit), ConsistentRead=True).get("Item") or {}
+        return self.dynamodb.get_item(TableName=self.table, Key=self._window_key(hit), ConsistentRead=True).get("Item") or {}, 0
 
     def _claim_window(self, hit, owner, now):
         """Set the window's alert flag (a lease until now + LEASE_SECONDS) if the count has
@@ -652,7 +656,7 @@ class Alerter:
             window_count = None
             try:
                 if rule.threshold:
-                    item = self._contribute(hit, records)
+                    item = self._contribute(hit, records, stats)
                     window_count = int(((item or {}).get("count") or {}).get("N") or 0)
                     if "alerted_at" in (item or {}):
                         stats["suppressed"] += 1
