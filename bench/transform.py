@@ -18,7 +18,9 @@ optionally after sleeping a simulated network latency. Printed figures:
 2. events/s of CPU (time.process_time, all threads) with stubbed calls and full
    enrichment (target >= 150,000 per core); for information, the same with the real
    transports and only the HTTP send stubbed: the Lambda's default LeanFirehose (own JSON
-   body, SigV4 signing) and a plain boto3 client (model-driven serialiser and parser);
+   body, SigV4 signing) and a plain boto3 client (model-driven serialiser and parser),
+   without the CPU of the HTTP test double itself (issue 16's goal for the lean
+   client: >= 120,000; printed, not enforced);
 3. PutRecordBatch calls per 10,000 events (target <= 25);
 4. archive billed bytes per stored byte, each record rounded up to 5 KB as Firehose
    bills (target <= 1.05).
@@ -181,16 +183,32 @@ class _CannedHttp:
 
     def __init__(self):
         self.responses = {}
+        self.cpu = 0.0  # CPU seconds spent in this test double (subtracted from the figure)
+        self.lock = threading.Lock()
 
     def send(self, request, **_kwargs):
+        started = time.thread_time()
+        try:
+            return self._answer(request)
+        finally:
+            spent = time.thread_time() - started
+            with self.lock:
+                self.cpu += spent
+
+    def _answer(self, request):
         from botocore.awsrequest import AWSResponse
 
-        count = request.body.count(b'{"Data":')
+        # One "{" per record plus the envelope's (base64 has none; the stream names have none):
+        # a one-byte count, so that the test double's own CPU stays out of the figure.
+        count = request.body.count(b"{") - 1
         body = self.responses.get(count)
         if body is None:
             body = self.responses[count] = json.dumps({"FailedPutCount": 0, "Encrypted": False,
                                                        "RequestResponses": [{"RecordId": "r"}] * count}).encode()
         return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))
+
+
+_WIRES = {}  # id(client) -> its _CannedHttp
 
 
 def _boto3_firehose():
@@ -205,13 +223,16 @@ def stubbed_http_boto3():
     client = _boto3_firehose()
     wire = _CannedHttp()
     client.meta.events.register("before-send.firehose.PutRecordBatch", lambda request, **kw: wire.send(request))
+    _WIRES[id(client)] = wire
     return client
 
 
 def stubbed_http_lean():
     """The Lambda's LeanFirehose (its own JSON body, SigV4); only the HTTP send is canned."""
-    client = logvault_transform.LeanFirehose(_boto3_firehose())
-    client._http = _CannedHttp()  # pylint: disable=protected-access
+    from botocore.credentials import Credentials  # pylint: disable=import-outside-toplevel
+
+    client = logvault_transform.LeanFirehose(_boto3_firehose(), credentials=Credentials("bench", "bench"))
+    client._http = _WIRES[id(client)] = _CannedHttp()  # pylint: disable=protected-access
     return client
 
 
@@ -269,9 +290,16 @@ def main(argv=None):
     transformer.close()
     wire_cpu = {}
     for name, factory in (("boto3", stubbed_http_boto3), ("lean", stubbed_http_lean)):
-        transformer = _transformer(factory(), args.workers)
+        client = factory()
+        transformer = _transformer(client, args.workers)
         _run(transformer.handle, events[:1])
-        _wall, wire_cpu[name] = best(transformer.handle, events)
+        wire = _WIRES.get(id(client))
+        runs = []
+        for _ in range(args.repeat):
+            before = wire.cpu if wire else 0.0
+            _wall, spent = _run(transformer.handle, events)
+            runs.append(spent - ((wire.cpu - before) if wire else 0.0))  # the stub's own CPU is not the Lambda's
+        wire_cpu[name] = min(runs)
         transformer.close()
 
     billed = sum(-(-size // BILLING_INCREMENT) * BILLING_INCREMENT for size in sizes)
@@ -284,7 +312,7 @@ def main(argv=None):
         ("  speed-up over baseline", "%.1fx" % (rate / base_rate), rate / base_rate >= 15, ">= 15x"),
         ("CPU events/s per core, stubbed calls", "%.0f" % cpu_rate, cpu_rate >= 150000, ">= 150,000"),
         ("  baseline (naive) CPU events/s", "%.0f" % (total / base_cpu), True, "measured"),
-        ("  real transport, HTTP stubbed: lean", "%.0f" % (total / wire_cpu["lean"]), True, "information"),
+        ("  real transport, HTTP stubbed: lean", "%.0f" % (total / wire_cpu["lean"]), True, "goal >= 120,000"),
         ("  real transport, HTTP stubbed: boto3", "%.0f" % (total / wire_cpu["boto3"]), True, "information"),
         ("PutRecordBatch calls per 10,000 events", "%.1f" % calls_per_10k, calls_per_10k <= 25, "<= 25"),
         ("  baseline calls per 10,000 events", "%.1f" % (base_calls * 10000.0 / (per_batch * len(base_events))),

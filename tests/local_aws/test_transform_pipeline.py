@@ -109,7 +109,8 @@ def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_clien
     # Raw records: a malformed one, a recursion-guarded group, and a large batch of events.
     bad_sequence = kinesis.put_record(StreamName=stream, Data=b"definitely not gzip", PartitionKey="bad")["SequenceNumber"]
     kinesis.put_record(StreamName=stream, PartitionKey="self", Data=_payload(
-        [{"id": "s1", "timestamp": 1764227295000, "message": "the pipeline's own log"}], "/logvault/transform"))
+        [{"id": "s1", "timestamp": 1764227295000, "message": "the pipeline's own log"}], "/logvault/transform",
+        owner=CENTRAL))  # the recursion guard only drops the central account's own groups
     bulk = [{"id": "b%d" % i, "timestamp": 1764227295000 + i, "message": "bulk event %d" % i} for i in range(700)]
     kinesis.put_record(StreamName=stream, PartitionKey="bulk", Data=_payload(bulk, "/app/bulk"))
 
@@ -177,7 +178,12 @@ def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique
     fh.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
         "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % bucket},
         Tags=[{"Key": firehose_service.FAILURE_TAG, "Value": "1"}])
-    lean = logvault_transform.LeanFirehose(fh)
+    import local_aws as package  # pylint: disable=import-outside-toplevel
+    from botocore.credentials import Credentials  # pylint: disable=import-outside-toplevel
+
+    creds = package.credentials(CENTRAL, endpoint=local_aws.endpoint, region=fh.meta.region_name)
+    lean = logvault_transform.LeanFirehose(fh, credentials=Credentials(
+        creds["aws_access_key_id"], creds["aws_secret_access_key"], creds.get("aws_session_token")))
     answer = lean.put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"a\n"}, {"Data": "é\n".encode()}])
     assert answer["FailedPutCount"] == 1
     assert "RecordId" in answer["RequestResponses"][0]
@@ -201,13 +207,13 @@ def test_search_outage_loses_nothing(local_aws, aws_client, unique, kinesis_stre
     for bucket in (archive_bucket, dlq_bucket):
         s3.create_bucket(Bucket=bucket)
     role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    archive = unique("archive")
+    archive, search = unique("archive"), unique("missing-search")
     fh.create_delivery_stream(DeliveryStreamName=archive, ExtendedS3DestinationConfiguration={
         "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % archive_bucket, "CompressionFormat": "GZIP", "Prefix": "logs/"})
     function_arn = lam.create_function(
         FunctionName=unique("logvault-transform"), Runtime="python3.12", Role=role, Handler="logvault_transform.handler",
         Code={"ZipFile": _zip_lambda_dir()}, Timeout=60,
-        Environment={"Variables": {"LOGVAULT_SEARCH_STREAM": unique("missing-search"), "LOGVAULT_ARCHIVE_STREAM": archive,
+        Environment={"Variables": {"LOGVAULT_SEARCH_STREAM": search, "LOGVAULT_ARCHIVE_STREAM": archive,
                                    "LOGVAULT_DLQ_BUCKET": dlq_bucket, "LOGVAULT_MAX_ATTEMPTS": "2",
                                    "LOGVAULT_BACKOFF_BASE_MS": "1"}})["FunctionArn"]
     sequences, event_ids = [], []
@@ -223,10 +229,55 @@ def test_search_outage_loses_nothing(local_aws, aws_client, unique, kinesis_stre
     local_aws.flush()
 
     kept = set()
-    for _key, body in _objects(s3, dlq_bucket, "aws/lambda/%s/" % mapping["UUID"]).items():
+    on_failure = _objects(s3, dlq_bucket, "aws/lambda/%s/" % mapping["UUID"])
+    for key, body in on_failure.items():
+        # AWS's documented shape and name: aws/lambda/<uuid>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>
         document = json.loads(body)
+        assert set(document) >= {"requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo", "payload"}
+        assert document["requestContext"]["functionArn"] == function_arn
+        assert key.split("/")[3] == document["KinesisBatchInfo"]["shardId"] and len(key.split("/")) == 8
         kept.update(r["kinesis"]["sequenceNumber"] for r in json.loads(document["payload"])["Records"])
     assert kept == set(sequences)
     archived = [d["event_id"] for d in _ndjson(_objects(s3, archive_bucket, "logs/"))]
     assert set(archived) == set(event_ids)
     assert not _objects(s3, dlq_bucket, "malformed/")
+
+    # The outage ends; playbooks/redrive.yml feeds the discarded batches through the function again.
+    lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    search_bucket = unique("search-backup")
+    s3.create_bucket(Bucket=search_bucket)
+    fh.create_delivery_stream(DeliveryStreamName=search, ExtendedS3DestinationConfiguration={
+        "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % search_bucket, "CompressionFormat": "GZIP", "Prefix": "docs/"})
+    check = _redrive(local_aws, dlq_bucket, "--check")
+    assert "would be redriven (check mode): %d" % len(on_failure) in check, check
+    assert "%d on-failure object(s) in range" % len(on_failure) in check, check
+    assert all(not s3.get_object_tagging(Bucket=dlq_bucket, Key=key)["TagSet"] for key in on_failure)
+    assert "0 on-failure object(s) in range" in _redrive(local_aws, dlq_bucket, "-e", "redrive_until=2000-01-01")
+    out = _redrive(local_aws, dlq_bucket)
+    assert "redriven now: %d" % len(on_failure) in out, out
+    for key in on_failure:
+        tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=dlq_bucket, Key=key)["TagSet"]}
+        assert "logvault-redriven" in tags
+    assert set(_objects(s3, dlq_bucket, "aws/lambda/")) == set(on_failure)  # marked, never deleted
+    local_aws.flush()
+    assert {d["event_id"] for d in _ndjson(_objects(s3, search_bucket, "docs/"))} == set(event_ids)
+    assert "redriven now: 0" in _redrive(local_aws, dlq_bucket)  # each object once
+
+
+def _redrive(local_aws, dlq_bucket, *extra):
+    """Run playbooks/redrive.yml against the emulator with the installed collection (make collection)."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.join(REPO, "build", "collections")
+    if not os.path.isfile(os.path.join(collections, "ansible_collections", "logvault", "aws", "MANIFEST.json")):
+        pytest.fail("the collection is not installed: run make collection")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_STDOUT_CALLBACK="default")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+               os.path.join(REPO, "inventories", "local"), os.path.join(REPO, "playbooks", "redrive.yml"),
+               "-e", "logvault_aws_endpoint_url=%s" % local_aws.endpoint,
+               "-e", "central_account_dead_letter_bucket_name=%s" % dlq_bucket] + list(extra)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return done.stdout

@@ -220,6 +220,9 @@ def main():
     dlq = "%s-dead-letter-%s-%s" % (prefix, account, region)
     metrics = s3.get_bucket_metrics_configuration(Bucket=dlq, Id="all-objects").get("MetricsConfiguration", {})
     check("s3 dead-letter: request metrics count every object (feeds the alarm)", metrics.get("Id") == "all-objects", metrics)
+    metrics = s3.get_bucket_metrics_configuration(Bucket=dlq, Id="on-failure").get("MetricsConfiguration", {})
+    check("s3 dead-letter: request metrics count on-failure objects (feeds the on-failure alarm)",
+          metrics.get("Filter", {}).get("Prefix") == "aws/lambda/", metrics)
 
     # ------------------------------------------------------------------ Kinesis
     stream = client("kinesis").describe_stream_summary(StreamName="%s-hub" % prefix)["StreamDescriptionSummary"]
@@ -396,6 +399,7 @@ def main():
         "transform-errors": ("AWS/Lambda", "Errors"),
         "transform-throttles": ("AWS/Lambda", "Throttles"),
         "dead-letter-objects": ("AWS/S3", "PutRequests"),
+        "on-failure-objects": ("AWS/S3", "PutRequests"),
         "stream-write-throttled": ("AWS/Kinesis", "WriteProvisionedThroughputExceeded"),
     }
     for short, (namespace, metric) in expected.items():

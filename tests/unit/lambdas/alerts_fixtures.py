@@ -12,6 +12,7 @@ import base64
 import copy
 import gzip
 import importlib
+import itertools
 import json
 import os
 import sys
@@ -160,8 +161,13 @@ def data_message(messages, log_group=TRAIL_GROUP, owner=MEMBER, start_ms=1764227
             "subscriptionFilters": ["logvault"], "logEvents": events}
 
 
-def event(records):
-    return {"Records": [kinesis_record(payload, index) for index, payload in enumerate(records)]}
+_NEXT = itertools.count()
+
+
+def event(records, first=None):
+    """A Kinesis event; successive calls continue the shard's sequence numbers, as a stream does."""
+    first = next(_NEXT) * 1000 if first is None else first
+    return {"Records": [kinesis_record(payload, first + index) for index, payload in enumerate(records)]}
 
 
 def deep(value):

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from transform_fixtures import (FakeContext, FakeFirehose, FakeS3, STREAM_ARN, SHARD, control_payload, kinesis_record,
-                                log_event, sequence, subscription_payload)
+                                log_event, request_size, sequence, subscription_payload)
 
 LIMIT = 1000 * 1024
 
@@ -103,23 +103,53 @@ def test_control_messages_and_empty_data_messages(make_transformer):
     assert (metrics["Records"], metrics["ControlMessages"], metrics["Events"], metrics["Documents"]) == (2, 1, 0, 0)
 
 
+CENTRAL = STREAM_ARN.split(":")[4]  # the hub stream lives in the central account
+
+
 def test_recursion_guard_drops_and_counts_pipeline_log_groups(make_transformer):
     records = [
-        kinesis_record(0, subscription_payload([log_event(1, "self")], log_group="/aws/lambda/logvault-transform")),
-        kinesis_record(1, subscription_payload([log_event(2, "a"), log_event(3, "b")], log_group="/logvault/firehose")),
-        kinesis_record(2, subscription_payload([log_event(4, "kept")], log_group="/aws/lambda/logvault-transform-2")),
+        kinesis_record(0, subscription_payload([log_event(1, "self")], log_group="/aws/lambda/logvault-transform",
+                                               owner=CENTRAL)),
+        kinesis_record(1, subscription_payload([log_event(2, "a"), log_event(3, "b")], log_group="/logvault/firehose",
+                                               owner=CENTRAL)),
+        kinesis_record(2, subscription_payload([log_event(4, "kept")], log_group="/aws/lambda/logvault-transform-2",
+                                               owner=CENTRAL)),
     ]
     answer, firehose, _s3, metrics = _run(make_transformer, records)
     assert answer == {"batchItemFailures": []}
     assert [d["event_id"] for d in firehose.documents("search")] == ["4"]
     assert metrics["RecursionDrops"] == 3 and metrics["Events"] == 4 and metrics["Documents"] == 1
+    assert metrics["recursion_drops_by_log_group"] == {"/aws/lambda/logvault-transform": 1, "/logvault/firehose": 2}
+
+
+def test_recursion_guard_never_drops_a_member_accounts_groups(make_transformer):
+    """A member account's own /aws/lambda/logvault-* group is a member log like any other."""
+    excluded = ["/aws/lambda/logvault-*", "/aws/kinesisfirehose/logvault-*"]
+    records = [
+        kinesis_record(0, subscription_payload([log_event(1, "member")], log_group="/aws/lambda/logvault-orders-api",
+                                               owner="111111111111")),
+        kinesis_record(1, subscription_payload([log_event(2, "member fh")], log_group="/aws/kinesisfirehose/logvault-x",
+                                               owner="222222222222")),
+        kinesis_record(2, subscription_payload([log_event(3, "central")], log_group="/aws/lambda/logvault-orders-api",
+                                               owner=CENTRAL)),
+    ]
+    answer, firehose, _s3, metrics = _run(make_transformer, records, excluded_log_groups=excluded)
+    assert answer == {"batchItemFailures": []}
+    assert [d["event_id"] for d in firehose.documents("search")] == ["1", "2"]
+    assert [d["event_id"] for d in firehose.documents("archive")] == ["1", "2"]
+    assert metrics["RecursionDrops"] == 1
+    # an explicit central account id wins over the stream's account
+    _answer, firehose, _s3, metrics = _run(make_transformer, records, excluded_log_groups=excluded,
+                                           central_account_id="111111111111")
+    assert [d["event_id"] for d in firehose.documents("search")] == ["2", "3"]
+    assert metrics["recursion_drops_by_log_group"] == {"/aws/lambda/logvault-orders-api": 1}
 
 
 @pytest.mark.parametrize("message, json_message", [
     ("x" * (LIMIT + 10), False),
     ("é" * (LIMIT // 2 + 10), False),
     ("\u0001" * (LIMIT // 5), False),
-    ('{"blob": "%s"}' % ("y" * (LIMIT - 300)), True),
+    ('{"blob": "%s"}' % ("y" * (LIMIT - 600)), True),
 ])
 def test_oversized_documents_are_truncated_and_flagged(make_transformer, message, json_message):
     answer, firehose, _s3, metrics = _run(make_transformer, [kinesis_record(0, subscription_payload([
@@ -127,7 +157,7 @@ def test_oversized_documents_are_truncated_and_flagged(make_transformer, message
     assert answer == {"batchItemFailures": []}
     big, small = firehose.documents("search")
     sizes = [len(d) for d in firehose.delivered["search"]]
-    assert sizes[0] <= LIMIT and sizes[0] > LIMIT - 64
+    assert sizes[0] <= LIMIT and sizes[0] > LIMIT - 200
     assert big["truncated"] is True
     assert big["original_size"] > LIMIT
     assert message.startswith(big["message"])
@@ -199,7 +229,7 @@ def test_concatenated_gzip_members_are_one_payload(make_transformer):
 def test_invocation_log_line_is_embedded_metric_format(make_transformer):
     records = [kinesis_record(0, control_payload()),
                kinesis_record(1, subscription_payload([log_event(1, "a"), log_event(2, '{"b": 1}')])),
-               kinesis_record(2, subscription_payload([log_event(3, "x")], log_group="/logvault/self")),
+               kinesis_record(2, subscription_payload([log_event(3, "x")], log_group="/logvault/self", owner=CENTRAL)),
                kinesis_record(3, data="???")]
     _answer, _firehose, _s3, line = _run(make_transformer, records)
     directive = line["_aws"]["CloudWatchMetrics"][0]
@@ -246,7 +276,9 @@ def test_config_from_environment(transform):
     assert own.excluded_exact == frozenset(["/x", "/aws/lambda/logvault-transform"])
     defaults = transform.Config.from_environ(ENV)
     assert defaults.excluded_exact == frozenset() and defaults.excluded_prefixes == ()
-    assert (defaults.max_workers, defaults.max_attempts, defaults.time_reserve) == (8, 8, 2.0)
+    # max_attempts 0: retries are bounded by the invocation's deadline only
+    assert (defaults.max_workers, defaults.max_attempts, defaults.time_reserve) == (8, 0, 2.0)
+    assert (defaults.min_call, defaults.call_timeout, defaults.central_account_id) == (0.25, 30.0, None)
 
 
 @pytest.mark.parametrize("override, name", [
@@ -256,6 +288,10 @@ def test_config_from_environment(transform):
     ({"LOGVAULT_MAX_WORKERS": "0"}, "LOGVAULT_MAX_WORKERS"),
     ({"LOGVAULT_MAX_WORKERS": "many"}, "LOGVAULT_MAX_WORKERS"),
     ({"LOGVAULT_MAX_ATTEMPTS": "-1"}, "LOGVAULT_MAX_ATTEMPTS"),
+    ({"LOGVAULT_CENTRAL_ACCOUNT_ID": "12345"}, "LOGVAULT_CENTRAL_ACCOUNT_ID"),
+    ({"LOGVAULT_MIN_CALL_MS": "0"}, "LOGVAULT_MIN_CALL_MS"),
+    ({"LOGVAULT_CALL_TIMEOUT_MS": "5"}, "LOGVAULT_CALL_TIMEOUT_MS"),
+    ({"LOGVAULT_OVERSIZED_PREFIX": "/o/"}, "LOGVAULT_OVERSIZED_PREFIX"),
     ({"LOGVAULT_EXCLUDED_LOG_GROUPS": "/a*b"}, "LOGVAULT_EXCLUDED_LOG_GROUPS"),
     ({"LOGVAULT_EXCLUDED_LOG_GROUPS": "*"}, "LOGVAULT_EXCLUDED_LOG_GROUPS"),
     ({"LOGVAULT_DLQ_PREFIX": "/x/"}, "LOGVAULT_DLQ_PREFIX"),
@@ -330,15 +366,28 @@ def test_search_calls_hold_at_most_500_documents_packed_across_records(make_tran
     assert metrics["PutRecordBatchCalls"] == 3
 
 
-def test_search_calls_stay_under_4_mib(make_transformer):
+def test_search_calls_stay_under_4_mb_once_base64_encoded(make_transformer):
+    """The 4 MB limit is on the entire request, where every record is base64-encoded
+    (PutRecordBatch API reference): six near-limit documents need three calls, not two."""
     big = "b" * (LIMIT - 400)
     records = [kinesis_record(i, subscription_payload([log_event(i, big)])) for i in range(6)]
     _answer, firehose, _s3, _m = _run(make_transformer, records)
     calls = _sizes(firehose, "search")
-    assert [len(call) for call in calls] == [4, 2]
-    assert all(sum(call) <= 4 * 1024 * 1024 for call in calls)
-    # archive: one near-limit document per record, four records per call
-    assert [len(call) for call in _sizes(firehose, "archive")] == [4, 2]
+    assert [len(call) for call in calls] == [2, 2, 2]
+    assert all(request_size(stream, datas) <= 4000000 for stream, datas in firehose.calls)
+    # archive: one near-limit document per record, two such records per call
+    assert [len(call) for call in _sizes(firehose, "archive")] == [2, 2, 2]
+
+
+def test_archive_calls_carry_three_packed_records(make_transformer):
+    message = "a" * 1800
+    records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), message) for j in range(100)]))
+               for i in range(40)]
+    _answer, firehose, _s3, _m = _run(make_transformer, records)
+    archive = sorted((datas for stream, datas in firehose.calls if stream == "archive"), key=len, reverse=True)
+    assert [len(datas) for datas in archive[:-1]] == [3] * (len(archive) - 1)
+    sizes = sorted((request_size("archive", datas) for datas in archive), reverse=True)
+    assert all(3850000 < size <= 4000000 for size in sizes[:-1]) and sizes[-1] <= 4000000
 
 
 def test_archive_records_are_packed_close_to_1000_kib(make_transformer):
@@ -346,10 +395,12 @@ def test_archive_records_are_packed_close_to_1000_kib(make_transformer):
     records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), message) for j in range(100)]))
                for i in range(20)]
     _answer, firehose, _s3, metrics = _run(make_transformer, records)
-    sizes = [size for call in _sizes(firehose, "archive") for size in call]
+    # largest first: calls run concurrently, so the last (partial) record may be sent before others
+    sizes = sorted((size for call in _sizes(firehose, "archive") for size in call), reverse=True)
     total = sum(sizes)
-    assert all(size <= LIMIT for size in sizes)
-    assert len(sizes) == -(-total // LIMIT)  # as few records as the bytes allow
-    assert all(size > LIMIT - 2100 for size in sizes[:-1])
+    target = 975000  # three such records fit one request once base64-encoded
+    assert all(size <= target for size in sizes)
+    assert len(sizes) == -(-total // target)  # as few records as the bytes allow
+    assert all(size > target - 2100 for size in sizes[:-1])
     assert metrics["ArchiveRecords"] == len(sizes)
     assert len(firehose.documents("archive")) == 2000

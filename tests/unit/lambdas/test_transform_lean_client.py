@@ -15,6 +15,7 @@ import json
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from transform_fixtures import FakeContext, kinesis_record, log_event, subscription_payload
@@ -52,7 +53,7 @@ def _boto3_client():
 
 
 def _lean(transform, answers):
-    client = transform.LeanFirehose(_boto3_client())
+    client = transform.LeanFirehose(_boto3_client(), credentials=Credentials("AKIDLEAN", "secret", "token"))
     client._http = FakeHttp(answers)  # pylint: disable=protected-access
     return client
 

@@ -80,9 +80,17 @@ def _build(shapes):
         ids = []
         if kind == "data":
             events = []
+            # CloudWatch Logs sends at most 1,048,576 bytes of messages (+ 26 bytes per event)
+            # in one payload (PutLogEvents quota): larger specs are cut to what it can send.
+            budget = 1048576
             for position, (message_kind, size) in enumerate(spec):
+                message = _message(message_kind, size, position)
+                cost = len(message.encode("utf-8")) + 26
+                if cost > budget:
+                    continue
+                budget -= cost
                 ids.append("r%de%d" % (index, position))
-                events.append(log_event(ids[-1], _message(message_kind, size, position), 1764227295000 + position))
+                events.append(log_event(ids[-1], message, 1764227295000 + position))
             records.append(kinesis_record(index, subscription_payload(events, log_group="/app/%d" % (index % 3))))
         elif kind == "many":
             events = [log_event("r%de%d" % (index, p), "event %d of a busy stream" % p) for p in range(spec)]
@@ -94,7 +102,8 @@ def _build(shapes):
             records.append(kinesis_record(index, data=spec))
         else:
             events = [log_event("r%dx%d" % (index, p), "self") for p in range(spec)]
-            records.append(kinesis_record(index, subscription_payload(events, log_group="/logvault/transform")))
+            records.append(kinesis_record(index, subscription_payload(events, log_group="/logvault/transform",
+                                                                        owner="123456789012")))  # the central account
         expected.append((kind, ids))
     return records, expected
 

@@ -83,6 +83,12 @@ class FakeContext:
         return max(0, int(self.remaining_ms - elapsed * 1000))
 
 
+def request_size(stream, datas):
+    """Bytes of the PutRecordBatch JSON body botocore sends for these records."""
+    body = {"DeliveryStreamName": stream, "Records": [{"Data": base64.b64encode(d).decode("ascii")} for d in datas]}
+    return len(json.dumps(body, separators=(",", ":")))
+
+
 class FakeClock:
     """TEST DOUBLE for time.monotonic/time.sleep: sleeping advances the clock instantly."""
 
@@ -118,7 +124,9 @@ class FakeFirehose:
     def put_record_batch(self, DeliveryStreamName, Records):  # noqa: N803 (boto3 parameter names)
         datas = [record["Data"] for record in Records]
         assert 1 <= len(datas) <= 500, len(datas)
-        assert sum(len(d) for d in datas) <= 4 * 1024 * 1024
+        # "up to a limit of 4 MB for the entire request" (PutRecordBatch API reference): the
+        # JSON body, every Data base64-encoded. 4 MB read as 4,000,000 bytes.
+        assert request_size(DeliveryStreamName, datas) <= 4000000, request_size(DeliveryStreamName, datas)
         assert all(len(d) <= 1000 * 1024 for d in datas), max(len(d) for d in datas)
         with self.lock:
             self.calls.append((DeliveryStreamName, datas))

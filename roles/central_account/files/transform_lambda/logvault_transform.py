@@ -25,6 +25,8 @@ Configuration comes from environment variables; see docs/transform-lambda.md.
 
 import base64
 import binascii
+import concurrent.futures
+import hashlib
 import json
 import json.scanner
 import os
@@ -48,12 +50,41 @@ from botocore.utils import get_environ_proxies
 
 __all__ = ["Config", "ConfigError", "LeanFirehose", "Transformer", "handler"]
 
-# Firehose quotas (https://docs.aws.amazon.com/firehose/latest/dev/limits.html):
-# a record is at most 1,000 KiB before base64 encoding; a PutRecordBatch call carries at
-# most 500 records and 4 MiB.
+# Firehose quotas. PutRecordBatch API reference
+# (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html):
+# "Each PutRecordBatch request supports up to 500 records. Each record in the request can
+# be as large as 1,000 KB (before base64 encoding), up to a limit of 4 MB for the entire
+# request." The record limit is counted before base64 (Record.Data: at most 1,024,000
+# bytes, https://docs.aws.amazon.com/firehose/latest/APIReference/API_Record.html); the
+# 4 MB limit is the entire request, i.e. the JSON body with every Data base64-encoded.
+# It is taken as 4,000,000 bytes (the smaller reading of "MB") and counted with an upper
+# bound of each entry's encoded size (see _encoded_cost).
 MAX_RECORD_BYTES = 1000 * 1024
 MAX_BATCH_RECORDS = 500
-MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_REQUEST_BYTES = 4000000
+# Room for the request envelope: {"DeliveryStreamName":"<at most 64 characters>","Records":[...]}
+REQUEST_ENVELOPE_BYTES = 1024
+MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_ENVELOPE_BYTES  # encoded bytes of the entries
+# Archive records are packed up to this many raw bytes: three of them fit one request
+# once base64-encoded (3 x 1,300,015 + envelope < 4,000,000).
+ARCHIVE_RECORD_BYTES = 975000
+# The largest subscription payload CloudWatch Logs can send, decompressed. A PutLogEvents
+# batch is at most 1,048,576 bytes counted as the sum of the messages (UTF-8) plus 26
+# bytes per event, and at most 10,000 events
+# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
+# In the JSON payload a message grows at most 6 times (a control character becomes
+# \u00XX) and each event adds its id, timestamp and keys (under 128 bytes). Anything that
+# inflates beyond this is not a CloudWatch Logs payload (a gzip bomb): it is dead-lettered.
+MAX_PAYLOAD_BYTES = 6 * 1048576 + 10000 * 128
+
+
+
+def _encoded_cost(size):
+    """Bytes one record of ``size`` raw bytes takes in the request body: {"Data":"<base64>"},"""
+    return 4 * ((size + 2) // 3) + 12
+
+
+_FULL_RECORD_COST = _encoded_cost(MAX_RECORD_BYTES)
 
 # Errors after which the same call may succeed.
 RETRYABLE_CODES = frozenset((
@@ -69,6 +100,7 @@ METRICS = (
     ("documents", "Documents"),
     ("control_messages", "ControlMessages"),
     ("recursion_drops", "RecursionDrops"),
+    ("oversized_events", "OversizedEvents"),
     ("truncations", "Truncations"),
     ("malformed_records", "MalformedRecords"),
     ("retries", "Retries"),
@@ -79,6 +111,10 @@ METRICS = (
 
 _MS_SUFFIX = tuple(".%03dZ" % ms for ms in range(1000))
 _JSON_WS = " \t\r\n"
+# Every document is padded with spaces before its newline to a multiple of 3 bytes, so
+# that the base64 of a concatenation of documents is the concatenation of their base64
+# forms: a whole PutRecordBatch is then encoded by one b2a_base64 call (LeanFirehose).
+_PAD = (b"\n", b"  \n", b" \n")
 
 
 class ConfigError(ValueError):
@@ -140,8 +176,9 @@ class Config:
     """Validated settings. ``Config.from_environ(os.environ)`` is what the handler uses."""
 
     def __init__(self, search_stream, archive_stream, dlq_bucket, dlq_prefix="malformed/", excluded_log_groups=(),
-                 max_workers=8, max_attempts=8, backoff_base_ms=100, backoff_max_ms=5000, time_reserve_ms=2000,
-                 dlq_kms_key_id=None, metrics_namespace="LogVault/Transform", firehose_client="lean"):
+                 max_workers=8, max_attempts=0, backoff_base_ms=100, backoff_max_ms=5000, time_reserve_ms=2000,
+                 dlq_kms_key_id=None, metrics_namespace="LogVault/Transform", firehose_client="lean",
+                 central_account_id=None, min_call_ms=250, call_timeout_ms=30000, oversized_prefix="oversized/"):
         self.search_stream = search_stream
         self.archive_stream = archive_stream
         self.dlq_bucket = dlq_bucket
@@ -155,7 +192,13 @@ class Config:
         self.excluded_exact = frozenset(exact)
         self.excluded_prefixes = tuple(prefixes)
         self.max_workers = max_workers
-        self.max_attempts = max_attempts
+        self.max_attempts = max_attempts  # 0: until the invocation's deadline
+        # The recursion guard only applies to this account's own log groups. None: the
+        # account of the Kinesis stream (eventSourceARN), which is the central account.
+        self.central_account_id = central_account_id
+        self.min_call = min_call_ms / 1000.0
+        self.call_timeout = call_timeout_ms / 1000.0
+        self.oversized_prefix = oversized_prefix
         self.backoff_base = backoff_base_ms / 1000.0
         self.backoff_max = backoff_max_ms / 1000.0
         self.time_reserve = time_reserve_ms / 1000.0
@@ -182,6 +225,13 @@ class Config:
         cap = _int_setting(environ, "LOGVAULT_BACKOFF_MAX_MS", 5000, 1, 300000)
         if cap < base:
             raise ConfigError("LOGVAULT_BACKOFF_MAX_MS (%d) must not be below LOGVAULT_BACKOFF_BASE_MS (%d)" % (cap, base))
+        central = (environ.get("LOGVAULT_CENTRAL_ACCOUNT_ID") or "").strip() or None
+        if central is not None and not (len(central) == 12 and central.isdigit()):
+            raise ConfigError("LOGVAULT_CENTRAL_ACCOUNT_ID must be a 12-digit account id, got %r" % central)
+        oversized_prefix = environ.get("LOGVAULT_OVERSIZED_PREFIX", "oversized/")
+        if oversized_prefix.startswith("/") or oversized_prefix == prefix:
+            raise ConfigError("LOGVAULT_OVERSIZED_PREFIX must not start with '/' nor equal LOGVAULT_DLQ_PREFIX, got %r"
+                              % oversized_prefix)
         firehose_client = (environ.get("LOGVAULT_FIREHOSE_CLIENT") or "lean").strip()
         if firehose_client not in ("lean", "boto3"):
             raise ConfigError("LOGVAULT_FIREHOSE_CLIENT must be 'lean' or 'boto3', got %r" % firehose_client)
@@ -193,7 +243,11 @@ class Config:
             dlq_prefix=prefix,
             excluded_log_groups=excluded,
             max_workers=_int_setting(environ, "LOGVAULT_MAX_WORKERS", 8, 1, 64),
-            max_attempts=_int_setting(environ, "LOGVAULT_MAX_ATTEMPTS", 8, 1, 50),
+            max_attempts=_int_setting(environ, "LOGVAULT_MAX_ATTEMPTS", 0, 0, 1000),
+            central_account_id=central,
+            oversized_prefix=oversized_prefix,
+            min_call_ms=_int_setting(environ, "LOGVAULT_MIN_CALL_MS", 250, 1, 60000),
+            call_timeout_ms=_int_setting(environ, "LOGVAULT_CALL_TIMEOUT_MS", 30000, 100, 900000),
             backoff_base_ms=base,
             backoff_max_ms=cap,
             time_reserve_ms=_int_setting(environ, "LOGVAULT_TIME_RESERVE_MS", 2000, 0, 600000),
@@ -239,7 +293,7 @@ def truncate_document(head, message, tail, original_size, limit=MAX_RECORD_BYTES
     """
     head_b = _doc_bytes(head)
     rest_b = _doc_bytes(tail + ',"truncated":true,"original_size":%d}\n' % original_size)
-    budget = limit - len(head_b) - len(rest_b)
+    budget = limit - 2 - len(head_b) - len(rest_b)  # 2: room for the padding to a multiple of 3
     if budget < 2:
         raise MalformedRecord("oversized", "metadata alone is over %d bytes" % limit)
     # Every character costs 1 to 6 bytes once JSON-escaped (\u00XX is the worst case).
@@ -251,7 +305,8 @@ def truncate_document(head, message, tail, original_size, limit=MAX_RECORD_BYTES
             low = middle
         else:
             high = middle - 1
-    return head_b + _json_string_bytes(message[:low]) + rest_b
+    doc = head_b + _json_string_bytes(message[:low]) + rest_b
+    return doc[:-1] + _PAD[len(doc) % 3] if len(doc) % 3 else doc
 
 
 def _doc_bytes(text):
@@ -303,31 +358,65 @@ class LeanFirehose:
     sends it with botocore's HTTP session (same TLS, proxy and timeout handling), and
     returns boto3's response shape. Errors raise botocore's ClientError with the AWS
     error code, and connection errors and timeouts raise botocore's own exceptions, so
-    retry decisions are the same as with a boto3 client. Endpoint, region and credentials
-    come from a boto3 client created the usual way (AWS_ENDPOINT_URL, AWS_REGION...).
+    retry decisions are the same as with a boto3 client. Endpoint and region come from a
+    boto3 client created the usual way (AWS_ENDPOINT_URL, AWS_REGION...); credentials from
+    the public ``boto3.Session().get_credentials()`` (the same provider chain: the
+    function's role on Lambda), or ``credentials`` when given.
     """
 
     TARGET = "Firehose_20150804.PutRecordBatch"
 
-    def __init__(self, client, max_pool_connections=10, connect_timeout=5, read_timeout=30):
+    def __init__(self, client, credentials=None, max_pool_connections=10, connect_timeout=5, read_timeout=30):
         self._endpoint = client.meta.endpoint_url.rstrip("/") + "/"
         self._region = client.meta.region_name
-        self._credentials = client._request_signer._credentials  # pylint: disable=protected-access
+        self._credentials = credentials if credentials is not None else boto3.Session().get_credentials()
         if self._credentials is None:
             raise ConfigError("no AWS credentials found for Firehose (the function's role provides them on Lambda)")
+        self._read_timeout = read_timeout
         self._http = URLLib3Session(proxies=get_environ_proxies(self._endpoint), timeout=(connect_timeout, read_timeout),
                                     max_pool_connections=max_pool_connections)
 
     @staticmethod
     def request_body(stream, records):
         """The JSON body botocore would send (Data base64-encoded), built without the model."""
-        b64 = binascii.b2a_base64
-        entries = b'{"Data":"' + b'"},{"Data":"'.join([b64(record["Data"], newline=False) for record in records]) + b'"}' if records else b""
-        return b'{"DeliveryStreamName":' + _dumps(stream).encode("utf-8") + b',"Records":[' + entries + b"]}"
+        return LeanFirehose.body_of(stream, [record["Data"] for record in records])
+
+    @staticmethod
+    def body_of(stream, datas):
+        """``request_body`` for a list of bytes. When every record is a multiple of 3 bytes
+        long (the transform pads its documents so), base64 of the concatenation is the
+        concatenation of the base64 forms: one b2a_base64 call for the whole request."""
+        head = b'{"DeliveryStreamName":' + _dumps(stream).encode("utf-8") + b',"Records":['
+        if not datas:
+            return head + b"]}"
+        sizes = [len(data) for data in datas]
+        if any(size % 3 for size in sizes):
+            b64 = binascii.b2a_base64
+            encoded = [b64(data, newline=False) for data in datas]
+        else:
+            whole = memoryview(binascii.b2a_base64(b"".join(datas), newline=False))  # slices without copies
+            encoded = []
+            append = encoded.append
+            start = 0
+            for size in sizes:
+                end = start + size // 3 * 4
+                append(whole[start:end])
+                start = end
+        encoded[0] = head + b'{"Data":"' + encoded[0]
+        encoded[-1] = bytes(encoded[-1]) + b'"}]}'
+        return b'"},{"Data":"'.join(encoded)
 
     def put_record_batch(self, DeliveryStreamName, Records):  # noqa: N803  pylint: disable=invalid-name
-        request = AWSRequest(method="POST", url=self._endpoint, data=self.request_body(DeliveryStreamName, Records),
+        return self.put_record_batch_within(DeliveryStreamName, Records, self._read_timeout)
+
+    def put_record_batch_within(self, DeliveryStreamName, Records, timeout):  # noqa: N803  pylint: disable=invalid-name
+        """PutRecordBatch whose read timeout is ``timeout`` seconds (capped by the caller at
+        the time the invocation has left). botocore's HTTP session applies a per-request
+        ``read_timeout`` from the request context (the mechanism botocore itself uses)."""
+        request = AWSRequest(method="POST", url=self._endpoint,
+                             data=self.body_of(DeliveryStreamName, [record["Data"] for record in Records]),
                              headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": self.TARGET})
+        request.context = {"read_timeout": max(0.001, min(timeout, self._read_timeout))}
         SigV4Auth(self._credentials.get_frozen_credentials(), "firehose", self._region).add_auth(request)
         response = self._http.send(request.prepare())
         status = response.status_code
@@ -375,7 +464,13 @@ class Transformer:
         )
         firehose = boto3.client("firehose", config=botocfg)
         if config.firehose_client == "lean":
-            firehose = LeanFirehose(firehose, max_pool_connections=config.max_workers + 2)
+            try:
+                firehose = LeanFirehose(firehose, max_pool_connections=config.max_workers + 2)
+            except Exception as exc:  # pylint: disable=broad-except
+                # The lean client relies on botocore's public signing and HTTP classes; if they
+                # cannot start (credentials, a botocore change), the boto3 client still works.
+                print(json.dumps({"message": "LeanFirehose unavailable, using the boto3 client",
+                                  "error": "%s: %s" % (type(exc).__name__, exc)}))
         return cls(config, firehose, boto3.client("s3", config=botocfg))
 
     def close(self):
@@ -383,14 +478,31 @@ class Transformer:
 
     # ------------------------------------------------------------------ delivery
     def _backoff_or_give_up(self, attempt, deadline):
-        """Sleep before attempt ``attempt + 1``; False when attempts or time have run out."""
-        if attempt >= self.config.max_attempts:
+        """Sleep before attempt ``attempt + 1``; False when attempts or time have run out.
+
+        With ``max_attempts`` 0 (the default) only time limits the attempts: the next one
+        must still have ``min_call`` seconds before the deadline once the sleep is over."""
+        config = self.config
+        if config.max_attempts and attempt >= config.max_attempts:
             return False
-        delay = self.rand() * min(self.config.backoff_max, self.config.backoff_base * (2 ** (attempt - 1)))
-        if self.clock() + delay >= deadline:
+        delay = self.rand() * min(config.backoff_max, config.backoff_base * (2 ** min(attempt - 1, 30)))
+        if self.clock() + delay + config.min_call > deadline:
             return False
         self.sleep(delay)
         return True
+
+    def _call_timeout(self, deadline):
+        """Seconds the next call may take, or None when no call can finish before the deadline."""
+        left = deadline - self.clock()
+        if left < self.config.min_call:
+            return None
+        return min(self.config.call_timeout, left)
+
+    def _send(self, stream, entries, timeout):
+        within = getattr(self.firehose, "put_record_batch_within", None)
+        if within is not None:
+            return within(DeliveryStreamName=stream, Records=entries, timeout=timeout)
+        return self.firehose.put_record_batch(DeliveryStreamName=stream, Records=entries)
 
     def _put_batch(self, stream, datas, sources, deadline):
         """Deliver ``datas`` (bytes) to Firehose ``stream``; ``sources[i]`` is the lowest
@@ -400,10 +512,16 @@ class Transformer:
         attempt = 0
         while pending:
             attempt += 1
+            timeout = self._call_timeout(deadline)
+            if timeout is None:  # never start a call that cannot finish before the deadline
+                result.error("DeadlineReached")
+                result.failed = len(pending)
+                result.lowest_failed = min(sources[i] for i in pending)
+                return result
             result.calls += 1
             try:
                 entries = [{"Data": data} for data in datas] if attempt == 1 else [{"Data": datas[i]} for i in pending]
-                response = self.firehose.put_record_batch(DeliveryStreamName=stream, Records=entries)
+                response = self._send(stream, entries, timeout)
             except Exception as exc:  # pylint: disable=broad-except
                 code, retryable = _error_code(exc)
                 result.error(code)
@@ -430,15 +548,22 @@ class Transformer:
             pending = failed
         return result
 
-    def _put_dead_letter(self, key, body, metadata, index, deadline):
+    def _put_dead_letter(self, key, body, metadata, index, deadline, content_type="application/octet-stream"):
         result = _Result()
+        # ChecksumAlgorithm: S3 requires a checksum (Content-MD5 or x-amz-sdk-checksum-algorithm)
+        # on every PutObject into a bucket with Object Lock; botocore computes it.
         params = {"Bucket": self.config.dlq_bucket, "Key": key, "Body": body, "Metadata": metadata,
-                  "ContentType": "application/octet-stream"}
+                  "ContentType": content_type, "ChecksumAlgorithm": "SHA256"}
         if self.config.dlq_kms_key_id:
             params.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=self.config.dlq_kms_key_id)
         attempt = 0
         while True:
             attempt += 1
+            if self._call_timeout(deadline) is None:
+                result.error("DeadlineReached")
+                result.failed = 1
+                result.lowest_failed = index
+                return result
             try:
                 self.s3.put_object(**params)
                 return result
@@ -460,7 +585,9 @@ class Transformer:
         records = (event or {}).get("Records") or []
         for index, record in enumerate(records):
             run.add_record(index, record)
-        run.finish()
+        # Jobs still running past the deadline are counted as failed; a little of the
+        # reserve is granted to calls whose timeout ends exactly at the deadline.
+        run.finish(deadline + min(self.config.time_reserve / 2.0, 1.0))
         stats = run.stats
         failures = []
         lowest_sequence = None
@@ -488,6 +615,7 @@ class Transformer:
             "first_sequence_number": records[0]["kinesis"]["sequenceNumber"] if records else None,
             "lowest_failed_sequence_number": lowest_sequence,
             "errors": run.errors,
+            "recursion_drops_by_log_group": dict(sorted(run.dropped.items())[:20]),
             "duration_ms": int((self.clock() - started) * 1000),
         }
         for key, name in METRICS:
@@ -506,8 +634,10 @@ class _Invocation:
         self.archive_stream = config.archive_stream
         self.excluded_exact = config.excluded_exact
         self.excluded_prefixes = config.excluded_prefixes
+        self.central_account_id = config.central_account_id
         self.stats = dict.fromkeys((key for key, _name in METRICS), 0)
         self.errors = {}
+        self.dropped = {}
         self.lowest_failed = None
         self.jobs = []
         # Open search batch: documents, the record index of each, total bytes.
@@ -517,14 +647,20 @@ class _Invocation:
         self.b_data, self.b_src, self.b_bytes = [], [], 0
 
     # ---------------------------------------------------------------- submission
+    def _submit(self, fn, *args, lowest=0, count=1):
+        """Run ``fn`` on the pool; (future, lowest record index, entries) is kept for finish()."""
+        self.jobs.append((self.t._pool.submit(fn, *args), lowest, count))
+
     def _submit_search(self):
         if self.s_data:
-            self.jobs.append(self.t._pool.submit(self.t._put_batch, self.search_stream, self.s_data, self.s_src, self.deadline))
+            self._submit(self.t._put_batch, self.search_stream, self.s_data, self.s_src, self.deadline,
+                         lowest=self.s_src[0], count=len(self.s_data))
             self.s_data, self.s_src, self.s_bytes = [], [], 0
 
     def _submit_archive_batch(self):
         if self.b_data:
-            self.jobs.append(self.t._pool.submit(self.t._put_batch, self.archive_stream, self.b_data, self.b_src, self.deadline))
+            self._submit(self.t._put_batch, self.archive_stream, self.b_data, self.b_src, self.deadline,
+                         lowest=min(self.b_src), count=len(self.b_data))
             self.stats["archive_records"] += len(self.b_data)
             self.b_data, self.b_src, self.b_bytes = [], [], 0
 
@@ -532,26 +668,28 @@ class _Invocation:
         if not self.a_lines:
             return
         data = b"".join(self.a_lines)
-        if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes + len(data) > MAX_BATCH_BYTES:
+        cost = _encoded_cost(len(data))
+        if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes + cost > MAX_BATCH_BYTES:
             self._submit_archive_batch()
         self.b_data.append(data)
         self.b_src.append(self.a_first)
-        self.b_bytes += len(data)
+        self.b_bytes += cost
         self.a_lines, self.a_bytes, self.a_first = [], 0, None
-        if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes > MAX_BATCH_BYTES - MAX_RECORD_BYTES:
+        if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes > MAX_BATCH_BYTES - _FULL_RECORD_COST:
             self._submit_archive_batch()  # no full-size record fits any more: send now, overlap with decoding
 
     def _add_documents(self, index, docs, total):
         """Queue the documents of Kinesis record ``index`` (``total`` bytes) on both outputs."""
         count = len(docs)
-        # search: one document per Firehose record.
-        if len(self.s_data) + count <= MAX_BATCH_RECORDS and self.s_bytes + total <= MAX_BATCH_BYTES:
+        # search: one document per Firehose record; the request size counts base64 (see MAX_REQUEST_BYTES).
+        cost = (4 * total + 44 * count) // 3 + 1  # >= the sum of _encoded_cost over the documents
+        if len(self.s_data) + count <= MAX_BATCH_RECORDS and self.s_bytes + cost <= MAX_BATCH_BYTES:
             self.s_data += docs
             self.s_src += [index] * count
-            self.s_bytes += total
+            self.s_bytes += cost
         else:
             for doc in docs:
-                size = len(doc)
+                size = _encoded_cost(len(doc))
                 if len(self.s_data) >= MAX_BATCH_RECORDS or self.s_bytes + size > MAX_BATCH_BYTES:
                     self._submit_search()
                 self.s_data.append(doc)
@@ -559,21 +697,21 @@ class _Invocation:
                 self.s_bytes += size
         if len(self.s_data) >= MAX_BATCH_RECORDS:
             self._submit_search()
-        # archive: NDJSON lines packed into records of at most MAX_RECORD_BYTES.
+        # archive: NDJSON lines packed into records of at most ARCHIVE_RECORD_BYTES.
         if self.a_first is None:
             self.a_first = index
-        if self.a_bytes + total <= MAX_RECORD_BYTES:
+        if self.a_bytes + total <= ARCHIVE_RECORD_BYTES:
             self.a_lines += docs
             self.a_bytes += total
         else:
             for doc in docs:
                 size = len(doc)
-                if self.a_bytes + size > MAX_RECORD_BYTES:
+                if self.a_bytes + size > ARCHIVE_RECORD_BYTES:
                     self._close_archive_record()
                     self.a_first = index
                 self.a_lines.append(doc)
                 self.a_bytes += size
-        if self.a_bytes >= MAX_RECORD_BYTES - 256:
+        if self.a_bytes >= ARCHIVE_RECORD_BYTES - 256:
             self._close_archive_record()
 
     def _dead_letter(self, index, record, raw, reason):
@@ -586,7 +724,7 @@ class _Invocation:
         key = "%s%s/%s/%s" % (self.t.config.dlq_prefix, stream, shard, sequence)
         metadata = {"reason": reason, "shard-id": shard, "sequence-number": sequence, "event-source-arn": arn}
         self.stats["malformed_records"] += 1
-        self.jobs.append(self.t._pool.submit(self.t._put_dead_letter, key, raw, metadata, index, self.deadline))
+        self._submit(self.t._put_dead_letter, key, raw, metadata, index, self.deadline, lowest=index)
 
     # ---------------------------------------------------------------- decoding
     def add_record(self, index, record):
@@ -608,6 +746,10 @@ class _Invocation:
             self._documents(index, record, payload)
         except MalformedRecord as exc:
             self._dead_letter(index, record, raw, exc.reason)
+        except RecursionError:  # nesting deeper than the interpreter's recursion limit
+            self._dead_letter(index, record, raw, "too-deep")
+        except MemoryError:
+            self._dead_letter(index, record, raw, "too-large")
 
     def _documents(self, index, record, payload):
         stats = self.stats
@@ -622,24 +764,33 @@ class _Invocation:
             log_group = payload["logGroup"]
             if not isinstance(events, list) or not isinstance(log_group, str):
                 raise TypeError("logEvents must be a list and logGroup a string")
-            if log_group in self.excluded_exact or (self.excluded_prefixes and log_group.startswith(self.excluded_prefixes)):
+            arn = record.get("eventSourceARN") or ""
+            arn_parts = arn.split(":", 5)
+            region = arn_parts[3] if len(arn_parts) > 4 else record.get("awsRegion", "")
+            owner = str(payload.get("owner", ""))
+            # Recursion guard: only the central account's own log groups are excluded (the
+            # account id configured, else the account of the hub stream). A member account's
+            # /aws/lambda/logvault-orders-api is a member's log like any other.
+            if (log_group in self.excluded_exact or (self.excluded_prefixes and log_group.startswith(self.excluded_prefixes))) \
+                    and owner == (self.central_account_id or (arn_parts[4] if len(arn_parts) > 5 else None)):
                 stats["events"] += len(events)
                 stats["recursion_drops"] += len(events)
+                self.dropped[log_group] = self.dropped.get(log_group, 0) + len(events)
                 return
-            arn = record.get("eventSourceARN") or ""
-            arn_parts = arn.split(":", 4)
-            region = arn_parts[3] if len(arn_parts) > 4 else record.get("awsRegion", "")
             filters = payload.get("subscriptionFilters") or []
             tail = ',"account_id":%s,"region":%s,"log_group":%s,"log_stream":%s,"subscription_filters":%s' % (
-                _dumps(str(payload.get("owner", ""))), _dumps(region), _dumps(log_group),
+                _dumps(owner), _dumps(region), _dumps(log_group),
                 _dumps(str(payload.get("logStream", ""))), _dumps(filters))
-            docs, truncations = self._render(events, tail)
+            docs, oversized = self._render(events, tail)
+            for position, head, message, full in oversized:
+                docs[position] = self._oversized(index, record, head, message, tail, full)
         except MalformedRecord:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             raise MalformedRecord("not-subscription", "%s: %s" % (type(exc).__name__, exc)) from None
         stats["events"] += len(events)
-        stats["truncations"] += truncations
+        stats["truncations"] += len(oversized)
+        stats["oversized_events"] += len(oversized)
         if docs:
             stats["documents"] += len(docs)
             self._add_documents(index, docs, sum(map(len, docs)))
@@ -652,12 +803,13 @@ class _Invocation:
         scan = _scan_message
         encode_fields = _encode_fields
         ws = _JSON_WS
+        pad = _PAD
         limit = MAX_RECORD_BYTES
         docs = []
         append = docs.append
         last_second = None
         second_text = ""
-        truncations = 0
+        oversized = []
         for ev in events:
             millis = ev["timestamp"]
             if type(millis) is not int:  # pylint: disable=unidiomatic-typecheck
@@ -689,20 +841,50 @@ class _Invocation:
                 doc = text.encode("utf-8")
             except UnicodeEncodeError:
                 doc = _doc_bytes(text)
+            size = len(doc)
+            if size % 3:
+                doc = doc[:-1] + pad[size % 3]
             if len(doc) > limit:
-                truncations += 1
                 head = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},"message":'
-                doc = truncate_document(head, message, tail, len(doc), limit)
+                oversized.append((len(docs), head, message, doc))
             append(doc)
-        return docs, truncations
+        return docs, oversized
+
+    def _oversized(self, index, record, head, message, tail, full):
+        """A document over Firehose's record limit: the whole document is written to S3
+        (``LOGVAULT_OVERSIZED_PREFIX`` in the dead-letter bucket); both outputs get a cut
+        copy that says so (``truncated``, ``original_size``, ``full_document``)."""
+        kinesis = record.get("kinesis") or {}
+        sequence = str(kinesis.get("sequenceNumber", "unknown-%d" % index))
+        event_id = str(record.get("eventID") or "")
+        shard = event_id.split(":", 1)[0] if ":" in event_id else "unknown-shard"
+        arn = str(record.get("eventSourceARN") or "")
+        stream = arn.rsplit("/", 1)[-1] if "/" in arn else "unknown-stream"
+        digest = hashlib.sha256(full).hexdigest()[:32]
+        key = "%s%s/%s/%s/%s.json" % (self.t.config.oversized_prefix, stream, shard, sequence, digest)
+        uri = "s3://%s/%s" % (self.t.config.dlq_bucket, key)
+        metadata = {"reason": "oversized-event", "shard-id": shard, "sequence-number": sequence, "event-source-arn": arn}
+        self._submit(self.t._put_dead_letter, key, full, metadata, index, self.deadline, "application/json", lowest=index)
+        return truncate_document(head, message, tail + ',"full_document":' + _dumps(uri), len(full), MAX_RECORD_BYTES)
 
     # ---------------------------------------------------------------- completion
-    def finish(self):
+    def finish(self, wait_until=None):
+        """Send what is open and collect the results, waiting at most until ``wait_until``
+        (the transformer's clock): a job still running then counts as failed."""
         self._submit_search()
         self._close_archive_record()
         self._submit_archive_batch()
         stats = self.stats
-        for job in self.jobs:
+        if wait_until is not None and self.jobs:
+            concurrent.futures.wait([job for job, _lowest, _count in self.jobs],
+                                    timeout=max(0.0, wait_until - self.t.clock()))
+        for job, lowest, count in self.jobs:
+            if not job.done():
+                stats["failures"] += count
+                self.errors["DeadlineExceeded"] = self.errors.get("DeadlineExceeded", 0) + 1
+                if self.lowest_failed is None or lowest < self.lowest_failed:
+                    self.lowest_failed = lowest
+                continue
             result = job.result()
             stats["put_record_batch_calls"] += result.calls
             stats["retries"] += result.retries
@@ -713,24 +895,34 @@ class _Invocation:
                 self.lowest_failed = result.lowest_failed
 
 
-def _decode_payload(raw):
+def gunzip_bounded(raw, limit=MAX_PAYLOAD_BYTES):
+    """``raw`` (one or more gzip members) decompressed; MalformedRecord when it is not gzip
+    or when it inflates beyond ``limit`` bytes (memory stays bounded: a gzip bomb stops there)."""
     try:
         inflater = zlib.decompressobj(31)
-        text = inflater.decompress(raw)
-        if not inflater.eof:
-            raise MalformedRecord("not-gzip", "truncated gzip stream")
-        while inflater.unused_data:  # concatenated gzip members
+        text = inflater.decompress(raw, limit + 1)
+        while True:
+            if len(text) > limit or inflater.unconsumed_tail:
+                raise MalformedRecord("too-large", "decompresses to more than %d bytes" % limit)
+            if not inflater.eof:
+                raise MalformedRecord("not-gzip", "truncated gzip stream")
+            if not inflater.unused_data:  # concatenated gzip members follow
+                return text
             rest = inflater.unused_data
             inflater = zlib.decompressobj(31)
-            text += inflater.decompress(rest)
-            if not inflater.eof:
-                raise MalformedRecord("not-gzip", "truncated gzip member")
+            text += inflater.decompress(rest, limit + 1 - len(text))
     except zlib.error as exc:
         raise MalformedRecord("not-gzip", str(exc)) from None
+
+
+def _decode_payload(raw):
+    text = gunzip_bounded(raw)
     try:
         payload = json.loads(text)
     except ValueError as exc:  # includes UnicodeDecodeError
         raise MalformedRecord("not-json", str(exc)) from None
+    except RecursionError:
+        raise MalformedRecord("too-deep", "JSON nested deeper than the recursion limit") from None
     if not isinstance(payload, dict):
         raise MalformedRecord("not-subscription", "payload is a JSON %s, not an object" % type(payload).__name__)
     return payload

@@ -13,22 +13,28 @@ against the rules that apply to its account and log group (``match_many``: the m
 parsed as JSON at most once). Matches are aggregated per rule and group within the batch:
 
 * a rule without ``threshold`` notifies once per (rule, account, log group) per batch;
-* a rule with ``threshold`` adds its matches to a DynamoDB counter of the tumbling window
-  ``[floor(t / W) * W, + W)`` of the events' timestamps, per ``group_by`` value; it
-  notifies once, in the batch whose matches take the counter from below N to N or more;
+* a rule with ``threshold`` adds its matches to a DynamoDB item of the tumbling window
+  ``[floor(t / W) * W, + W)`` of the events' timestamps, per ``group_by`` value (hashed
+  into the key; the readable value is an attribute). Each shard's contribution is
+  idempotent: the item keeps, per shard, the highest sequence number already counted, and
+  a retried record is never counted twice. The notification is sent once per window: a
+  flag on the window item is set under a condition (count >= N, not yet alerted, no
+  live lease of another sender), with a lease expiry; a failed publish releases the flag
+  and leaves the count alone, so the retry (or any later batch) sends it;
 * ``suppress_for`` (seconds) drops notifications of the same (rule, group) while an
   earlier one is younger than that (a conditional write in DynamoDB).
 
 DynamoDB items carry ``expires_at`` (epoch seconds) for the table's TTL. If a
-notification cannot be sent, what this batch added to DynamoDB for it is taken back and
-the lowest sequence number of the records involved is returned in ``batchItemFailures``,
-so the event source mapping retries from there (at-least-once: other notifications of the
-retried records may be sent again). See docs/stream-alerts.md.
+notification cannot be sent, the lowest sequence number of the records involved is
+returned in ``batchItemFailures``, so the event source mapping retries from there
+(at-least-once: other notifications without threshold of the retried records may be
+sent again). See docs/stream-alerts.md.
 """
 
 import base64
 import binascii
 import fnmatch
+import hashlib
 import json
 import os
 import sys
@@ -50,8 +56,21 @@ __all__ = ["Alerter", "ConfigError", "Rule", "handler", "insights_query", "load_
 
 MAX_SAMPLES = 5
 MAX_SAMPLE_CHARS = 2048
-# An SNS message is at most 256 KiB; subjects at most 100 ASCII characters.
+# An SNS message is at most 256 KiB (262,144 bytes; https://docs.aws.amazon.com/sns/latest/api/API_Publish.html);
+# subjects at most 100 ASCII characters. The body is kept under MAX_MESSAGE_BYTES, which
+# leaves room for the subject and the message attributes.
 MAX_SUBJECT = 100
+MAX_MESSAGE_BYTES = 250 * 1024
+# Lists in a notification: at most this many names (the totals are given); Logs Insights
+# StartQuery takes at most 50 log group names.
+MAX_LISTED = 50
+MAX_GROUP_CHARS = 1024
+# The largest subscription payload CloudWatch Logs can send, decompressed (see the
+# transform Lambda's MAX_PAYLOAD_BYTES): bigger is a gzip bomb, not a payload.
+MAX_PAYLOAD_BYTES = 6 * 1048576 + 10000 * 128
+# A claimed window flag (a notification being sent) is released after this many seconds
+# if its sender neither sent nor released it (it crashed or timed out).
+LEASE_SECONDS = 300
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
 
 METRICS = (
@@ -63,6 +82,8 @@ METRICS = (
     ("notifications", "Notifications"),
     ("suppressed", "Suppressed"),
     ("below_threshold", "BelowThreshold"),
+    ("already_counted", "AlreadyCounted"),
+    ("bad_timestamps", "BadTimestamps"),
     ("failures", "Failures"),
 )
 
@@ -288,7 +309,7 @@ class _Hit:
     """Matches of one rule for one group (and window) within a batch."""
 
     __slots__ = ("rule", "group", "window_start", "count", "samples", "first_ms", "last_ms", "accounts", "log_groups",
-                 "lowest_index")
+                 "lowest_index", "per_record")
 
     def __init__(self, rule, group, window_start, index):
         self.rule = rule
@@ -301,10 +322,11 @@ class _Hit:
         self.accounts = set()
         self.log_groups = set()
         self.lowest_index = index
+        self.per_record = {}  # record index -> matches in that record
 
-    def add(self, index, account, log_group, log_stream, event):
+    def add(self, index, account, log_group, log_stream, event, timestamp):
         self.count += 1
-        timestamp = event.get("timestamp") or 0
+        self.per_record[index] = self.per_record.get(index, 0) + 1
         if self.first_ms is None or timestamp < self.first_ms:
             self.first_ms = timestamp
         if self.last_ms is None or timestamp > self.last_ms:
@@ -368,7 +390,7 @@ class Alerter:
             stats["records"] += 1
             try:
                 payload = _decode(record["kinesis"]["data"])
-            except (KeyError, TypeError, ValueError, zlib.error, binascii.Error) as exc:
+            except (KeyError, TypeError, ValueError, zlib.error, binascii.Error, RecursionError, MemoryError) as exc:
                 # Kept by the transform Lambda in the dead-letter bucket; nothing to alert on here.
                 stats["malformed_records"] += 1
                 self.log(json.dumps({"message": "malformed record skipped", "index": index, "error": str(exc)[:200]}))
@@ -384,6 +406,7 @@ class Alerter:
                 continue
             account = str(payload.get("owner", ""))
             log_stream = str(payload.get("logStream", ""))
+            arrival = record.get("kinesis", {}).get("approximateArrivalTimestamp")
             stats["events"] += len(events)
             patterns, by_id = self.applicable(account, log_group)
             if not patterns:
@@ -397,12 +420,17 @@ class Alerter:
                 found = fp.match_many(patterns, message)
                 if not found:
                     continue
+                timestamp = _millis(event.get("timestamp"))
+                if timestamp is None:
+                    # Not an epoch-milliseconds number: the record's arrival time stands in.
+                    stats["bad_timestamps"] += 1
+                    timestamp = _millis(arrival, 1000) or int(self.clock() * 1000)
                 for compiled in found:
                     rule = by_id[id(compiled)]
                     stats["matches"] += 1
                     if rule.threshold:
                         group = rule.group_of(account, log_group, message)
-                        seconds = int(event.get("timestamp") or 0) // 1000
+                        seconds = timestamp // 1000
                         window_start = seconds - seconds % rule.window
                     else:
                         group = "%s:%s" % (account, log_group)
@@ -411,21 +439,119 @@ class Alerter:
                     hit = hits.get(key)
                     if hit is None:
                         hit = hits[key] = _Hit(rule, group, window_start, index)
-                    hit.add(index, account, log_group, log_stream, event)
+                    hit.add(index, account, log_group, log_stream, event, timestamp)
         return hits
 
     # -------------------------------------------------------------- DynamoDB state
-    def _add_to_counter(self, hit, amount):
+    @staticmethod
+    def _group_key(group):
+        """The group inside a DynamoDB key: a hash (keys are at most 2,048 bytes; a group
+        value such as a userAgent can be longer). The readable value is an attribute."""
+        return hashlib.sha256(group.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _window_key(self, hit):
+        return {"pk": {"S": "window#%s#%s#%d" % (hit.rule.name, self._group_key(hit.group), hit.window_start)}}
+
+    def _contribute(self, hit, records, stats=None):
+        """Add this batch's matches to the window item, once per record: per shard the item
+        keeps the highest sequence number counted (``w#<shard>``); records at or below it
+        were counted by an earlier attempt. Returns the window item after the update."""
         rule = hit.rule
-        answer = self.dynamodb.update_item(
-            TableName=self.table,
-            Key={"pk": {"S": "count#%s#%s#%d" % (rule.name, hit.group, hit.window_start)}},
-            UpdateExpression="ADD #c :n SET #e = if_not_exists(#e, :e)",
-            ExpressionAttributeNames={"#c": "count", "#e": "expires_at"},
-            ExpressionAttributeValues={":n": {"N": str(amount)},
-                                       ":e": {"N": str(hit.window_start + 2 * rule.window + 3600)}},
-            ReturnValues="UPDATED_NEW")
-        return int(answer["Attributes"]["count"]["N"])
+        by_shard = {}
+        for index, count in hit.per_record.items():
+            shard, sequence = _position(records[index])
+            by_shard.setdefault(shard, []).append((sequence, count))
+        item = None
+        added = 0
+        for shard, counted in sorted(by_shard.items()):
+            counted.sort()
+            item, amount = self._add_after(hit, shard, counted, rule)
+            added += amount
+        if stats is not None:
+            stats["already_counted"] += hit.count - added
+        return item
+
+    def _add_after(self, hit, shard, counted, rule):
+        names = {"#c": "count", "#e": "expires_at", "#g": "group", "#w": "w#" + shard}
+        last = counted[-1][0]
+        watermark = None
+        for _attempt in range(8):
+            amount = sum(count for sequence, count in counted if watermark is None or sequence > watermark)
+            values = {":n": {"N": str(amount)}, ":last": {"S": last},
+                      ":e": {"N": str(hit.window_start + 2 * rule.window + 3600)},
+                      ":g": {"S": _clip(hit.group, MAX_GROUP_CHARS)}}
+            if watermark is None:
+                condition = "attribute_not_exists(#w) OR #w < :first"
+                values[":first"] = {"S": counted[0][0]}
+            else:
+                condition = "#w = :seen"
+                values[":seen"] = {"S": watermark}
+            if amount == 0:
+                break
+            try:
+                answer = self.dynamodb.update_item(
+                    TableName=self.table, Key=self._window_key(hit),
+                    UpdateExpression="ADD #c :n SET #w = :last, #e = if_not_exists(#e, :e), #g = if_not_exists(#g, :g)",
+                    ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW")
+                return answer["Attributes"], amount
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+            # Some of these records were counted before (a retry, a bisected batch): read how far.
+            current = self.dynamodb.get_item(TableName=self.table, Key=self._window_key(hit), ConsistentRead=True).get("Item") or {}
+            watermark = (current.get("w#" + shard) or {}).get("S")
+            if watermark is None:
+                continue
+            if watermark >= last:
+                return current, 0
+        else:
+            raise ClientError({"Error": {"Code": "ContributionConflict", "Message": "window item kept changing"}}, "UpdateItem")
+        return self.dynamodb.get_item(TableName=self.table, Key=self._window_key(hit), ConsistentRead=True).get("Item") or {}, 0
+
+    def _claim_window(self, hit, owner, now):
+        """Set the window's alert flag (a lease until now + LEASE_SECONDS) if the count has
+        reached N, no alert was sent for the window, and no other sender holds a live lease."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table, Key=self._window_key(hit),
+                UpdateExpression="SET #l = :until, #o = :owner",
+                ConditionExpression="#c >= :n AND attribute_not_exists(#s) AND "
+                                    "(attribute_not_exists(#l) OR #l < :now OR #o = :owner)",
+                ExpressionAttributeNames={"#c": "count", "#s": "alerted_at", "#l": "lease_until", "#o": "lease_owner"},
+                ExpressionAttributeValues={":n": {"N": str(hit.rule.threshold)}, ":now": {"N": str(int(now))},
+                                           ":until": {"N": str(int(now) + LEASE_SECONDS)}, ":owner": {"S": owner}})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _window_sent(self, hit, owner, now):
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table, Key=self._window_key(hit), UpdateExpression="SET #s = :now REMOVE #l, #o",
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#s": "alerted_at", "#l": "lease_until", "#o": "lease_owner"},
+                ExpressionAttributeValues={":now": {"N": str(int(now))}, ":owner": {"S": owner}})
+        except (ClientError, BotoCoreError) as exc:
+            # The alert went out; without the flag the lease expires and a later batch may send it again.
+            self.log(json.dumps({"message": "alert sent but the window flag could not be set", "rule": hit.rule.name,
+                                 "error": "%s: %s" % (type(exc).__name__, exc)}))
+
+    def _release_window(self, hit, owner):
+        """A publish failed: release the flag, leave the count alone. If this fails too, the lease expires."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table, Key=self._window_key(hit), UpdateExpression="REMOVE #l, #o",
+                ConditionExpression="#o = :owner", ExpressionAttributeNames={"#l": "lease_until", "#o": "lease_owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}})
+        except (ClientError, BotoCoreError) as exc:
+            self.log(json.dumps({"message": "could not release the window flag; it expires with its lease",
+                                 "rule": hit.rule.name, "error": "%s: %s" % (type(exc).__name__, exc)}))
+
+    def _suppress_key(self, hit):
+        return {"pk": {"S": "suppress#%s#%s" % (hit.rule.name, self._group_key(hit.group))}}
 
     def _claim(self, hit, now):
         """True if no notification of this rule and group was sent in the last suppress_for seconds."""
@@ -433,7 +559,8 @@ class Alerter:
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item={"pk": {"S": "suppress#%s#%s" % (rule.name, hit.group)}, "expires_at": {"N": str(int(now) + rule.suppress_for)}},
+                Item=dict(self._suppress_key(hit), expires_at={"N": str(int(now) + rule.suppress_for)},
+                          group={"S": _clip(hit.group, MAX_GROUP_CHARS)}),
                 ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}})
         except ClientError as exc:
@@ -443,10 +570,14 @@ class Alerter:
         return True
 
     def _release(self, hit):
-        self.dynamodb.delete_item(TableName=self.table, Key={"pk": {"S": "suppress#%s#%s" % (hit.rule.name, hit.group)}})
+        try:
+            self.dynamodb.delete_item(TableName=self.table, Key=self._suppress_key(hit))
+        except (ClientError, BotoCoreError) as exc:
+            self.log(json.dumps({"message": "could not release the suppression of a failed notification",
+                                 "rule": hit.rule.name, "error": "%s: %s" % (type(exc).__name__, exc)}))
 
     # -------------------------------------------------------------- notifications
-    def notification(self, hit, window_count=None):
+    def notification(self, hit, window_count=None, listed=MAX_LISTED):
         rule = hit.rule
         accounts = sorted(hit.accounts)
         groups = sorted(hit.log_groups)
@@ -461,87 +592,113 @@ class Alerter:
             "description": rule.description,
             "severity": rule.severity,
             "account": accounts[0] if len(accounts) == 1 else None,
-            "accounts": accounts,
+            "accounts": accounts[:listed],
+            "accounts_total": len(accounts),
             "region": self.region,
             "log_group": groups[0] if len(groups) == 1 else None,
-            "log_groups": groups,
+            "log_groups": groups[:listed],
+            "log_groups_total": len(groups),
             "filter_pattern": rule.pattern,
             "group_by": rule.group_by if rule.threshold else None,
-            "group": hit.group,
+            "group": _clip(hit.group, MAX_GROUP_CHARS),
             "count": hit.count,
             "window_count": window_count,
             "threshold": {"count": rule.threshold, "window_seconds": rule.window} if rule.threshold else None,
             "suppress_for": rule.suppress_for,
             "first_event": _iso(hit.first_ms),
             "last_event": _iso(hit.last_ms),
-            "samples": hit.samples,
-            "insights": insights_query(rule, groups, start_ms, end_ms, self.region),
+            "samples": list(hit.samples),
+            # StartQuery takes at most 50 log group names.
+            "insights": insights_query(rule, groups[:min(listed, 50)], start_ms, end_ms, self.region),
         }
+        if len(accounts) > listed or len(groups) > listed:
+            body["lists_truncated"] = True
         subject = "[%s] %s in %s" % (rule.severity.upper(), rule.name, body["account"] or "%d accounts" % len(accounts))
         subject = subject.encode("ascii", "replace").decode("ascii")[:MAX_SUBJECT]
         return subject, body
 
-    def _publish(self, hit, window_count):
-        subject, body = self.notification(hit, window_count)
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-        while len(text.encode("utf-8")) > 250 * 1024 and body["samples"]:
-            body["samples"].pop()
+    def message(self, hit, window_count=None):
+        """(subject, text): the JSON text is at most MAX_MESSAGE_BYTES, whatever the lists hold."""
+        listed = MAX_LISTED
+        while True:
+            subject, body = self.notification(hit, window_count, listed)
             text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            while len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES and body["samples"]:
+                body["samples"].pop()
+                text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+            if len(text.encode("utf-8", "surrogatepass")) <= MAX_MESSAGE_BYTES:
+                return subject, text
+            if listed == 0:
+                break
+            listed //= 2
+        # Only the rule's own texts are left (description, filter pattern): cut them.
+        body["description"] = _clip(body["description"], 4096)
+        body["filter_pattern"] = _clip(body["filter_pattern"], 4096)
+        body["insights"] = {"query": None, "exact": False, "note": "omitted: the message would exceed the SNS limit"}
+        return subject, json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+    def _publish(self, hit, window_count):
+        subject, text = self.message(hit, window_count)
         self.sns.publish(TopicArn=self.topic_arn, Subject=subject, Message=text, MessageAttributes={
             "rule": {"DataType": "String", "StringValue": hit.rule.name},
             "severity": {"DataType": "String", "StringValue": hit.rule.severity},
         })
 
-    def notify(self, hits, stats):
+    def notify(self, hits, stats, records=()):
         """Apply thresholds and suppression, publish; returns the lowest record index that failed."""
         lowest_failed = None
         now = self.clock()
         for key in sorted(hits, key=lambda k: (k[0], k[1], k[2] or 0)):
             hit = hits[key]
             rule = hit.rule
-            counted = claimed = False
+            owner = None
+            claimed = False
             window_count = None
             try:
                 if rule.threshold:
-                    window_count = self._add_to_counter(hit, hit.count)
-                    counted = True
-                    before = window_count - hit.count
-                    if not before < rule.threshold <= window_count:
-                        stats["below_threshold" if window_count < rule.threshold else "suppressed"] += 1
+                    item = self._contribute(hit, records, stats)
+                    window_count = int(((item or {}).get("count") or {}).get("N") or 0)
+                    if "alerted_at" in (item or {}):
+                        stats["suppressed"] += 1
+                        continue
+                    if window_count < rule.threshold:
+                        stats["below_threshold"] += 1
+                        continue
+                    shard, sequence = _position(records[hit.lowest_index])
+                    owner = "%s:%s" % (shard, sequence)
+                    if not self._claim_window(hit, owner, now):
+                        stats["suppressed"] += 1  # sent already, or being sent by another batch
+                        owner = None
                         continue
                 if rule.suppress_for:
                     if not self._claim(hit, now):
                         stats["suppressed"] += 1
+                        if owner is not None:
+                            self._window_sent(hit, owner, now)  # suppressed counts as handled for the window
                         continue
                     claimed = True
                 self._publish(hit, window_count)
                 stats["notifications"] += 1
+                if owner is not None:
+                    self._window_sent(hit, owner, now)
             except (ClientError, BotoCoreError) as exc:
                 stats["failures"] += 1
-                self.log(json.dumps({"message": "notification failed", "rule": rule.name, "group": hit.group,
+                self.log(json.dumps({"message": "notification failed", "rule": rule.name, "group": _clip(hit.group, 256),
                                      "error": "%s: %s" % (type(exc).__name__, exc)}))
-                self._undo(hit, counted, claimed)
+                if owner is not None:
+                    self._release_window(hit, owner)
+                if claimed:
+                    self._release(hit)
                 if lowest_failed is None or hit.lowest_index < lowest_failed:
                     lowest_failed = hit.lowest_index
         return lowest_failed
-
-    def _undo(self, hit, counted, claimed):
-        """Take back what this batch wrote for a notification that was not sent, so the retry counts again."""
-        try:
-            if counted:
-                self._add_to_counter(hit, -hit.count)
-            if claimed:
-                self._release(hit)
-        except (ClientError, BotoCoreError) as exc:
-            self.log(json.dumps({"message": "could not undo the counters of a failed notification", "rule": hit.rule.name,
-                                 "error": "%s: %s" % (type(exc).__name__, exc)}))
 
     def handle(self, event, context=None):
         started = time.monotonic()
         records = (event or {}).get("Records") or []
         stats = dict.fromkeys((key for key, _name in METRICS), 0)
         hits = self.evaluate(records, stats)
-        lowest_failed = self.notify(hits, stats)
+        lowest_failed = self.notify(hits, stats, records)
         failures = []
         if lowest_failed is not None:
             failures.append({"itemIdentifier": records[lowest_failed]["kinesis"]["sequenceNumber"]})
@@ -572,12 +729,46 @@ class Alerter:
 
 
 def _decode(data):
+    """The subscription payload of one record. Decompression is bounded (a gzip bomb
+    raises ValueError) and nesting beyond the recursion limit raises RecursionError."""
     raw = base64.b64decode(data, validate=True)
-    text = zlib.decompress(raw, 31)
+    text = b""
+    while raw:
+        inflater = zlib.decompressobj(31)
+        text += inflater.decompress(raw, MAX_PAYLOAD_BYTES + 1 - len(text))
+        if len(text) > MAX_PAYLOAD_BYTES or inflater.unconsumed_tail:
+            raise ValueError("the payload decompresses to more than %d bytes" % MAX_PAYLOAD_BYTES)
+        if not inflater.eof:
+            raise ValueError("truncated gzip stream")
+        raw = inflater.unused_data  # concatenated gzip members
     payload = json.loads(text)
     if not isinstance(payload, dict):
         raise ValueError("the payload is not a JSON object")
     return payload
+
+
+def _millis(value, scale=1):
+    """``value`` (epoch milliseconds; seconds with ``scale`` 1000) as an int, or None when
+    it is not a finite number in the range of dates."""
+    if value.__class__ is int:
+        millis = value * scale
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) < 1e18:
+        millis = int(value * scale)
+    else:
+        return None
+    return millis if 0 <= millis < 253402300800000 else None
+
+
+def _position(record):
+    """(shard id, sequence number padded to 128 digits so that strings order like numbers)."""
+    event_id = str(record.get("eventID") or "")
+    shard = event_id.split(":", 1)[0] if ":" in event_id else "shard"
+    sequence = str((record.get("kinesis") or {}).get("sequenceNumber") or "")
+    return shard, sequence.zfill(128)
+
+
+def _clip(text, limit):
+    return text if len(text) <= limit else text[:limit] + "...[truncated]"
 
 
 _ALERTER = None
