@@ -121,9 +121,11 @@ def check_key_alarm_and_firehose_logging(client, account, region, prefix, key_ar
                                                           "LogStreamName": "DestinationDelivery"}, archive_s3.get("CloudWatchLoggingOptions"))
     st = statements(key_policy).get("CloudWatchLogsPipelineLogGroups", {})
     lambda_group = "arn:aws:logs:%s:%s:log-group:/aws/lambda/%s-transform" % (region, account, prefix)
-    check("kms: CloudWatch Logs may use the key for exactly the Lambda and the two Firehose log groups",
+    opensearch_groups = ["arn:aws:logs:%s:%s:log-group:/aws/opensearch/%s-search/%s" % (region, account, prefix, kind)
+                         for kind in ("audit", "error")]
+    check("kms: CloudWatch Logs may use the key for exactly the Lambda, the two Firehose and the two OpenSearch log groups",
           sorted(listify(st.get("Condition", {}).get("ArnEquals", {}).get("kms:EncryptionContext:aws:logs:arn")))
-          == sorted(group_arns + [lambda_group]), st)
+          == sorted(group_arns + [lambda_group] + opensearch_groups), st)
 
 
 def main():
@@ -165,6 +167,12 @@ def main():
     check("kms: CloudWatch Logs may use the key only for the pipeline's log group",
           st.get("Principal") == {"Service": "logs.%s.amazonaws.com" % region}
           and "kms:EncryptionContext:aws:logs:arn" in st.get("Condition", {}).get("ArnEquals", {}), st)
+    st = sids.get("CloudWatchAlarmsPublishToEncryptedTopic", {})
+    check("kms: CloudWatch alarms get the grant SNS documents, scoped to the alarm topic by its encryption context",
+          st.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+          and sorted(listify(st.get("Action"))) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+          and st.get("Condition") == {"StringEquals": {
+              "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:%s:%s:%s-alarms" % (region, account, prefix)}}, st)
     st = sids.get("GrantsForAwsServicesOnly", {})
     check("kms: grants only for AWS resources", st.get("Condition", {}).get("Bool", {}).get("kms:GrantIsForAWSResource") == "true", st)
     open_allows = [s.get("Sid") for s in key_policy["Statement"]
@@ -254,12 +262,14 @@ def main():
     check("iam cwl-to-kinesis: trusts logs.amazonaws.com only for the subscribed accounts' log ARNs (aws:SourceArn)",
           st["Principal"] == {"Service": "logs.amazonaws.com"}
           and sorted(listify(st["Condition"]["StringLike"]["aws:SourceArn"])) == expected_sources, st)
-    for name, service in (("search-firehose", "firehose"), ("archive-firehose", "firehose"), ("transform", "lambda")):
+    # Firehose: sts:ExternalId = the account, as the Firehose developer guide documents; Lambda: aws:SourceAccount.
+    for name, service, key in (("search-firehose", "firehose", "sts:ExternalId"), ("archive-firehose", "firehose", "sts:ExternalId"),
+                               ("transform", "lambda", "aws:SourceAccount")):
         trust, _inline = role("%s-%s" % (prefix, name))
         st = trust["Statement"][0]
-        check("iam %s: trusts %s.amazonaws.com with aws:SourceAccount %s" % (name, service, account),
+        check("iam %s: trusts %s.amazonaws.com with %s %s" % (name, service, key, account),
               st["Principal"] == {"Service": "%s.amazonaws.com" % service}
-              and st.get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") == account, st)
+              and st.get("Condition") == {"StringEquals": {key: account}}, st)
     for name in ("cwl-to-kinesis", "search-firehose", "archive-firehose", "transform"):
         _trust, inline = role("%s-%s" % (prefix, name))
         check("iam %s: has its inline policy" % name, inline, inline)
@@ -325,8 +335,9 @@ def main():
           domain["EncryptionAtRestOptions"])
     check("opensearch: node-to-node encryption", domain["NodeToNodeEncryptionOptions"].get("Enabled") is True)
     endpoint_options = domain["DomainEndpointOptions"]
-    check("opensearch: HTTPS enforced with TLS 1.2 policy",
-          endpoint_options.get("EnforceHTTPS") is True and endpoint_options.get("TLSSecurityPolicy") == "Policy-Min-TLS-1-2-2019-07", endpoint_options)
+    check("opensearch: HTTPS enforced with the TLS 1.2 perfect-forward-secrecy policy",
+          endpoint_options.get("EnforceHTTPS") is True and endpoint_options.get("TLSSecurityPolicy") == "Policy-Min-TLS-1-2-PFS-2023-10",
+          endpoint_options)
     security = domain["AdvancedSecurityOptions"]
     check("opensearch: fine-grained access control with IAM (no internal user database)",
           security.get("Enabled") is True and security.get("InternalUserDatabaseEnabled") is False, security)
@@ -401,6 +412,8 @@ def main():
         "dead-letter-objects": ("AWS/S3", "PutRequests"),
         "on-failure-objects": ("AWS/S3", "PutRequests"),
         "stream-write-throttled": ("AWS/Kinesis", "WriteProvisionedThroughputExceeded"),
+        "archive-key-access-denied": ("AWS/Firehose", "KMSKeyAccessDenied"),
+        "search-key-access-denied": ("AWS/Firehose", "KMSKeyAccessDenied"),
     }
     for short, (namespace, metric) in expected.items():
         alarm = alarms.get("%s-%s" % (prefix, short), {})

@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Policies and preflight checks of the AWS roles, in the form AWS documents (issue 14).
+
+The roles' defaults and vars are rendered through ansible-core's own Templar (no AWS call,
+no playbook run); the preflight assertions are read from the task files and their `that:`
+conditions evaluated with the same Templar. Values a task would register (aws_caller_info,
+kms_key_info) are given as variables, exactly in the shape those modules return.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "roles")
+ACCOUNT = "123456789012"
+ORG = "o-abcdefghij"
+BASE = {
+    "logvault_central_account_id": ACCOUNT,
+    "logvault_account_id": ACCOUNT,
+    "logvault_regions": ["us-east-1", "eu-west-1"],
+    "logvault_member_accounts": ["111111111111", "222222222222"],
+    "central_account_opensearch_subnet_ids": ["subnet-0aaa", "subnet-0bbb"],
+    "central_account_opensearch_security_group_ids": ["sg-0aaa"],
+}
+
+
+def _trust(value):
+    """Role files are trusted templates (as ansible-core marks the files of a role)."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {k: _trust(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trust(v) for v in value]
+    return value
+
+
+def _load(role, *parts):
+    with open(os.path.join(ROLES, role, *parts), encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def templar(role, **overrides):
+    variables = {}
+    variables.update(_trust(_load(role, "defaults", "main.yml")))
+    variables.update(_trust(_load(role, "vars", "main.yml")))
+    variables.update(BASE)
+    variables.update(overrides)
+    return Templar(loader=DataLoader(), variables=variables)
+
+
+def render(role, name, **overrides):
+    return templar(role, **overrides).template(trust_as_template("{{ %s }}" % name))
+
+
+def statement(policy, sid):
+    found = [s for s in policy["Statement"] if s.get("Sid") == sid]
+    assert len(found) == 1, "no statement %s in %s" % (sid, policy)
+    return found[0]
+
+
+def assertion(role, task_file, task_name):
+    """The `that:` list of the named assert task in roles/<role>/tasks/<task_file>."""
+    tasks = _load(role, "tasks", task_file)
+    for task in tasks:
+        if task.get("name") == task_name:
+            return task
+    raise AssertionError("roles/%s/tasks/%s has no task named %r" % (role, task_file, task_name))
+
+
+def assertion_passes(role, task_file, task_name, **overrides):
+    task = assertion(role, task_file, task_name)
+    templ = templar(role, **overrides)
+    when = task.get("when", [])
+    for condition in (when if isinstance(when, list) else [when]):
+        if not templ.evaluate_conditional(trust_as_template(str(condition))):
+            return True  # the assertion does not apply
+    return all(templ.evaluate_conditional(trust_as_template(str(c))) for c in task["ansible.builtin.assert"]["that"])
+
+
+# ---------------------------------------------------------------- 1. organization mode
+
+def test_member_delivery_role_may_put_log_events_on_its_own_log_groups_per_region():
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateSubscriptionFilter-IAMrole.html
+    policy = render("member_account", "_member_account_subscription_policy", logvault_organization_id=ORG,
+                    logvault_destination_arns={"us-east-1": "arn:aws:logs:us-east-1:999999999999:destination:logvault-central"})
+    st = statement(policy, "DeliverFromThisAccountsLogGroups")
+    assert st["Action"] == ["logs:PutLogEvents"]
+    assert sorted(st["Resource"]) == ["arn:aws:logs:eu-west-1:%s:log-group:*" % ACCOUNT,
+                                      "arn:aws:logs:us-east-1:%s:log-group:*" % ACCOUNT]
+
+
+def test_cloudwatch_logs_trust_uses_only_documented_condition_keys_in_organization_mode():
+    policy = render("central_account", "_central_account_cwl_trust_policy", logvault_organization_id=ORG)
+    condition = policy["Statement"][0]["Condition"]
+    keys = {key for operator in condition.values() for key in operator}
+    assert keys <= {"aws:SourceArn", "aws:SourceAccount"}, condition
+    assert "aws:SourceOrgID" not in str(condition)
+    assert sorted(condition["StringLike"]["aws:SourceArn"]) == ["arn:aws:logs:eu-west-1:*:*", "arn:aws:logs:us-east-1:*:*"]
+
+
+def test_cloudwatch_logs_trust_names_the_accounts_without_an_organization():
+    policy = render("central_account", "_central_account_cwl_trust_policy")
+    condition = policy["Statement"][0]["Condition"]
+    assert list(condition) == ["StringLike"]
+    assert "arn:aws:logs:us-east-1:111111111111:*" in condition["StringLike"]["aws:SourceArn"]
+
+
+# ---------------------------------------------------------------- 2. Firehose trust
+
+def test_firehose_trust_policy_uses_the_external_id_the_firehose_guide_documents():
+    # https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3
+    policy = render("central_account", "_central_account_firehose_trust_policy")
+    st = policy["Statement"][0]
+    assert st["Principal"] == {"Service": "firehose.amazonaws.com"}
+    assert st["Condition"] == {"StringEquals": {"sts:ExternalId": ACCOUNT}}
+
+
+# ---------------------------------------------------------------- 3. SNS key policy for CloudWatch alarms
+
+def test_key_policy_gives_cloudwatch_alarms_the_documented_grant_scoped_to_the_alarm_topic():
+    # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    policy = render("central_account", "_central_account_key_policy")
+    st = statement(policy, "CloudWatchAlarmsPublishToEncryptedTopic")
+    assert st["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(st["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert st["Condition"] == {"StringEquals": {
+        "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:us-east-1:%s:logvault-alarms" % ACCOUNT}}
+
+
+# ---------------------------------------------------------------- 4. Object Lock: alarms that prove archive delivery
+
+@pytest.mark.parametrize("stream", ["logvault-archive", "logvault-search"])
+def test_alarm_on_firehose_kms_key_access_denied(stream):
+    # https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
+    alarms = render("central_account", "_central_account_alarms")
+    found = [a for a in alarms if a["namespace"] == "AWS/Firehose" and a["metric"] == "KMSKeyAccessDenied"
+             and a["dimensions"] == {"DeliveryStreamName": stream}]
+    assert len(found) == 1, alarms
+    assert found[0]["comparison"] == "GreaterThanThreshold" and float(found[0]["threshold"]) == 0.0
+
+
+def test_alarm_when_the_archive_stream_delivers_nothing_to_s3():
+    alarms = render("central_account", "_central_account_alarms")
+    found = [a for a in alarms if a["metric"] == "DeliveryToS3.Success" and a["dimensions"] == {"DeliveryStreamName": "logvault-archive"}]
+    assert len(found) == 1 and found[0]["comparison"] == "LessThanThreshold" and float(found[0]["threshold"]) == 1.0
+
+
+# ---------------------------------------------------------------- 5. OpenSearch in a VPC
+
+PRIVATE = "Assert that the search domain is private and its retention is valid"
+
+
+def test_the_domain_is_private_by_default_and_needs_subnets_and_security_groups():
+    defaults = _load("central_account", "defaults", "main.yml")
+    assert defaults["central_account_opensearch_public"] is False
+    assert not assertion_passes("central_account", "preflight.yml", PRIVATE,
+                                central_account_opensearch_subnet_ids=[], central_account_opensearch_security_group_ids=[])
+    assert not assertion_passes("central_account", "preflight.yml", PRIVATE, central_account_opensearch_security_group_ids=[])
+    assert assertion_passes("central_account", "preflight.yml", PRIVATE)
+
+
+def test_a_public_domain_must_be_asked_for_explicitly_and_then_has_no_subnets():
+    assert assertion_passes("central_account", "preflight.yml", PRIVATE, central_account_opensearch_public=True,
+                            central_account_opensearch_subnet_ids=[], central_account_opensearch_security_group_ids=[])
+    assert not assertion_passes("central_account", "preflight.yml", PRIVATE, central_account_opensearch_public=True)
+
+
+def test_the_domain_uses_the_pfs_tls_policy():
+    tasks = _load("central_account", "tasks", "opensearch.yml")
+    domain = [t for t in tasks if "community.aws.opensearch" in t][0]["community.aws.opensearch"]
+    assert domain["domain_endpoint_options"]["tls_security_policy"] == "Policy-Min-TLS-1-2-PFS-2023-10"
+
+
+def test_search_firehose_in_a_vpc_gets_the_documented_ec2_permissions_and_vpc_configuration():
+    # https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-es-vpc
+    policy = render("central_account", "_central_account_search_firehose_policy")
+    st = statement(policy, "ManageDeliveryEnisInTheDomainVpc")
+    assert sorted(st["Action"]) == sorted([
+        "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        "ec2:DescribeNetworkInterfaces", "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface"])
+    vpc = render("central_account", "_central_account_search_firehose_vpc")
+    assert vpc == {"subnet_ids": ["subnet-0aaa", "subnet-0bbb"], "security_group_ids": ["sg-0aaa"],
+                   "role_arn": "arn:aws:iam::%s:role/logvault-search-firehose" % ACCOUNT}
+
+
+def test_a_public_domain_gives_firehose_no_ec2_permissions():
+    policy = render("central_account", "_central_account_search_firehose_policy", central_account_opensearch_public=True,
+                    central_account_opensearch_subnet_ids=[], central_account_opensearch_security_group_ids=[])
+    assert not [s for s in policy["Statement"] if any(a.startswith("ec2:") for a in s["Action"])]
+    assert render("central_account", "_central_account_search_firehose_vpc", central_account_opensearch_public=True) == {}
+
+
+def test_opensearch_audit_and_error_logs_have_their_groups_and_a_scoped_resource_policy():
+    # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html
+    groups = render("central_account", "_central_account_opensearch_log_groups")
+    assert groups == {"AUDIT_LOGS": "/aws/opensearch/logvault-search/audit", "ES_APPLICATION_LOGS": "/aws/opensearch/logvault-search/error"}
+    policy = render("central_account", "_central_account_opensearch_log_policy")
+    st = policy["Statement"][0]
+    assert st["Principal"] == {"Service": "es.amazonaws.com"}
+    assert sorted(st["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert sorted(st["Resource"]) == sorted("arn:aws:logs:us-east-1:%s:log-group:%s:*" % (ACCOUNT, g) for g in groups.values())
+    assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                               "ArnLike": {"aws:SourceArn": "arn:aws:es:us-east-1:%s:domain/logvault-search" % ACCOUNT}}
+    key = statement(render("central_account", "_central_account_key_policy"), "CloudWatchLogsPipelineLogGroups")
+    for group in groups.values():
+        assert "arn:aws:logs:us-east-1:%s:log-group:%s" % (ACCOUNT, group) in key["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+
+
+# ---------------------------------------------------------------- 6. fail early
+
+HUB_KEY = "Assert that the hub stream's key was found (its decrypt permission goes into the Lambda's policy)"
+
+
+def test_stream_alerts_fails_when_the_hub_key_alias_is_not_found():
+    assert not assertion_passes("stream_alerts", "keys.yml", HUB_KEY, __stream_alerts_stream_kms_info={"kms_keys": []})
+    assert assertion_passes("stream_alerts", "keys.yml", HUB_KEY, __stream_alerts_stream_kms_info={
+        "kms_keys": [{"key_arn": "arn:aws:kms:us-east-1:%s:key/1234abcd-12ab-34cd-56ef-1234567890ab" % ACCOUNT}]})
+
+
+CALLER = "Assert that the caller may still change the archive bucket policy it is about to write"
+
+
+@pytest.mark.parametrize("caller, assume, ok", [
+    # The break-glass role (default name), assumed: STS reports the role name without its path.
+    ("arn:aws:sts::%s:assumed-role/logvault-break-glass/alice" % ACCOUNT, "", True),
+    # The deploying role of logvault_assume_role_arn, with a path.
+    ("arn:aws:sts::%s:assumed-role/deployer/logvault-central-%s" % (ACCOUNT, ACCOUNT),
+     "arn:aws:iam::%s:role/ops/deployer" % ACCOUNT, True),
+    # Anybody else would lock itself out of the bucket policy it writes.
+    ("arn:aws:sts::%s:assumed-role/AdministratorAccess/bob" % ACCOUNT, "", False),
+    ("arn:aws:iam::%s:user/bob" % ACCOUNT, "", False),
+    ("arn:aws:sts::%s:assumed-role/deployer/x" % ACCOUNT, "arn:aws:iam::%s:role/other" % ACCOUNT, False),
+])
+def test_central_account_caller_must_keep_access_to_the_bucket_policy(caller, assume, ok):
+    overrides = {"__central_account_caller": {"account": ACCOUNT, "arn": caller}}
+    if assume:
+        overrides["logvault_assume_role_arn"] = assume
+    assert assertion_passes("central_account", "identity.yml", CALLER, **overrides) is ok
+
+
+def test_a_break_glass_user_may_deploy():
+    assert assertion_passes("central_account", "identity.yml", CALLER,
+                            central_account_break_glass_principal_arns=["arn:aws:iam::%s:user/team/carol" % ACCOUNT],
+                            __central_account_caller={"account": ACCOUNT, "arn": "arn:aws:iam::%s:user/team/carol" % ACCOUNT})
