@@ -17,6 +17,10 @@ DEFAULTS = {
     # during which a role just created or changed is refused by services handed it.
     # 0 = off. Off until the collection's modules retry these errors (issue 15 report).
     "LOGVAULT_AWS_IAM_PROPAGATION_SECONDS": "0",
+    # DynamoDB UpdateTimeToLive (docs/local-aws.md, "Strict service rules"): seconds during
+    # which a table's TTL cannot be changed again. AWS: 3600. 0 = off, because the
+    # dynamodb_time_to_live integration target changes TTL three times in a row (issue 15 report).
+    "LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS": "0",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",

@@ -12,14 +12,17 @@ during this one hour duration result in a ValidationException." The answer is
 interval``.
 
 What this patch does: a successful UpdateTimeToLive records the time on the table
-object; another call for that table within 3,600 seconds is refused with that answer and
-changes nothing. A table deleted and created again is a new table (no refusal).
-``now`` is a module-level function so tests can move the clock.
+object; another call for that table within ``LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS``
+(AWS: 3600; the suite's default is in ``local_aws/settings.py``) is refused with that
+answer and changes nothing. A table deleted and created again is a new table (no
+refusal). ``now`` is a module-level function so tests can move the clock.
 """
 
 import time
 
-INTERVAL_SECONDS = 3600
+from local_aws import settings
+
+AWS_INTERVAL_SECONDS = 3600
 MESSAGE = "Time to live has been modified multiple times within a fixed interval"
 
 
@@ -40,7 +43,8 @@ def install():
 
         table = self.tables.get(table_name)
         changed_at = getattr(table, "_logvault_ttl_changed_at", None) if table is not None else None
-        if changed_at is not None and now() - changed_at < INTERVAL_SECONDS:
+        interval = settings.get_float("LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS")
+        if changed_at is not None and now() - changed_at < interval:
             raise MockValidationException(MESSAGE)
         original(self, table_name, ttl_spec)
         table = self.tables.get(table_name)

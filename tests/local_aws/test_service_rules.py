@@ -102,6 +102,17 @@ def test_firehose_batch_limits_follow_aws_definition(aws_client, delivery_stream
 
 # --------------------------------------------------------------------------- DynamoDB TTL
 
+def test_update_time_to_live_not_refused_when_switched_off(aws_client, unique, monkeypatch):
+    monkeypatch.setenv("LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS", "0")
+    dynamodb = aws_client("dynamodb")
+    table = unique("ttl")
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    for enabled in (True, False, True):
+        dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": enabled, "AttributeName": "e"})
+
+
 def test_update_time_to_live_refused_within_an_hour(aws_client, unique, monkeypatch):
     dynamodb = aws_client("dynamodb")
     table = unique("ttl")
@@ -110,6 +121,7 @@ def test_update_time_to_live_refused_within_an_hour(aws_client, unique, monkeypa
                           KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
     clock = {"now": 1_000_000.0}
     monkeypatch.setattr(dynamodb_ttl, "now", lambda: clock["now"])
+    monkeypatch.setenv("LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS", str(dynamodb_ttl.AWS_INTERVAL_SECONDS))
     dynamodb.update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
     clock["now"] += 3599
     with pytest.raises(ClientError) as caught:
