@@ -21,6 +21,9 @@ DEFAULTS = {
     # which a table's TTL cannot be changed again. AWS: 3600. 0 = off, because the
     # dynamodb_time_to_live integration target changes TTL three times in a row (issue 15 report).
     "LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS": "0",
+    # Trust policies (docs/local-aws.md, "Trust policies"): "1" = a service refuses a role
+    # whose trust policy does not let it assume the role with the context it sends.
+    "LOGVAULT_AWS_TRUST_POLICIES": "0",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",

@@ -29,6 +29,9 @@ What this patch does: when ``LOGVAULT_AWS_IAM_PROPAGATION_SECONDS`` (default in
 Put/DeleteRolePolicy and Attach/DetachRolePolicy record the time per role; for that many
 seconds afterwards the calls above refuse the role with AWS's answer, and nothing is
 created. Afterwards they work. A role ARN is matched by account and role name.
+
+The same calls also refuse a role the service may not assume by its trust policy, with
+the same answers, when ``LOGVAULT_AWS_TRUST_POLICIES`` is on (``local_aws.services.trust``).
 """
 
 import functools
@@ -88,10 +91,20 @@ def _service(arn):
     return parts[2] if len(parts) > 2 else None
 
 
-def _check_logs_target(target_arn, role_arn):
+def refused(role_arn, service, region, context):
+    """True when ``service`` cannot use ``role_arn`` now: propagation window, or trust policy."""
+    from local_aws.services import trust  # pylint: disable=import-outside-toplevel
+    return propagating(role_arn) or trust.refused(role_arn, service, region, context)
+
+
+def _logs_context(account_id, source_arn):
+    return {"aws:SourceAccount": account_id, "aws:SourceArn": source_arn}
+
+
+def _check_logs_target(target_arn, role_arn, region, account_id, source_arn):
     from moto.logs.exceptions import InvalidParameterException  # pylint: disable=import-outside-toplevel
 
-    if role_arn and propagating(role_arn):
+    if role_arn and refused(role_arn, "logs", region, _logs_context(account_id, source_arn)):
         service = _service(target_arn)
         if service == "kinesis":
             raise InvalidParameterException(LOGS_KINESIS)
@@ -154,7 +167,8 @@ def install():
 
     def put_destination(self, destination_name, role_arn, target_arn, tags):
         from moto.logs.exceptions import InvalidParameterException  # pylint: disable=import-outside-toplevel
-        if propagating(role_arn):
+        source = "arn:aws:logs:%s:%s:destination:%s" % (self.region_name, self.account_id, destination_name)
+        if refused(role_arn, "logs", self.region_name, _logs_context(self.account_id, source)):
             raise InvalidParameterException(LOGS_DESTINATION)
         return original_put_destination(self, destination_name, role_arn, target_arn, tags)
 
@@ -164,7 +178,8 @@ def install():
 
     def put_subscription_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn,
                                 distribution=None):
-        _check_logs_target(destination_arn, role_arn)
+        source = "arn:aws:logs:%s:%s:log-group:%s:*" % (self.region_name, self.account_id, log_group_name)
+        _check_logs_target(destination_arn, role_arn, self.region_name, self.account_id, source)
         return original_put_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn,
                                    distribution)
 
@@ -179,7 +194,9 @@ def install():
             except ValueError:
                 doc = None
             if isinstance(doc, dict):
-                _check_logs_target(doc.get("DestinationArn"), doc.get("RoleArn"))
+                source = "arn:aws:logs:%s:%s:*" % (backend.region_name, backend.account_id)
+                _check_logs_target(doc.get("DestinationArn"), doc.get("RoleArn"), backend.region_name,
+                                   backend.account_id, source)
         return original_account_policy(backend, name, document, policy_type, *args, **kwargs)
 
     logs.put_account_policy = put_account_policy
@@ -191,8 +208,9 @@ def install():
     def create_delivery_stream(self):
         from moto.firehose.exceptions import InvalidArgumentException  # pylint: disable=import-outside-toplevel
         params = json.loads(self.body) if self.body else {}
+        account, region = self.current_account, self.region
         for role in _firehose_roles(params):
-            if propagating(role):
+            if refused(role, "firehose", region, {"sts:ExternalId": account}):
                 raise InvalidArgumentException(FIREHOSE % role)
         return original_create_stream(self)
 
@@ -203,7 +221,7 @@ def install():
     original_create_function = backend_cls.create_function
 
     def create_function(self, spec):
-        if propagating(spec.get("Role")):
+        if refused(spec.get("Role"), "lambda", self.region_name, {}):
             raise InvalidParameterValueException(LAMBDA_FUNCTION)
         return original_create_function(self, spec)
 
