@@ -79,6 +79,11 @@ def assume_allowed(role_arn, service, region, context):
             document = json.loads(document)
         except ValueError:
             document = json.loads(unquote(document))
+    return document_allows(document, service, region, context)
+
+
+def document_allows(document, service, region, context):
+    """True when the trust policy ``document`` (a dict) lets ``service`` assume the role."""
     lowered = dict((k.lower(), v) for k, v in context.items())
     allowed = False
     for statement in s3_policy._listify(document.get("Statement")):  # pylint: disable=protected-access
