@@ -5,7 +5,7 @@
 
 Syntax: entries separated by commas, semicolons or white space, each
 
-    service:Operation:ErrorCode:rate
+    service:Operation:ErrorCode:rate[:record]
 
 * ``service``: the request's SigV4 signing name (``firehose``, ``kinesis``, ``logs``,
   ``lambda``, ``s3``, ``sts``, ``iam``, ``dynamodb``, ``sns``, ``sqs``, ``kms``,
@@ -17,7 +17,11 @@ Syntax: entries separated by commas, semicolons or white space, each
   ``Timeout`` for ``lambda:Invoke``: the function is not run and the invocation fails
   with Lambda's ``Task timed out after N.00 seconds`` (every invocation: the Invoke API,
   event source mappings, Firehose processors, subscriptions);
-* ``rate``: 0..1, the share of matching calls that fail.
+* ``rate``: 0..1, the share of matching calls that fail;
+* ``:record`` (``firehose:PutRecordBatch`` and ``kinesis:PutRecords`` only): the call
+  succeeds and each record fails with that rate, reported in the response
+  (``FailedPutCount``/``FailedRecordCount``, the entry's ``ErrorCode``/``ErrorMessage``), as
+  those APIs report partial failures.
 
 Determinism: each entry draws from its own ``random.Random`` seeded with
 ``LOGVAULT_AWS_FAULTS_SEED`` (default 0) and the entry's text, once per matching call, so
@@ -54,9 +58,13 @@ _REST_XML = {"s3"}
 _REST_JSON = {"lambda", "es", "aoss"}
 
 
+PER_RECORD = {("firehose", "PutRecordBatch"), ("kinesis", "PutRecords")}
+
+
 class Entry(object):
-    def __init__(self, text, service, operation, code, rate, seed):
+    def __init__(self, text, service, operation, code, rate, seed, per_record=False):
         self.text = text
+        self.per_record = per_record
         self.service = service
         self.operation = operation
         self.code = code
@@ -75,9 +83,15 @@ def parse(spec, seed="0"):
     entries = []
     for text in [t for t in re.split(r"[,;\s]+", spec or "") if t]:
         parts = text.split(":")
+        per_record = len(parts) == 5 and parts[4] == "record"
+        if per_record:
+            parts = parts[:4]
         if len(parts) != 4 or not all(parts):
-            raise ValueError("LOGVAULT_AWS_FAULTS: %r is not service:Operation:ErrorCode:rate" % text)
+            raise ValueError("LOGVAULT_AWS_FAULTS: %r is not service:Operation:ErrorCode:rate[:record]" % text)
         service, operation, code, rate_text = parts
+        if per_record and (service, operation) not in PER_RECORD:
+            raise ValueError("LOGVAULT_AWS_FAULTS: :record applies to firehose:PutRecordBatch and kinesis:PutRecords only, not %r"
+                             % text)
         try:
             rate = float(rate_text)
         except ValueError:
@@ -86,7 +100,7 @@ def parse(spec, seed="0"):
             raise ValueError("LOGVAULT_AWS_FAULTS: rate %r of %r must be between 0 and 1" % (rate_text, text))
         if code == "Timeout" and (service, operation) != ("lambda", "Invoke"):
             raise ValueError("LOGVAULT_AWS_FAULTS: Timeout applies to lambda:Invoke only, not %r" % text)
-        entries.append(Entry(text, service, operation, code, rate, seed))
+        entries.append(Entry(text, service, operation, code, rate, seed, per_record))
     return entries
 
 
@@ -107,15 +121,16 @@ def reset():
         _STATE["entries"] = []
 
 
-def pick(service, operation, codes=None):
-    """The fault code for this call, or None. ``codes``: only entries with one of these
-    codes (``{"Timeout"}`` for the Lambda runtime); None: every code but Timeout."""
+def pick(service, operation, codes=None, per_record=False):
+    """The fault code for this call (or record, with ``per_record``), or None. ``codes``:
+    only entries with one of these codes (``{"Timeout"}`` for the Lambda runtime); None:
+    every code but Timeout."""
     configured = entries()
     if not configured:
         return None
     with _LOCK:
         for entry in configured:
-            if not entry.matches(service, operation):
+            if not entry.matches(service, operation) or entry.per_record != per_record:
                 continue
             if codes is None and entry.code == "Timeout":
                 continue
@@ -127,6 +142,14 @@ def pick(service, operation, codes=None):
 
 
 # --------------------------------------------------------------------------- HTTP side
+
+def record_fault(service, operation):
+    """``(code, message)`` for one record of a batch call, or None (``:record`` entries)."""
+    code = pick(service, operation, per_record=True)
+    if code is None:
+        return None
+    return code, "Injected fault (LOGVAULT_AWS_FAULTS): %s" % code
+
 
 def _signing_name(environ):
     auth = environ.get("HTTP_AUTHORIZATION", "")

@@ -39,6 +39,7 @@ import time
 import uuid
 from collections import deque
 
+from local_aws import faults
 from local_aws.services import firehose_prefix, lambda_runtime
 
 LOG = logging.getLogger("local_aws.firehose")
@@ -351,6 +352,10 @@ def _put_record_batch(self, delivery_stream_name, records):
         for index, data in enumerate(datas):
             if index in failed_indexes:
                 responses.append({"ErrorCode": failure["code"], "ErrorMessage": failure["message"]})
+                continue
+            injected = faults.record_fault("firehose", "PutRecordBatch")  # LOGVAULT_AWS_FAULTS ...:record
+            if injected is not None:
+                responses.append({"ErrorCode": injected[0], "ErrorMessage": injected[1]})
                 continue
             record_id = _record_id()
             buffer["records"].append((data, now, record_id))

@@ -33,6 +33,8 @@ CloudWatch Logs delivering a subscription) is held to them.
 
 import base64
 
+from local_aws import faults
+
 MAX_RECORD_BYTES = 1024 * 1024          # the stream's MaxRecordSizeInKiB default (1 MiB)
 MAX_REQUEST_BYTES = 10 * 1024 * 1024    # PutRecords: 10 MiB including partition keys
 
@@ -88,11 +90,17 @@ def install():
         return original_put_record(self, stream_arn, stream_name, partition_key, explicit_hash_key, data)
 
     def put_records(self, stream_arn, stream_name, records):
-        # moto's own put_records, without its 5 MB total (checked before the records).
+        # moto's own put_records, without its 5 MB total (checked before the records), with the
+    # per-record faults of LOGVAULT_AWS_FAULTS (``kinesis:PutRecords:<code>:<rate>:record``).
         check_records(records)
         stream = self.describe_stream(stream_arn=stream_arn, stream_name=stream_name)
         response = {"FailedRecordCount": 0, "Records": []}
         for record in records:
+            injected = faults.record_fault("kinesis", "PutRecords")  # LOGVAULT_AWS_FAULTS ...:record
+            if injected is not None:
+                response["FailedRecordCount"] += 1
+                response["Records"].append({"ErrorCode": injected[0], "ErrorMessage": injected[1]})
+                continue
             sequence_number, shard_id = stream.put_record(record.get("PartitionKey"), record.get("ExplicitHashKey"),
                                                           record.get("Data"))
             response["Records"].append({"SequenceNumber": sequence_number, "ShardId": shard_id})

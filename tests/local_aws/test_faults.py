@@ -40,10 +40,11 @@ def _code(caught):
 
 
 @pytest.mark.parametrize("spec, fragment", [
-    ("firehose:PutRecordBatch:ThrottlingException", "service:Operation:ErrorCode:rate"),
+    ("firehose:PutRecordBatch:ThrottlingException", "service:Operation:ErrorCode:rate[:record]"),
     ("firehose:PutRecordBatch:ThrottlingException:often", "is not a number"),
     ("firehose:PutRecordBatch:ThrottlingException:1.5", "between 0 and 1"),
     ("kinesis:PutRecord:Timeout:1", "lambda:Invoke only"),
+    ("kinesis:PutRecord:ProvisionedThroughputExceededException:1:record", "kinesis:PutRecords only"),
 ])
 def test_malformed_specs_name_the_variable(spec, fragment):
     with pytest.raises(ValueError) as caught:
@@ -130,3 +131,29 @@ def test_lambda_timeout_fault(aws_client, unique, inject):
     assert error["errorMessage"].endswith("Task timed out after 7.00 seconds")
     inject("lambda:Invoke:Timeout:0")
     assert json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read()) == {"ran": True}
+
+
+def test_per_record_faults_are_reported_in_the_response(local_aws, aws_client, unique, inject):
+    stream = unique("partial")
+    aws_client("kinesis").create_stream(StreamName=stream, ShardCount=1)
+    bucket = unique("partial")
+    aws_client("s3").create_bucket(Bucket=bucket)
+    delivery = unique("partial")
+    aws_client("firehose").create_delivery_stream(DeliveryStreamName=delivery, S3DestinationConfiguration={
+        "RoleARN": "arn:aws:iam::123456789012:role/firehose", "BucketARN": "arn:aws:s3:::%s" % bucket})
+    inject("kinesis:PutRecords:ProvisionedThroughputExceededException:0.5:record "
+           "firehose:PutRecordBatch:ServiceUnavailableException:0.5:record", seed="3")
+    kinesis = _client(local_aws, "kinesis")
+    result = kinesis.put_records(StreamName=stream, Records=[{"Data": b"%d" % i, "PartitionKey": "p"} for i in range(20)])
+    failed = [r for r in result["Records"] if "ErrorCode" in r]
+    assert 0 < result["FailedRecordCount"] == len(failed) < 20
+    assert {r["ErrorCode"] for r in failed} == {"ProvisionedThroughputExceededException"}
+    assert all("SequenceNumber" in r for r in result["Records"] if "ErrorCode" not in r)
+    batch = _client(local_aws, "firehose").put_record_batch(DeliveryStreamName=delivery,
+                                                            Records=[{"Data": b"%d" % i} for i in range(20)])
+    assert 0 < batch["FailedPutCount"] < 20
+    pattern = ["ErrorCode" in r for r in batch["RequestResponses"]]
+    inject("firehose:PutRecordBatch:ServiceUnavailableException:0.5:record", seed="3")
+    again = _client(local_aws, "firehose").put_record_batch(DeliveryStreamName=delivery,
+                                                            Records=[{"Data": b"%d" % i} for i in range(20)])
+    assert ["ErrorCode" in r for r in again["RequestResponses"]] == pattern
