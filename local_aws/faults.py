@@ -177,7 +177,7 @@ def _rest_operations(service):
     for name, op in model.get("operations", {}).items():
         http = op.get("http", {})
         uri = http.get("requestUri", "/")
-        path, _, query = uri.partition("?")
+        path, query = uri.partition("?")[::2]
         pattern = "^" + re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.sub(r"\\\{[^}+]+\\\}", "[^/]+", re.escape(path))) + "/?$"
         literal = len(re.sub(r"\{[^}]+\}", "", path))
         keys = [q.split("=", 1)[0] for q in query.split("&") if q]

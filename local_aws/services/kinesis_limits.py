@@ -91,7 +91,7 @@ def install():
 
     def put_records(self, stream_arn, stream_name, records):
         # moto's own put_records, without its 5 MB total (checked before the records), with the
-    # per-record faults of LOGVAULT_AWS_FAULTS (``kinesis:PutRecords:<code>:<rate>:record``).
+        # per-record faults of LOGVAULT_AWS_FAULTS (``kinesis:PutRecords:<code>:<rate>:record``).
         check_records(records)
         stream = self.describe_stream(stream_arn=stream_arn, stream_name=stream_name)
         response = {"FailedRecordCount": 0, "Records": []}

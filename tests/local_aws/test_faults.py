@@ -87,9 +87,9 @@ def test_rest_and_query_protocols(local_aws, aws_client, unique, inject):
 def _outcomes(local_aws, name, count):
     kinesis = _client(local_aws, "kinesis")
     outcomes = []
-    for _ in range(count):
+    for number in range(count):
         try:
-            kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="p")
+            kinesis.put_record(StreamName=name, Data=b"%d" % number, PartitionKey="p")
             outcomes.append(True)
         except ClientError:
             outcomes.append(False)
