@@ -23,7 +23,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from local_aws import hooks
+from local_aws import faults, hooks
 
 LOG = logging.getLogger("local_aws")
 
@@ -63,6 +63,7 @@ def reset_state():
     # backends; a reset that leaves it makes CreateOrganization fail for those accounts.
     organizations_backends.master_accounts.clear()
     hooks.reset()
+    faults.reset()
 
 
 def _json_response(start_response, status, body):
@@ -91,6 +92,9 @@ class _Application(object):
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/_logvault/"):
+            injected = faults.intercept(environ, start_response)  # LOGVAULT_AWS_FAULTS
+            if injected is not None:
+                return injected
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Kinesis_"):
                 with hooks.KINESIS_LOCK:
                     return list(self.moto_app(environ, start_response))
@@ -125,6 +129,7 @@ class LocalAWS(object):
         )
 
         install_patches()
+        faults.entries()  # a malformed LOGVAULT_AWS_FAULTS fails here, naming the variable
         with _LIFECYCLE_LOCK:
             if reset is None:
                 reset = hooks.running() == 0

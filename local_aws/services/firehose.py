@@ -39,6 +39,7 @@ import time
 import uuid
 from collections import deque
 
+from local_aws import faults
 from local_aws.services import firehose_prefix, lambda_runtime
 
 LOG = logging.getLogger("local_aws.firehose")
@@ -52,6 +53,7 @@ MAX_BATCH_BYTES = 4 * MIB
 _LOCK = threading.RLock()
 _BUFFERS = {}
 _FAILURES = {}
+_SINGLE = threading.local()
 _INSTALLED = {"done": False}
 
 OPENSEARCH = "Amazonopensearchservice"
@@ -327,25 +329,18 @@ def _record_id():
 
 def _put_record_batch(self, delivery_stream_name, records):
     """FirehoseBackend.put_record_batch: buffer, with AWS's per-record response shape."""
-    stream = self.delivery_streams.get(delivery_stream_name)
-    if stream is None:
-        raise _not_found(delivery_stream_name, self.account_id)
     records = records or []
-    if len(records) > MAX_BATCH_RECORDS:
-        raise _invalid_argument("Records size %d exceeds the limit of %d records per PutRecordBatch call"
-                                % (len(records), MAX_BATCH_RECORDS))
-    total = 0
     datas = []
-    for index, record in enumerate(records):
+    for record in records:
         data = record.get("Data", b"")
         if isinstance(data, str):
             data = base64.b64decode(data)
-        if len(data) > MAX_RECORD_BYTES:
-            raise _invalid_argument("Record %d size %d exceeds the limit of %d bytes" % (index, len(data), MAX_RECORD_BYTES))
-        total += len(data)
         datas.append(data)
-    if total > MAX_BATCH_BYTES:
-        raise _invalid_argument("PutRecordBatch request size %d exceeds the limit of %d bytes" % (total, MAX_BATCH_BYTES))
+    # AWS validates the request against the model before it looks the stream up.
+    check_batch_limits(datas, single=getattr(_SINGLE, "active", False))
+    stream = self.delivery_streams.get(delivery_stream_name)
+    if stream is None:
+        raise _not_found(delivery_stream_name, self.account_id)
     failure = _next_failure(self, stream)
     failed_indexes = set()
     if failure is not None:
@@ -357,6 +352,10 @@ def _put_record_batch(self, delivery_stream_name, records):
         for index, data in enumerate(datas):
             if index in failed_indexes:
                 responses.append({"ErrorCode": failure["code"], "ErrorMessage": failure["message"]})
+                continue
+            injected = faults.record_fault("firehose", "PutRecordBatch")  # LOGVAULT_AWS_FAULTS ...:record
+            if injected is not None:
+                responses.append({"ErrorCode": injected[0], "ErrorMessage": injected[1]})
                 continue
             record_id = _record_id()
             buffer["records"].append((data, now, record_id))
@@ -370,8 +369,46 @@ def _put_record_batch(self, delivery_stream_name, records):
     }
 
 
+def _validation_error(message):
+    from moto.core.exceptions import JsonRESTError  # pylint: disable=import-outside-toplevel
+    return JsonRESTError("ValidationException", message)
+
+
+def check_batch_limits(datas, single=False):
+    """Refuse a PutRecordBatch (or PutRecord) call the way Firehose does.
+
+    ``datas`` are the records' data **before** base64 encoding (what AWS counts:
+    "Each record in the request can be as large as 1,000 KB (before base64 encoding),
+    up to a limit of 4 MB for the entire request", API_PutRecordBatch; "500 records per
+    call or 4 MiB per call, whichever is smaller", the Firehose quota page). The model's
+    constraints (at most 500 records, Data at most 1,024,000 bytes) are checked first,
+    all at once, and answered with AWS's ValidationException wording; the 4 MiB total
+    (the sum of the records' data sizes) then with InvalidArgumentException
+    ``Records size exceeds 4 MB limit``. ``single``: a PutRecord call (member ``record.data``).
+    """
+    errors = []
+    if len(datas) > MAX_BATCH_RECORDS:
+        errors.append("Value at 'records' failed to satisfy constraint: Member must have length less than or equal to %d"
+                      % MAX_BATCH_RECORDS)
+    for index, data in enumerate(datas):
+        if len(data) > MAX_RECORD_BYTES:
+            where = "record.data" if single else "records.%d.member.data" % (index + 1)
+            errors.append("Value 'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]' at '%s' failed to "
+                          "satisfy constraint: Member must have length less than or equal to %d"
+                          % (len(data), len(data), where, MAX_RECORD_BYTES))
+    if errors:
+        raise _validation_error("%d validation error%s detected: %s"
+                                % (len(errors), "" if len(errors) == 1 else "s", "; ".join(errors)))
+    if sum(len(d) for d in datas) > MAX_BATCH_BYTES:
+        raise _invalid_argument("Records size exceeds 4 MB limit")
+
+
 def _put_record(self, delivery_stream_name, record):
-    result = self.put_record_batch(delivery_stream_name, [record])
+    _SINGLE.active = True
+    try:
+        result = self.put_record_batch(delivery_stream_name, [record])
+    finally:
+        _SINGLE.active = False
     entry = result["RequestResponses"][0]
     if "ErrorCode" in entry:
         from moto.core.exceptions import JsonRESTError  # pylint: disable=import-outside-toplevel

@@ -214,6 +214,13 @@ def invoke(fn, event):
     """Run ``fn`` (a moto LambdaFunction) with ``event``; return an InvocationResult."""
     request_id = str(uuid.uuid4())
     started = time.time()
+    from local_aws import faults  # pylint: disable=import-outside-toplevel
+    if faults.pick("lambda", "Invoke", codes={"Timeout"}):
+        # LOGVAULT_AWS_FAULTS lambda:Invoke:Timeout: answered as Lambda does, without running.
+        return InvocationResult(request_id, error={
+            "errorMessage": "%s Task timed out after %.2f seconds" % (request_id, float(fn.timeout or 3)),
+            "errorType": "Sandbox.Timedout",
+        }, logs="Injected fault (LOGVAULT_AWS_FAULTS): Timeout\n")
     if not _is_python(fn):
         return InvocationResult(request_id, error={
             "errorType": "Runtime.InvalidRuntime",

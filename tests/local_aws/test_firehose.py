@@ -340,7 +340,7 @@ def test_put_record_single_and_oversized_batch(fh, local_aws):
     assert resp["RecordId"] and resp["Encrypted"] is False
     with pytest.raises(ClientError) as caught:
         fh.put(fh.name, [b"x"] * 501)
-    assert caught.value.response["Error"]["Code"] == "InvalidArgumentException"
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
     with pytest.raises(ClientError) as caught:
         fh.put(fh.name + "-missing", [b"x"])
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
