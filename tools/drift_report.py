@@ -82,13 +82,17 @@ def _region(result, task_name):
 
 
 def _resource(result, task_name):
+    """The task, with the loop item's label and the resource name it manages (when they differ)."""
     args = (result.get("invocation") or {}).get("module_args") or {}
+    item = result.get("item")
     label = result.get("_ansible_item_label")
-    name = next((args[k] for k in RESOURCE_KEYS if isinstance(args.get(k), str) and args.get(k)), None)
-    detail = label if isinstance(label, str) and label else name
-    if detail is None and isinstance(result.get("item"), (str, int)):
-        detail = str(result["item"])
-    return "%s (%s)" % (task_name, _short(detail, 80)) if detail else task_name
+    if not isinstance(label, str) or not label:
+        label = item.get("name") if isinstance(item, dict) else item
+    details = []
+    for detail in (label, next((args[k] for k in RESOURCE_KEYS if isinstance(args.get(k), str) and args.get(k)), None)):
+        if isinstance(detail, (str, int)) and str(detail) and str(detail) not in details:
+            details.append(str(detail))
+    return "%s (%s)" % (task_name, _short(", ".join(details), 100)) if details else task_name
 
 
 def rows_from(report, accounts):

@@ -437,7 +437,7 @@ class InventoryModule(AWSInventoryBase):
             raise AnsibleError(
                 "logvault.aws.aws_organizations: option account_role_arn_template {0!r} is not a valid template "
                 "(fields: account_id, partition): {1}".format(template, to_native(e))
-            )
+            ) from e
 
     def _populate(self, results):
         central, members, excluded = classify(

@@ -52,7 +52,7 @@ def test_rows_name_account_region_resource_and_difference():
         ("123456789012", "security", "-"),
         ("111111111111", "member-a", "us-east-1"),
     ]
-    assert rows[0]["resource"].endswith("(us-east-1)")
+    assert rows[0]["resource"].endswith("(us-east-1, logvault-central)")
     assert rows[0]["differs"] == 'policy: {"a": 1} -> {"a": 2}'
     assert rows[1]["differs"] == "logvault-archive-1: would set the lifecycle rule"
     assert "logvault-archive-1" in rows[1]["resource"]
