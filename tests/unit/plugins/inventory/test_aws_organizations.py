@@ -61,7 +61,7 @@ def forked(test):
                 failure = traceback.format_exc()
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(pickle.dumps(failure))
-            os._exit(0)
+            os._exit(0)  # pylint: disable=protected-access
         os.close(write_end)
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
