@@ -47,6 +47,24 @@ def _parsed(value):
     return value
 
 
+def _paths(before, after, path):
+    """(path, before, after) of every leaf that differs, dicts and equal-length lists walked."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after), key=str):
+            if before.get(key) != after.get(key):
+                for found in _paths(before.get(key), after.get(key), "%s.%s" % (path, key) if path else str(key)):
+                    yield found
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after)):
+            if old != new:
+                for found in _paths(old, new, "%s[%d]" % (path, index)):
+                    yield found
+    elif isinstance(before, list) and isinstance(after, list):
+        yield path, "%d items" % len(before), "%d items" % len(after)
+    else:
+        yield path, before, after
+
+
 def describe_diff(diff):
     """What differs, in one line, from a module's diff (dict or list of dicts)."""
     parts = []
@@ -62,8 +80,11 @@ def describe_diff(diff):
         elif after in (None, {}, "", []) and before not in (None, {}, "", []):
             parts.append("present (would delete)")
         elif isinstance(before, dict) and isinstance(after, dict):
-            keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-            parts.append("; ".join("%s: %s -> %s" % (k, _short(before.get(k), 60), _short(after.get(k), 60)) for k in keys))
+            found = list(_paths(before, after, ""))
+            shown = ["%s: %s -> %s" % (p, _short(b, 60), _short(a, 60)) for p, b, a in found[:3]]
+            if len(found) > 3:
+                shown.append("(%d more)" % (len(found) - 3))
+            parts.append("; ".join(shown))
         elif before != after:
             parts.append("%s -> %s" % (_short(before, 60), _short(after, 60)))
     return "; ".join(p for p in parts if p)

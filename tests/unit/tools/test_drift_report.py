@@ -53,7 +53,7 @@ def test_rows_name_account_region_resource_and_difference():
         ("111111111111", "member-a", "us-east-1"),
     ]
     assert rows[0]["resource"].endswith("(us-east-1, logvault-central)")
-    assert rows[0]["differs"] == 'policy: {"a": 1} -> {"a": 2}'
+    assert rows[0]["differs"] == "policy.a: 1 -> 2"
     assert rows[1]["differs"] == "logvault-archive-1: would set the lifecycle rule"
     assert "logvault-archive-1" in rows[1]["resource"]
     assert rows[2]["differs"] == "missing (would create)"
@@ -81,6 +81,12 @@ def test_describe_diff_shapes():
     assert drift_report.describe_diff([{"before": "x", "after": "y"}]) == "x -> y"
     assert drift_report.describe_diff({"prepared": "+ line"}) == "+ line"
     assert drift_report.describe_diff({"before": '{"k": 1}', "after": '{"k": 2}'}) == "k: 1 -> 2"
+    # Nested policies: the leaf that differs, not the (equal) start of the document.
+    nested = {"before": {"access_policy": {"Statement": [{"Sid": "A"}, {"Sid": "Tampered"}]}, "tags": {}},
+              "after": {"access_policy": {"Statement": [{"Sid": "A"}]}, "tags": {}}}
+    assert drift_report.describe_diff(nested) == "access_policy.Statement: 2 items -> 1 items"
+    many = {"before": {"p": {"a": 1, "b": 1, "c": 1, "d": 1, "e": [1, 2]}}, "after": {"p": {"a": 2, "b": 2, "c": 2, "d": 2, "e": [1, 3]}}}
+    assert drift_report.describe_diff(many) == "p.a: 1 -> 2; p.b: 1 -> 2; p.c: 1 -> 2; (2 more)"
 
 
 def test_main_exit_codes(tmp_path, monkeypatch):
