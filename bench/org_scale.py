@@ -1,0 +1,269 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Organization scale: site.yml across many member accounts and regions in the emulator.
+
+    python bench/org_scale.py [--accounts 100] [--regions 17] [--forks 20] [--baseline-sample 2]
+
+Issue 17's figure is 100 member accounts x 17 regions. On a 2-core machine that takes long,
+so --accounts/--regions scale it down; the figures are then also extrapolated linearly in
+account-regions to the full scale (marked "extrapolated"; this is an estimate, not a
+measurement).
+
+What it measures, in one run against a fresh emulator (local_aws, in this process) and the
+OpenSearch test double:
+1. first site.yml (central account + N members x R regions, -f FORKS), wall time;
+2. second site.yml: wall time, and it must report changed=0 for every host;
+3. API calls the emulator served, per member account-region, for each run;
+4. the baseline: the same member work one account at a time (members.yml --limit <one account>
+   -f 1, in a loop) on --baseline-sample extra accounts, first run and rerun; the baseline
+   for N accounts is the per-account mean x N (members only: the central account's share is
+   left out of the baseline, which favours the baseline).
+Targets (issue 17, full scale): first run <= 15 min, rerun <= 5 min, both >= 10x faster than
+the baseline. Exits 1 when a target is missed (on extrapolated figures at reduced scale).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+BIN = os.path.dirname(sys.executable)
+CENTRAL = "123456789012"
+# The 17 regions enabled by default in every AWS account (opt-in regions left out).
+REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
+           "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
+           "ap-southeast-2", "ca-central-1", "sa-east-1"]
+FULL_ACCOUNTS, FULL_REGIONS = 100, 17
+TARGET_FIRST, TARGET_RERUN, TARGET_RATIO = 15 * 60.0, 5 * 60.0, 10.0
+SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+
+
+class CallCounter(object):
+    """Counts the requests the emulator serves, by (service, region) of their SigV4 scope."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts = collections.Counter()
+
+    def install(self):
+        from local_aws import server  # pylint: disable=import-outside-toplevel
+
+        original = server._Application.__call__  # pylint: disable=protected-access
+        counter = self
+
+        def counting(app, environ, start_response):
+            found = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            key = (found.group(2), found.group(1)) if found else ("unsigned", "-")
+            with counter.lock:
+                counter.counts[key] += 1
+            return original(app, environ, start_response)
+
+        server._Application.__call__ = counting  # pylint: disable=protected-access
+
+    def snapshot(self):
+        with self.lock:
+            return collections.Counter(self.counts)
+
+
+def account_ids(count, start):
+    return ["%012d" % (start + i) for i in range(count)]
+
+
+def write_inventory(directory, members, baseline, regions, endpoint):
+    os.makedirs(os.path.join(directory, "group_vars"))
+    with open(os.path.join(ROOT, "inventories", "local", "group_vars", "all.yml"), encoding="utf-8") as handle:
+        group_vars = yaml.safe_load(handle)
+    group_vars.update({"logvault_regions": regions, "logvault_aws_endpoint_url": endpoint})
+    with open(os.path.join(directory, "group_vars", "all.yml"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(group_vars, handle)
+
+    def host(account):
+        return {"logvault_account_id": account, "logvault_assume_role_arn": "arn:aws:iam::%s:role/logvault-admin" % account}
+
+    inventory = {"all": {"children": {
+        "central": {"hosts": {"security": {"logvault_account_id": CENTRAL}}},
+        "members": {"children": {
+            "scale": {"hosts": {"m%s" % a: host(a) for a in members}},
+            "baseline": {"hosts": {"b%s" % a: host(a) for a in baseline}},
+        }},
+        "fleet": {"hosts": {}},
+    }}}
+    with open(os.path.join(directory, "hosts.yml"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(inventory, handle)
+
+
+def run(args, env, log_path):
+    started = time.time()
+    with open(log_path, "w", encoding="utf-8") as log:
+        result = subprocess.run(args, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    elapsed = time.time() - started
+    with open(log_path, encoding="utf-8") as handle:
+        output = handle.read()
+    return result.returncode, elapsed, output
+
+
+def recap(output):
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"(?m)^(\S+)\s+: ok=\d+\s+changed=(\d+)", output)}
+
+
+def central_share(output):
+    """Seconds from the start of site.yml to the first task of the member play (profile_tasks)."""
+    index = output.find("PLAY [Connect the member accounts")
+    found = re.search(r"\s(\d+):(\d\d):(\d\d)\.(\d+) \*+", output[index:]) if index >= 0 else None
+    if not found:
+        return 0.0
+    hours, minutes, seconds = (int(found.group(i)) for i in (1, 2, 3))
+    return hours * 3600 + minutes * 60 + seconds + float("0." + found.group(4))
+
+
+def member_calls(before, after):
+    """Requests between two snapshots, without those of the OpenSearch double (unsigned)."""
+    return sum((after - before).values())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--accounts", type=int, default=FULL_ACCOUNTS)
+    parser.add_argument("--regions", type=int, default=FULL_REGIONS, choices=range(1, len(REGIONS) + 1),
+                        metavar="1..17")
+    parser.add_argument("--forks", type=int, default=20)
+    parser.add_argument("--baseline-sample", type=int, default=2,
+                        help="accounts onboarded one at a time for the baseline (its mean x --accounts)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, inventory)")
+    args = parser.parse_args()
+
+    import demo  # tools/demo.py: the OpenSearch test double  pylint: disable=import-outside-toplevel
+    from local_aws.server import start  # pylint: disable=import-outside-toplevel
+
+    work = tempfile.mkdtemp(prefix="org-scale-")
+    counter = CallCounter()
+    counter.install()
+    emulator = start(port=0)
+    opensearch, os_endpoint, os_ca = demo.start_opensearch_double(os.path.join(work, "opensearch"),
+                                                                 os.path.join(work, "opensearch.log"))
+    regions = REGIONS[: args.regions]
+    members = account_ids(args.accounts, 300000000000)
+    baseline = account_ids(args.baseline_sample, 900000000000)
+    inventory = os.path.join(work, "inventory")
+    write_inventory(inventory, members, baseline, regions, emulator.endpoint)
+    env = dict(os.environ)
+    env.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "ANSIBLE_NOCOLOR": "1", "ANSIBLE_ROLES_PATH": os.path.join(ROOT, "roles"),
+        "LOGVAULT_OPENSEARCH_ENDPOINT": os_endpoint, "LOGVAULT_OPENSEARCH_CA": os_ca,
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+    })
+    for leak in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        env.pop(leak, None)
+    playbook = os.path.join(BIN, "ansible-playbook")
+    site = os.path.join(ROOT, "playbooks", "site.yml")
+    members_yml = os.path.join(ROOT, "playbooks", "members.yml")
+    account_regions = args.accounts * len(regions)
+    figures = {}
+    failures = []
+    try:
+        print("org_scale: %d member accounts x %d regions, forks %d, baseline sample %d (work dir %s)"
+              % (args.accounts, len(regions), args.forks, args.baseline_sample, work), flush=True)
+        snap = counter.snapshot()
+        rc, first, out = run([playbook, "-f", str(args.forks), "-i", inventory, site, "--limit", "all:!baseline"],
+                             env, os.path.join(work, "site-1.log"))
+        if rc != 0:
+            print(out[-6000:])
+            return 1
+        calls_first = member_calls(snap, counter.snapshot())
+        central_first = central_share(out)
+        snap = counter.snapshot()
+        rc, rerun, out = run([playbook, "-f", str(args.forks), "-i", inventory, site, "--limit", "all:!baseline"],
+                             env, os.path.join(work, "site-2.log"))
+        changed = recap(out)
+        calls_rerun = member_calls(snap, counter.snapshot())
+        central_rerun = central_share(out)
+        if rc != 0 or any(changed.values()):
+            failures.append("rerun: rc=%d, changed %s (must be changed=0)" % (rc, {h: c for h, c in changed.items() if c}))
+        base_first, base_rerun = [], []
+        for account in baseline:
+            for runs, name in ((base_first, "1"), (base_rerun, "2")):
+                rc, elapsed, out = run([playbook, "-f", "1", "-i", inventory, members_yml, "--limit", "b%s" % account],
+                                       env, os.path.join(work, "baseline-%s-%s.log" % (account, name)))
+                if rc != 0:
+                    print(out[-4000:])
+                    return 1
+                runs.append(elapsed)
+        mean_first = sum(base_first) / len(base_first) if base_first else 0.0
+        mean_rerun = sum(base_rerun) / len(base_rerun) if base_rerun else 0.0
+        figures = {
+            "first": first, "rerun": rerun,
+            "baseline_first": mean_first * args.accounts, "baseline_rerun": mean_rerun * args.accounts,
+        }
+        print("\nmeasured at %d accounts x %d regions (%d account-regions):" % (args.accounts, len(regions), account_regions))
+        print("  first site.yml                 %8.1f s" % first)
+        print("  second site.yml (changed=0)    %8.1f s   %s" % (rerun, "changed=0" if not any(changed.values()) else "CHANGED"))
+        print("  API calls per account-region   %8.1f first, %.1f rerun (all calls / member account-regions)"
+              % (calls_first / float(account_regions), calls_rerun / float(account_regions)))
+        print("  baseline, one account at a time: %.1f s first, %.1f s rerun per account (mean of %d) -> x%d accounts"
+              % (mean_first, mean_rerun, len(base_first), args.accounts))
+        print("  baseline                       %8.1f s first, %.1f s rerun" % (figures["baseline_first"], figures["baseline_rerun"]))
+        print("  speed-up vs baseline           %8.1fx first, %.1fx rerun"
+              % (figures["baseline_first"] / first, figures["baseline_rerun"] / rerun))
+        print("  of which the central account   %8.1f s first, %.1f s rerun (until the member play starts)"
+              % (central_first, central_rerun))
+        label = "measured"
+        if (args.accounts, len(regions)) != (FULL_ACCOUNTS, FULL_REGIONS):
+            # An estimate: the central account's share is kept as measured (its work is one key,
+            # stream, buckets, Lambdas and domain; only the destinations are per region), the
+            # member share grows with the account-regions, the baseline with accounts x regions.
+            label = "extrapolated"
+            by_region = FULL_REGIONS / float(len(regions))
+            by_account_region = (FULL_ACCOUNTS * FULL_REGIONS) / float(account_regions)
+            figures = {
+                "first": central_first + (first - central_first) * by_account_region,
+                "rerun": central_rerun + (rerun - central_rerun) * by_account_region,
+                "baseline_first": mean_first * by_region * FULL_ACCOUNTS,
+                "baseline_rerun": mean_rerun * by_region * FULL_ACCOUNTS,
+            }
+            print("\nextrapolated to %d accounts x %d regions (an estimate: central share as measured,"
+                  " member share x%.1f account-regions, baseline x%.1f regions):"
+                  % (FULL_ACCOUNTS, FULL_REGIONS, by_account_region, by_region))
+            print("  first site.yml                 %8.1f s" % figures["first"])
+            print("  second site.yml                %8.1f s" % figures["rerun"])
+            print("  baseline                       %8.1f s first, %.1f s rerun"
+                  % (figures["baseline_first"], figures["baseline_rerun"]))
+        checks = [
+            ("first run <= %d s (%s)" % (TARGET_FIRST, label), figures["first"] <= TARGET_FIRST),
+            ("rerun <= %d s (%s)" % (TARGET_RERUN, label), figures["rerun"] <= TARGET_RERUN),
+            ("first run >= %dx faster than the baseline" % TARGET_RATIO, figures["baseline_first"] >= TARGET_RATIO * figures["first"]),
+            ("rerun >= %dx faster than the baseline" % TARGET_RATIO, figures["baseline_rerun"] >= TARGET_RATIO * figures["rerun"]),
+        ]
+        print("\ntargets:")
+        for text, ok in checks:
+            print("  [%s] %s" % ("ok" if ok else "MISSED", text))
+            if not ok:
+                failures.append(text)
+        print("profile (slowest tasks of the first run): %s" % os.path.join(work, "site-1.log"))
+    finally:
+        opensearch.terminate()
+        opensearch.wait()
+        emulator.stop()
+        if not args.keep and not failures:
+            shutil.rmtree(work, ignore_errors=True)
+    for failure in failures:
+        print("org_scale: MISSED " + failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 17 item 4, against the local AWS emulator: an account created in the organization
+after the last run is picked up by the logvault.aws.aws_organizations inventory, and because
+the destination admits the organization (logvault_organization_id, aws:PrincipalOrgID),
+``members.yml --limit <new account>`` onboards it alone: the destination policy is not
+touched and no other account is.
+
+The central account's destination is created here with boto3 and the collection's
+``destination_policy`` filter, the way the central_account role would (the role itself is
+tested by molecule); only members.yml runs through ansible-playbook, with the installed
+collection, so this stays cheap (one account, one region).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+import pytest
+import yaml
+
+from ansible_collections.logvault.aws.plugins.filter.destination_policy import destination_policy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+BIN = os.path.dirname(sys.executable)
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.join(REPO, "build", "collections")
+INSTALLED = os.path.join(COLLECTIONS, "ansible_collections", "logvault", "aws", "MANIFEST.json")
+CENTRAL = "123456789012"  # the emulator's plain credentials; the organization's management account
+REGION = "us-east-1"
+ROLE = "logvault-admin"
+
+
+@pytest.fixture()
+def emulator():
+    from local_aws.server import start  # pylint: disable=import-outside-toplevel
+
+    server = start(port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _client(endpoint, service, account=None):
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    if account:
+        creds = session.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn="arn:aws:iam::%s:role/%s" % (account, ROLE), RoleSessionName="test"
+        )["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=REGION,
+        )
+    return session.client(service, endpoint_url=endpoint)
+
+
+def _central_destination(endpoint, organization_id):
+    """What central_account leaves in the security account: stream, role, destination, policy."""
+    kinesis = _client(endpoint, "kinesis")
+    kinesis.create_stream(StreamName="logvault-hub", ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName="logvault-hub")["StreamDescription"]["StreamARN"]
+    role_arn = _client(endpoint, "iam").create_role(
+        RoleName="logvault-cwl-to-kinesis",
+        AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+        ),
+    )["Role"]["Arn"]
+    logs = _client(endpoint, "logs")
+    arn = logs.put_destination(destinationName="logvault-destination", targetArn=stream_arn, roleArn=role_arn)[
+        "destination"
+    ]["arn"]
+    logs.put_destination_policy(
+        destinationName="logvault-destination",
+        accessPolicy=json.dumps(destination_policy(arn, organization_id=organization_id)),
+    )
+    return logs
+
+
+def _account_policies(endpoint, account):
+    return _client(endpoint, "logs", account).describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")[
+        "accountPolicies"
+    ]
+
+
+def _env(tmp_path, endpoint):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "true",
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    })
+    for leak in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+        env.pop(leak, None)
+    return env
+
+
+def _inventory(tmp_path, endpoint):
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "organization.aws_organizations.yml").write_text(yaml.safe_dump({
+        "plugin": "logvault.aws.aws_organizations",
+        "endpoint_url": endpoint,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region": REGION,
+        "central": {"account_id": CENTRAL},
+        "account_role_arn_template": "arn:{partition}:iam::{account_id}:role/" + ROLE,
+        "cache": True,
+        "cache_plugin": "ansible.builtin.jsonfile",
+        "cache_connection": str(tmp_path / "inventory-cache"),
+        "cache_timeout": 3600,
+    }))
+    (inventory / "group_vars" / "all.yml").write_text(yaml.safe_dump({
+        "ansible_python_interpreter": sys.executable,
+        "logvault_name_prefix": "logvault",
+        "logvault_regions": [REGION],
+        "logvault_local_aws": True,
+        "logvault_aws_endpoint_url": endpoint,
+    }))
+    return str(inventory)
+
+
+def _hosts(inventory, env, *extra):
+    result = subprocess.run(
+        [os.path.join(BIN, "ansible-inventory"), "-i", inventory, "--list"] + list(extra),
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # Inventory plugin values are not trusted templates: ansible-inventory shows them wrapped.
+    data = json.loads(result.stdout, object_hook=lambda d: d.get("__ansible_unsafe", d) if len(d) == 1 else d)
+    return {name: hv for name, hv in data["_meta"]["hostvars"].items()}, data
+
+
+def test_new_account_is_onboarded_alone(emulator, tmp_path):
+    if not os.path.isfile(INSTALLED):
+        pytest.fail("logvault.aws is not installed in %s; run `make collection` first" % COLLECTIONS)
+    endpoint = emulator.endpoint
+    org = _client(endpoint, "organizations")
+    organization_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    old = org.create_account(AccountName="Old Member", Email="old@example.com")["CreateAccountStatus"]["AccountId"]
+    logs = _central_destination(endpoint, organization_id)
+    policy_before = logs.describe_destinations()["destinations"][0]["accessPolicy"]
+
+    env = _env(tmp_path, endpoint)
+    inventory = _inventory(tmp_path, endpoint)
+    hosts, dummy = _hosts(inventory, env)  # "the last run": fills the inventory cache
+    assert sorted(hv["logvault_account_id"] for hv in hosts.values()) == sorted([CENTRAL, old])
+
+    new = org.create_account(AccountName="New Team", Email="new@example.com")["CreateAccountStatus"]["AccountId"]
+    hosts, dummy = _hosts(inventory, env)
+    assert new not in [hv["logvault_account_id"] for hv in hosts.values()], "the inventory cache was not used"
+    hosts, data = _hosts(inventory, env, "--flush-cache")
+    assert hosts["new-team"]["logvault_account_id"] == new
+    assert hosts["new-team"]["logvault_organization_id"] == organization_id
+    assert "new-team" in data["members"]["hosts"]
+
+    result = subprocess.run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(REPO, "playbooks", "members.yml"),
+         "--limit", "new-team"],
+        env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    print(result.stdout[-20000:])
+    print(result.stderr[-5000:], file=sys.stderr)
+    assert result.returncode == 0
+    assert "new-team" in result.stdout and "old-member" not in result.stdout
+
+    policies = _account_policies(endpoint, new)
+    assert len(policies) == 1
+    assert "logvault-destination" in policies[0]["policyDocument"]
+    assert _account_policies(endpoint, old) == [], "an account outside --limit was changed"
+    assert logs.describe_destinations()["destinations"][0]["accessPolicy"] == policy_before
+    assert "aws:PrincipalOrgID" in policy_before
