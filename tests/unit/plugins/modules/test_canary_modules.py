@@ -97,6 +97,27 @@ def test_bad_input_names_the_parameter_and_calls_nothing(aws, args, parameter):
     assert result["msg"].startswith(parameter)
 
 
+def test_throttling_of_put_log_events_is_retried(aws):
+    """A test double around botocore's _make_api_call: PutLogEvents is throttled once, then moto answers."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+    calls = []
+
+    def throttled_once(self, name, params):
+        if name == "PutLogEvents":
+            calls.append(name)
+            if len(calls) == 1:
+                raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name)
+        return original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", throttled_once), mock.patch("time.sleep") as sleep:
+        result = run(cloudwatchlogs_log_events, write(messages=["a"]))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["events_written"] == 1 and len(calls) == 2 and sleep.call_count == 1
+
+
 def test_batches_respect_the_put_log_events_limits():
     batch_sizes = [len(b) for b in cloudwatchlogs_log_events.batches([{"message": "x" * 1000}] * 2500)]
     # 1,026 bytes per event: 1,022 events (1,048,572 bytes) fit under 1,048,576 bytes.
