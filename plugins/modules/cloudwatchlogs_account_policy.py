@@ -75,7 +75,7 @@ notes:
   - A log group can have one account-level subscription filter besides its two own filters.
   - An account can have only one account-level subscription filter policy per Region
     (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html)).
-    The module therefore reads every C(SUBSCRIPTION_FILTER_POLICY) of the account, not only O(policy_name):
+    The module therefore reads every C(SUBSCRIPTION_FILTER_POLICY) of the account, not only O(policy_name);
     when one of another name exists, both check mode and a real run fail before any write, naming it.
   - With O(role_arn), CloudWatch Logs tests delivery before saving the policy. A role created a moment before is
     not usable yet (IAM is eventually consistent,

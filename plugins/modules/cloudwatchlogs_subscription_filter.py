@@ -24,8 +24,8 @@ description:
     write call. Throttling (C(ThrottlingException), C(OperationAbortedException),
     C(ServiceUnavailableException)) is retried with jittered exponential backoff.
   - C(LimitExceededException) is a quota (for example the two filters per log group), not
-    throttling (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html#API_PutSubscriptionFilter_Errors)):
-    the group fails at once, with a message naming it, and is not retried.
+    throttling (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html#API_PutSubscriptionFilter_Errors)),
+    so the group fails at once, with a message naming it, and is not retried.
   - AWS allows two subscription filters per log group. A group that already has two other
     filters fails, with a message naming them, unless O(replace) names the one to replace.
   - One group's failure does not stop the others; the task fails after every group has been
@@ -105,13 +105,13 @@ options:
     type: bool
   field_selection_criteria:
     description:
-      - C(fieldSelectionCriteria) of C(PutSubscriptionFilter): which events the filter processes,
+      - C(fieldSelectionCriteria) of C(PutSubscriptionFilter), which selects the events the filter processes
         by system fields, for example V(@aws.region NOT IN ["cn-north-1"]). At most 2,000 characters.
       - When not given, an existing filter keeps its value. V("") removes it.
     type: str
   emit_system_fields:
     description:
-      - C(emitSystemFields) of C(PutSubscriptionFilter): system fields added to the events sent.
+      - C(emitSystemFields) of C(PutSubscriptionFilter), the system fields added to the events sent.
       - When not given, an existing filter keeps its value. V([]) removes them.
     type: list
     elements: str

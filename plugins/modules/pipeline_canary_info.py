@@ -159,7 +159,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import OpenSearchError
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_client
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import region_from_endpoint
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch import signing_region
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import validate_endpoint
 
 GRACE_MS = 5 * 60 * 1000
@@ -243,7 +243,7 @@ def main():
             endpoint = validate_endpoint(params["opensearch"]["endpoint"])
         except ValueError as e:
             module.fail_json(msg="opensearch.endpoint: %s" % e)
-        os_client = opensearch_client(module, endpoint, module.region or region_from_endpoint(endpoint))
+        os_client = opensearch_client(module, endpoint, signing_region(module, endpoint))
 
     s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
     readers = {}
