@@ -694,9 +694,9 @@ def test_vpc_configuration_is_sent_at_creation(stubbed):
     assert vpc == {"SubnetIds": sorted(SUBNETS), "RoleARN": ROLE, "SecurityGroupIds": GROUPS}
 
 
-def with_vpc(desc, subnets=SUBNETS):
+def with_vpc(desc, subnets=None):
     dest = desc["DeliveryStreamDescription"]["Destinations"][0]["AmazonopensearchserviceDestinationDescription"]
-    dest["VpcConfigurationDescription"] = {"SubnetIds": list(subnets), "RoleARN": ROLE, "SecurityGroupIds": GROUPS, "VpcId": "vpc-0123456789abcdef0"}
+    dest["VpcConfigurationDescription"] = {"SubnetIds": list(SUBNETS if subnets is None else subnets), "RoleARN": ROLE, "SecurityGroupIds": GROUPS, "VpcId": "vpc-0123456789abcdef0"}
     return desc
 
 
