@@ -20,7 +20,11 @@ options:
     description:
       - The domain endpoint, for example C(search-logs-abc123.us-east-1.es.amazonaws.com) or
         C(https://vpc-logs-abc123.us-east-1.es.amazonaws.com). Only HTTPS is accepted; a port is allowed.
-      - When O(region) is not set, the region is taken from the endpoint's host name.
+      - When O(region) is not set, requests are signed for the region in the endpoint's host name, even when
+        the environment (C(AWS_REGION), C(AWS_DEFAULT_REGION)) or the profile names another one, because a domain
+        accepts only signatures scoped to its own region
+        (U(https://docs.aws.amazon.com/opensearch-service/latest/developerguide/request-signing.html)).
+        The environment's or profile's region is used only for an endpoint without a region in its name.
     type: str
     required: true
     aliases: [domain_endpoint]

@@ -36,6 +36,8 @@ FILTERS_PER_LOG_GROUP = 2
 DISTRIBUTIONS = ("Random", "ByLogStream")
 DEFAULT_DISTRIBUTION = "ByLogStream"
 SUBSCRIBE_ACTIONS = ["logs:PutAccountPolicy", "logs:PutSubscriptionFilter"]
+FIELD_SELECTION_CRITERIA_MAX_CHARS = 2000
+SYSTEM_FIELDS = ("@aws.account", "@aws.region", "@source.log")
 
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-[a-z])?"
 _REGION = r"[a-z]{2}(?:-gov|-iso|-isob)?-[a-z]+-[0-9]{1,2}"
@@ -378,17 +380,33 @@ def parse_selection_criteria(value):
 # --- subscription filter planning ----------------------------------------------------
 
 
-def desired_subscription_filter(existing, filter_name, destination_arn, filter_pattern, role_arn, distribution):
-    """What the filter should be once written. Unset options keep the existing value."""
+def desired_subscription_filter(existing, filter_name, destination_arn, filter_pattern, role_arn, distribution,
+                                apply_on_transformed_logs=None, field_selection_criteria=None, emit_system_fields=None):
+    """What the filter should be once written. Unset options keep the existing value.
+
+    PutSubscriptionFilter replaces the whole filter: a field left out of the request is
+    reset, so the existing applyOnTransformedLogs, fieldSelectionCriteria and
+    emitSystemFields are carried over when the caller does not set them.
+    """
+    existing = existing or {}
     wanted = {
         "filterName": filter_name,
         "destinationArn": destination_arn,
         "filterPattern": filter_pattern if filter_pattern is not None else "",
-        "distribution": distribution or (existing or {}).get("distribution") or DEFAULT_DISTRIBUTION,
+        "distribution": distribution or existing.get("distribution") or DEFAULT_DISTRIBUTION,
     }
-    role = role_arn if role_arn is not None else (existing or {}).get("roleArn")
+    role = role_arn if role_arn is not None else existing.get("roleArn")
     if role:
         wanted["roleArn"] = role
+    transformed = apply_on_transformed_logs if apply_on_transformed_logs is not None else existing.get("applyOnTransformedLogs")
+    if transformed:
+        wanted["applyOnTransformedLogs"] = True
+    criteria = field_selection_criteria if field_selection_criteria is not None else existing.get("fieldSelectionCriteria")
+    if criteria:
+        wanted["fieldSelectionCriteria"] = criteria
+    fields = emit_system_fields if emit_system_fields is not None else existing.get("emitSystemFields")
+    if fields:
+        wanted["emitSystemFields"] = sorted(set(fields))
     return wanted
 
 
@@ -402,11 +420,18 @@ def subscription_filter_differs(existing, wanted):
         return True
     if (existing.get("distribution") or DEFAULT_DISTRIBUTION) != (wanted.get("distribution") or DEFAULT_DISTRIBUTION):
         return True
+    if bool(existing.get("applyOnTransformedLogs")) != bool(wanted.get("applyOnTransformedLogs")):
+        return True
+    if (existing.get("fieldSelectionCriteria") or "") != (wanted.get("fieldSelectionCriteria") or ""):
+        return True
+    if sorted(set(existing.get("emitSystemFields") or [])) != sorted(set(wanted.get("emitSystemFields") or [])):
+        return True
     return (existing.get("roleArn") or None) != (wanted.get("roleArn") or None)
 
 
 def plan_log_group(existing_filters, state, filter_name, destination_arn=None, filter_pattern="", role_arn=None,
-                   distribution=None, replace=None):
+                   distribution=None, replace=None, apply_on_transformed_logs=None, field_selection_criteria=None,
+                   emit_system_fields=None):
     """Decide what to do with one log group.
 
     ``existing_filters`` is DescribeSubscriptionFilters' list for the group. Returns a
@@ -427,7 +452,8 @@ def plan_log_group(existing_filters, state, filter_name, destination_arn=None, f
         if current is not None:
             plan.update(action="deleted", after=None, delete=[filter_name])
         return plan
-    wanted = desired_subscription_filter(current, filter_name, destination_arn, filter_pattern, role_arn, distribution)
+    wanted = desired_subscription_filter(current, filter_name, destination_arn, filter_pattern, role_arn, distribution,
+                                         apply_on_transformed_logs, field_selection_criteria, emit_system_fields)
     if current is not None:
         if subscription_filter_differs(current, wanted):
             plan.update(action="updated", after=wanted, put=True)

@@ -69,6 +69,8 @@ CLUSTER_ENDPOINT_RE = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$")
 INDEX_NAME_RE = re.compile(r"^[^A-Z\s,\"*\\<|>?/#:]{1,80}$")
 LOG_GROUP_RE = re.compile(r"^[\w./#-]{1,512}$")
 LOG_STREAM_RE = re.compile(r"^[^:*]{1,512}$")
+SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+SECURITY_GROUP_ID_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
 EXPRESSION_RE = re.compile(r"!\{([^}]*)\}")
 KNOWN_NAMESPACES = ("timestamp", "firehose", "partitionKeyFromQuery", "partitionKeyFromLambda")
 
@@ -157,6 +159,36 @@ def _check_s3(s3, name, max_size=128):
     _check_cloudwatch(s3.get("cloudwatch_logging"), "%s.cloudwatch_logging" % name)
 
 
+def _check_vpc(vpc, name):
+    """VpcConfiguration limits of the Firehose API: 1-16 subnets, 1-5 security groups, a role."""
+    if not vpc:
+        return
+    _check_arn(vpc.get("role_arn"), ROLE_ARN_RE, name + ".role_arn", "IAM role")
+    subnets = vpc.get("subnet_ids") or []
+    if not 1 <= len(subnets) <= 16:
+        raise ValidationError("%s.subnet_ids needs 1 to 16 subnet ids, got %d" % (name, len(subnets)))
+    for subnet in subnets:
+        if not SUBNET_ID_RE.match(subnet or ""):
+            raise ValidationError("%s.subnet_ids: %r is not a subnet id (subnet-...)" % (name, subnet))
+    groups = vpc.get("security_group_ids") or []
+    if not 1 <= len(groups) <= 5:
+        raise ValidationError("%s.security_group_ids needs 1 to 5 security group ids, got %d" % (name, len(groups)))
+    for group in groups:
+        if not SECURITY_GROUP_ID_RE.match(group or ""):
+            raise ValidationError("%s.security_group_ids: %r is not a security group id (sg-...)" % (name, group))
+
+
+def build_vpc(vpc):
+    """VpcConfiguration of CreateDeliveryStream (ids sorted and unique), or None."""
+    if not vpc:
+        return None
+    return {
+        "SubnetIds": sorted(set(vpc["subnet_ids"])),
+        "RoleARN": vpc["role_arn"],
+        "SecurityGroupIds": sorted(set(vpc["security_group_ids"])),
+    }
+
+
 def validate(params):
     """Raise ValidationError naming the first bad parameter; return None when all is well."""
     name = params.get("name")
@@ -212,6 +244,7 @@ def validate(params):
             raise ValidationError("opensearch.retry_duration must be between 0 and 7200 seconds, got %s" % retry)
         _check_s3(search["s3"], "opensearch.s3")
         _check_processors(search.get("processors"), "opensearch.processors")
+        _check_vpc(search.get("vpc"), "opensearch.vpc")
     s3 = params.get("extended_s3")
     if s3:
         _check_arn(s3.get("role_arn"), ROLE_ARN_RE, "extended_s3.role_arn", "IAM role")
@@ -296,6 +329,7 @@ def desired_destination(params):
             "S3Configuration": build_s3(search["s3"], search["role_arn"]),
             "ProcessingConfiguration": build_processing(search.get("processors")),
             "CloudWatchLoggingOptions": cloudwatch,
+            "VpcConfiguration": build_vpc(search.get("vpc")),
         }
         return "opensearch", _drop_none(config)
     s3 = params.get("extended_s3")
@@ -344,6 +378,7 @@ def update_request(destination_type, destination_config):
     config = copy.deepcopy(destination_config)
     if destination_type == "opensearch":
         config.pop("S3BackupMode", None)  # cannot be changed in place
+        config.pop("VpcConfiguration", None)  # not in AmazonopensearchserviceDestinationUpdate: set at creation only
         if "S3Configuration" in config:
             config["S3Update"] = config.pop("S3Configuration")
     return {DESTINATIONS[destination_type]["update_key"]: config}
@@ -365,7 +400,13 @@ def current_destination(description):
                 config["S3Configuration"] = config.pop("S3DestinationDescription")
             if "S3BackupDescription" in config:
                 config["S3BackupConfiguration"] = config.pop("S3BackupDescription")
-            config.pop("VpcConfigurationDescription", None)
+            vpc = config.pop("VpcConfigurationDescription", None)
+            if vpc:
+                config["VpcConfiguration"] = {
+                    "SubnetIds": sorted(vpc.get("SubnetIds") or []),
+                    "RoleARN": vpc.get("RoleARN"),
+                    "SecurityGroupIds": sorted(vpc.get("SecurityGroupIds") or []),
+                }
             return name, config, destination.get("DestinationId")
     others = [k[:-len("DestinationDescription")] for k in destination if k.endswith("DestinationDescription")]
     return (others[0] if others else "unknown"), {}, destination.get("DestinationId")
@@ -438,7 +479,8 @@ def is_subset(desired, current):
 
 def destination_differs(desired, current):
     """Whether UpdateDestination is needed for the desired (create-shaped) configuration."""
-    want = _comparable(desired)
+    # VpcConfiguration cannot be updated; recreate_reasons compares it.
+    want = _comparable(dict((k, v) for k, v in (desired or {}).items() if k != "VpcConfiguration"))
     have = _comparable(_with_defaults(current))
     return not is_subset(want, have)
 
@@ -470,4 +512,7 @@ def recreate_reasons(params, description, destination_type, desired_config):
         mode = desired_config.get("S3BackupMode")
         if mode and mode != (current_config.get("S3BackupMode") or "FailedDocumentsOnly"):
             reasons.append("opensearch.s3_backup_mode %s -> %s" % (current_config.get("S3BackupMode"), mode))
+        vpc = desired_config.get("VpcConfiguration")
+        if vpc and vpc != current_config.get("VpcConfiguration"):
+            reasons.append("opensearch.vpc (VpcConfiguration is set at creation only)")
     return reasons

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import re
 
 try:
@@ -230,6 +231,31 @@ def get_credentials(module):
     return credentials.get_frozen_credentials()
 
 
+def signing_region(module, base_url):
+    """The region to sign data-plane requests with.
+
+    An explicit O(region) wins; then the region in the endpoint's host name (a domain answers only
+    to signatures scoped to its own region); only then the environment's or profile's region
+    (module.region), for endpoints without one (a custom domain name or a local test server).
+    """
+    return explicit_region(module) or region_from_endpoint(base_url) or module.region
+
+
+def explicit_region(module):
+    """O(region) when the task gave it, None when it is unset or came from the environment.
+
+    amazon.aws's O(region) option falls back to AWS_REGION, then AWS_DEFAULT_REGION
+    (env_fallback), so a value equal to that fallback is treated as the environment's.
+    """
+    region = module.params.get("region")
+    if not region:
+        return None
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name):
+            return None if region == os.environ[name] else region
+    return region
+
+
 def validated_connection_params(module):
     """Validate endpoint and region before any request; fail naming the parameter."""
     try:
@@ -238,7 +264,7 @@ def validated_connection_params(module):
         module.fail_json(msg=to_native(e))
     if module.params.get("timeout") is not None and module.params["timeout"] <= 0:
         module.fail_json(msg="timeout must be a positive number of seconds, got %s" % module.params["timeout"])
-    region = module.region or region_from_endpoint(base_url)
+    region = signing_region(module, base_url)
     if not region:
         module.fail_json(msg="region is required: it cannot be derived from endpoint %s" % base_url)
     if not REGION_RE.match(region):

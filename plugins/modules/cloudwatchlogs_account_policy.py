@@ -73,6 +73,15 @@ notes:
   - Check mode makes no write call and predicts RV(ignore:changed) exactly.
     With C(--diff) the module returns the policy before and after.
   - A log group can have one account-level subscription filter besides its two own filters.
+  - An account can have only one account-level subscription filter policy per Region
+    (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html)).
+    The module therefore reads every C(SUBSCRIPTION_FILTER_POLICY) of the account, not only O(policy_name);
+    when one of another name exists, both check mode and a real run fail before any write, naming it.
+  - With O(role_arn), CloudWatch Logs tests delivery before saving the policy. A role created a moment before is
+    not usable yet (IAM is eventually consistent,
+    U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency))
+    and AWS answers C(InvalidParameterException) "Could not deliver test message to specified ...". That code with
+    that message is retried for about two minutes; any other C(InvalidParameterException) fails at once.
 seealso:
   - name: PutAccountPolicy API
     description: The CloudWatch Logs API this module calls.
@@ -169,6 +178,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import canonical_json
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
@@ -196,17 +206,31 @@ def _describe_account_policies(client, **kwargs):
         kwargs["nextToken"] = token
 
 
-def get_policy(module, client, name):
+def get_policies(module, client, name):
+    """(the policy called ``name`` or None, sorted names of the account's other subscription filter policies).
+
+    Every SUBSCRIPTION_FILTER_POLICY is read, not only ``name``: AWS allows one per account and Region.
+    """
     try:
-        policies = _describe_account_policies(client, policyType=POLICY_TYPE, policyName=name)
+        policies = _describe_account_policies(client, policyType=POLICY_TYPE)
     except is_boto3_error_code("ResourceNotFoundException"):
-        return None
+        return None, []
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Failed to describe account policy %s" % name)
+    found = None
+    others = set()
     for policy in policies:
-        if policy.get("policyName") == name and policy.get("policyType", POLICY_TYPE) == POLICY_TYPE:
-            return policy
-    return None
+        if policy.get("policyType", POLICY_TYPE) != POLICY_TYPE:
+            continue
+        if policy.get("policyName") == name:
+            found = policy
+        else:
+            others.add(policy.get("policyName"))
+    return found, sorted(others)
+
+
+def get_policy(module, client, name):
+    return get_policies(module, client, name)[0]
 
 
 def validate_params(module):
@@ -285,7 +309,15 @@ def ensure_absent(module, client, name):
 
 def ensure_present(module, client, name):
     params = module.params
-    current = get_policy(module, client, name)
+    current, others = get_policies(module, client, name)
+    if current is None and others:
+        module.fail_json(
+            msg="The account already has the subscription filter policy %s in this Region; CloudWatch Logs allows one "
+            "account-level subscription filter policy per account and Region, so PutAccountPolicy for %r would fail. "
+            "Delete it (state=absent) or manage it under its own name (policy_name=%s)." % (", ".join(repr(o) for o in others), name, others[0]),
+            parameter="policy_name",
+            other_policies=others,
+        )
     current_document = load_document((current or {}).get("policyDocument"))
     current_criteria = (current or {}).get("selectionCriteria") or None
     document = wanted_document(params, current_document)
@@ -339,7 +371,8 @@ def main():
     validate_params(module)
 
     try:
-        client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
+        # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
+        client = module.client("logs", retry_decorator=propagation_retry("logs", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
 

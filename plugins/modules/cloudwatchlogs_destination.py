@@ -92,6 +92,14 @@ notes:
     With C(--diff) the module returns the destination before and after.
   - When the destination does not exist yet in check mode, its ARN (needed for a policy
     built from O(allowed_accounts)) is predicted from the caller's account id (C(sts:GetCallerIdentity)).
+  - C(PutDestination) tests delivery to O(target_arn) with O(role_arn). A role created a moment before is not
+    usable yet (IAM is eventually consistent,
+    U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)),
+    and AWS answers C(InvalidParameterException) "Could not deliver test message to specified ...". That code with
+    that message is retried for about two minutes; any other C(InvalidParameterException) fails at once.
+  - O(force_update) is C(forceUpdate) of C(PutDestinationPolicy)
+    (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDestinationPolicy.html)),
+    needed to change a destination whose policy lists accounts to one that grants an organization.
 seealso:
   - name: PutDestination API
     description: The CloudWatch Logs API this module calls.
@@ -201,6 +209,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import build_destination_policy
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import canonical_json
@@ -437,7 +446,8 @@ def main():
     validate_params(module)
 
     try:
-        client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
+        # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
+        client = module.client("logs", retry_decorator=propagation_retry("logs", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
 

@@ -161,6 +161,9 @@ def missing_resources(module, client):
     return ["log_stream"]
 
 
+RETRY_CODES = ["ThrottlingException", "ServiceUnavailableException"]
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -175,7 +178,8 @@ def main():
     validate(module)
     params = module.params
     timestamp = params["timestamp"] if params["timestamp"] is not None else int(time.time() * 1000)
-    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    # CloudWatch Logs throttles with ThrottlingException, which AWSRetry's defaults do not include.
+    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
     created = missing_resources(module, client)
     result = dict(
         log_group_name=params["log_group_name"],

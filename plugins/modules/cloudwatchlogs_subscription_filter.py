@@ -21,8 +21,11 @@ description:
   - Log groups are chosen with O(log_groups) and/or O(log_group_prefix) (discovered with a
     paginated C(DescribeLogGroups)), minus O(exclude).
   - Each log group is read first and written only when it differs, so a second run makes no
-    write call. Throttling (C(ThrottlingException), C(LimitExceededException),
-    C(OperationAbortedException)) is retried with jittered exponential backoff.
+    write call. Throttling (C(ThrottlingException), C(OperationAbortedException),
+    C(ServiceUnavailableException)) is retried with jittered exponential backoff.
+  - C(LimitExceededException) is a quota (for example the two filters per log group), not
+    throttling (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html#API_PutSubscriptionFilter_Errors)),
+    so the group fails at once, with a message naming it, and is not retried.
   - AWS allows two subscription filters per log group. A group that already has two other
     filters fails, with a message naming them, unless O(replace) names the one to replace.
   - One group's failure does not stop the others; the task fails after every group has been
@@ -94,12 +97,44 @@ options:
       - The named filter is deleted first, then this filter is put. If the put fails, the group
         is reported as failed and is left with one filter fewer.
     type: str
+  apply_on_transformed_logs:
+    description:
+      - C(applyOnTransformedLogs) of C(PutSubscriptionFilter). V(true) applies the filter to the
+        transformed log events of a group that has a log transformer.
+      - When not given, an existing filter keeps its value (a new one gets AWS's default, V(false)).
+    type: bool
+  field_selection_criteria:
+    description:
+      - C(fieldSelectionCriteria) of C(PutSubscriptionFilter), which selects the events the filter processes
+        by system fields, for example V(@aws.region NOT IN ["cn-north-1"]). At most 2,000 characters.
+      - When not given, an existing filter keeps its value. V("") removes it.
+    type: str
+  emit_system_fields:
+    description:
+      - C(emitSystemFields) of C(PutSubscriptionFilter), the system fields added to the events sent.
+      - When not given, an existing filter keeps its value. V([]) removes them.
+    type: list
+    elements: str
+    choices: ['@aws.account', '@aws.region', '@source.log']
   max_concurrency:
     description:
-      - Number of log groups handled in parallel (1 to 64).
+      - Number of log groups handled in parallel (1 to 5).
+      - The cap is CloudWatch Logs' default API quota of 5 transactions per second per account
+        and Region for C(PutSubscriptionFilter), C(DeleteSubscriptionFilter) and
+        C(DescribeSubscriptionFilters) (U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html)).
+        More workers than that would only be throttled; requests beyond the quota are retried
+        with backoff.
     type: int
-    default: 10
+    default: 5
 notes:
+  - PutSubscriptionFilter replaces the whole filter. Options that are not given are read from the
+    existing filter and sent again, so an update never resets C(roleArn), C(distribution),
+    C(applyOnTransformedLogs), C(fieldSelectionCriteria) or C(emitSystemFields).
+  - With a role, CloudWatch Logs tests delivery before saving the filter. A role created a moment
+    before is not usable yet (IAM is eventually consistent,
+    U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency))
+    and AWS answers C(InvalidParameterException) "Could not deliver test message to specified ...";
+    that code with that message is retried for about two minutes. Any other C(InvalidParameterException) fails at once.
   - Check mode makes no write call and predicts the action of every group exactly.
     With C(--diff) the module returns, for the groups that change, the filter before and after.
 seealso:
@@ -122,7 +157,7 @@ EXAMPLES = r"""
     log_group_prefix: /app/
     exclude:
       - /app/debug-*
-    max_concurrency: 16
+    max_concurrency: 5
   register: subscribed
 
 - name: Show what happened to each log group
@@ -224,8 +259,10 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import FIELD_SELECTION_CRITERIA_MAX_CHARS
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import SYSTEM_FIELDS
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import plan_log_group
@@ -235,11 +272,17 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
 
 ACTIONS = ("created", "updated", "unchanged", "deleted", "failed")
-RETRY_CODES = ["ThrottlingException", "LimitExceededException", "OperationAbortedException", "ServiceUnavailableException"]
-MAX_CONCURRENCY = 64
-SHOWN_KEYS = ("filterName", "logGroupName", "destinationArn", "roleArn", "filterPattern", "distribution", "creationTime")
-# Jittered backoff for bulk work: many workers share the account's API rate.
-retry = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=20, catch_extra_error_codes=RETRY_CODES)
+# Throttling only. LimitExceededException is a quota (two filters per group) and is never retried.
+RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
+# CloudWatch Logs quotas: PutSubscriptionFilter, DeleteSubscriptionFilter and DescribeSubscriptionFilters
+# each allow 5 transactions per second per account and Region by default
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
+MAX_CONCURRENCY = 5
+SHOWN_KEYS = ("filterName", "logGroupName", "destinationArn", "roleArn", "filterPattern", "distribution", "creationTime",
+              "applyOnTransformedLogs", "fieldSelectionCriteria", "emitSystemFields")
+# Jittered backoff for bulk work (workers share the account's API rate), plus the bounded
+# retry of "Could not deliver test message" while a new role propagates.
+retry = propagation_retry("logs", RETRY_CODES)
 
 
 @retry
@@ -274,8 +317,19 @@ def validate_params(module):
             validate_filter_name(params["replace"], "replace")
             if params["replace"] == params["filter_name"]:
                 raise ValidationError("replace", "must name another filter than filter_name (%r)" % params["filter_name"])
+        criteria = params["field_selection_criteria"]
+        if criteria is not None and len(criteria) > FIELD_SELECTION_CRITERIA_MAX_CHARS:
+            raise ValidationError("field_selection_criteria", "has %d characters; AWS allows at most %d"
+                                  % (len(criteria), FIELD_SELECTION_CRITERIA_MAX_CHARS))
+        for field in params["emit_system_fields"] or []:
+            if field not in SYSTEM_FIELDS:
+                raise ValidationError("emit_system_fields", "%r is not one of %s" % (field, ", ".join(SYSTEM_FIELDS)))
         if not 1 <= params["max_concurrency"] <= MAX_CONCURRENCY:
-            raise ValidationError("max_concurrency", "%s is not between 1 and %d" % (params["max_concurrency"], MAX_CONCURRENCY))
+            raise ValidationError(
+                "max_concurrency",
+                "%s is not between 1 and %d (CloudWatch Logs allows 5 PutSubscriptionFilter requests per second per account and Region)"
+                % (params["max_concurrency"], MAX_CONCURRENCY),
+            )
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
 
@@ -341,6 +395,9 @@ class Worker:
             existing, params["state"], params["filter_name"],
             destination_arn=params["destination_arn"], filter_pattern=params["filter_pattern"],
             role_arn=params["role_arn"], distribution=params["distribution"], replace=params["replace"],
+            apply_on_transformed_logs=params["apply_on_transformed_logs"],
+            field_selection_criteria=params["field_selection_criteria"],
+            emit_system_fields=params["emit_system_fields"],
         )
         result["action"] = plan["action"]
         if plan["action"] == "failed":
@@ -364,8 +421,9 @@ class Worker:
                     logGroupName=group, filterName=after["filterName"], filterPattern=after["filterPattern"],
                     destinationArn=after["destinationArn"], distribution=after["distribution"],
                 )
-                if after.get("roleArn"):
-                    kwargs["roleArn"] = after["roleArn"]
+                for key in ("roleArn", "applyOnTransformedLogs", "fieldSelectionCriteria", "emitSystemFields"):
+                    if after.get(key):
+                        kwargs[key] = after[key]
                 try:
                     self._count_write()
                     self.client.put_subscription_filter(aws_retry=True, **kwargs)
@@ -386,6 +444,9 @@ class Worker:
             message = error.response.get("Error", {}).get("Message") or str(error)
         else:
             message = str(error)
+        if code == "LimitExceededException":
+            message = "%s (LimitExceededException: a CloudWatch Logs quota of log group %s is reached, for example its two " \
+                      "subscription filters; not retried)" % (message, result["log_group_name"])
         result.update(action="failed", msg="Failed to %s: %s" % (what, message), subscription_filter={})
         if code:
             result["error_code"] = code
@@ -404,7 +465,10 @@ def main():
         log_group_prefix=dict(type="str"),
         exclude=dict(type="list", elements="str", default=[]),
         replace=dict(type="str"),
-        max_concurrency=dict(type="int", default=10),
+        apply_on_transformed_logs=dict(type="bool"),
+        field_selection_criteria=dict(type="str"),
+        emit_system_fields=dict(type="list", elements="str", choices=list(SYSTEM_FIELDS)),
+        max_concurrency=dict(type="int", default=MAX_CONCURRENCY),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -35,8 +35,9 @@ options:
     type: str
   state:
     description:
-      - V(present) enables TTL on O(attribute_name) (switching from another attribute if
-        needed), V(absent) disables TTL.
+      - V(present) enables TTL on O(attribute_name), V(absent) disables TTL.
+      - V(present) never moves TTL that is enabled on another attribute; see the notes for the
+        two-run procedure.
     choices: ['present', 'absent']
     default: present
     type: str
@@ -45,9 +46,14 @@ notes:
     the module returns the setting before and after.
   - In check mode a table that does not exist yet (the task that would create it did not run)
     counts as having TTL disabled. Outside check mode a missing table fails the task.
-  - Moving TTL to another attribute disables it and enables it again. AWS may refuse the
-    second call when TTL was changed within the last hour (C(ValidationException)); run the
-    task again later.
+  - Moving TTL to another attribute needs two C(UpdateTimeToLive) calls an hour apart. AWS
+    processes a TTL change for up to one hour and refuses any other C(UpdateTimeToLive) on the
+    table meanwhile (C(ValidationException),
+    U(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html)),
+    so disabling and re-enabling in one run would leave the table without TTL. The module
+    therefore refuses the move, in check mode too, before any write. To move it, run the task
+    once with O(state=absent), wait an hour, then run it with O(state=present) and the new
+    O(attribute_name). Items are not expired in between.
   - A status of C(ENABLING) counts as enabled and C(DISABLING) as disabled.
 seealso:
   - name: UpdateTimeToLive API
@@ -162,16 +168,23 @@ def main():
 
     if module.params["state"] == "present":
         after = dict(enabled=True, attribute_name=module.params["attribute_name"])
+        if before["enabled"] and before["attribute_name"] != after["attribute_name"]:
+            module.fail_json(
+                msg="Time to live of table %s is enabled on attribute %s; moving it to %s needs two UpdateTimeToLive calls an "
+                "hour apart (AWS refuses a second change within an hour), so it is not done in one run. Run this task with "
+                "state=absent, wait an hour, then run it with attribute_name=%s. TTL stays on %s until then."
+                % (table, before["attribute_name"], after["attribute_name"], after["attribute_name"], before["attribute_name"]),
+                parameter="attribute_name",
+                time_to_live=before,
+            )
         changed = before != after
     else:
         after = dict(enabled=False, attribute_name=before["attribute_name"])
         changed = before["enabled"]
 
     if changed and not module.check_mode:
-        if before["enabled"]:  # disable first: on another attribute, or because state is absent
-            update(module, client, table, False, before["attribute_name"])
-        if after["enabled"]:
-            update(module, client, table, True, after["attribute_name"])
+        # One UpdateTimeToLive only: enable (TTL was off) or disable (state=absent).
+        update(module, client, table, after["enabled"], after["attribute_name"] if after["enabled"] else before["attribute_name"])
 
     result = dict(changed=changed, time_to_live=after)
     if module._diff:

@@ -15,9 +15,14 @@ short_description: Manage an EventBridge rule with an event pattern and exactly 
 description:
   - Creates, updates and deletes an Amazon EventBridge rule that matches an event pattern,
     and keeps the rule's targets exactly as listed (targets not listed are removed).
-  - The event pattern is compared as canonical JSON (sorted keys, list order ignored), so
-    reordering or reformatting it is no change.
-  - A target is compared field by field (V(id), V(arn), V(input) as JSON, V(role_arn)); a target
+  - The event pattern is compared as canonical JSON (sorted keys), so reformatting it is no change.
+    The order of a list of match values is ignored, as EventBridge matches any of them; the order of a
+    C(numeric) matcher (for example V([">", 0, "<=", 5])) is kept, as it pairs each operator with the number that
+    follows (U(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html)).
+  - The pattern is sent as compact JSON, and that exact text is checked against AWS's 4,096-character limit of
+    C(EventPattern) before any AWS call.
+  - A target is compared field by field (V(id), V(arn), V(input) as JSON where only the key order is ignored,
+    V(role_arn)); a target
     with anything else set (an input path, an input transformer, ECS or SQS parameters, a
     dead-letter queue, a retry policy) is written again with the listed fields only.
   - Schedule rules are not managed; an existing rule with a schedule expression or a rule-level
@@ -234,8 +239,9 @@ def validate_params(module):
     pattern = params["event_pattern"]
     if not pattern:
         fail(module, "event_pattern", "must be a non-empty dict when state=present, got %r" % (pattern,))
-    if len(json.dumps(pattern, separators=(",", ":"))) > 4096:
-        fail(module, "event_pattern", "is longer than the 4,096 characters AWS allows")
+    size = len(pattern_text(pattern))
+    if size > 4096:
+        fail(module, "event_pattern", "is %d characters as sent (compact JSON), longer than the 4,096 characters AWS allows" % size)
     if params["description"] is not None and len(params["description"]) > 512:
         fail(module, "description", "must be at most 512 characters, got %d" % len(params["description"]))
     targets = params["targets"]
@@ -263,17 +269,35 @@ def validate_params(module):
                 fail(module, "targets.input", "is longer than the 8,192 characters AWS allows")
 
 
-def canonical(value):
-    """A JSON value in a canonical form: sorted keys, lists sorted by their JSON text."""
+# Matchers whose array is a sequence, not a set: numeric pairs each operator with the next number.
+ORDERED_MATCHERS = ("numeric",)
+
+
+def pattern_text(pattern):
+    """The EventPattern text sent to AWS (compact, sorted keys); its length is what AWS limits."""
+    return json.dumps(pattern, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_pattern(value, ordered=False):
+    """An event pattern in a canonical form: sorted keys; value lists sorted (EventBridge matches any
+    of them), except the arrays of ORDERED_MATCHERS, which keep their order."""
     if isinstance(value, dict):
-        return dict((k, canonical(v)) for k, v in value.items())
+        return dict((k, canonical_pattern(v, ordered=k in ORDERED_MATCHERS)) for k, v in value.items())
     if isinstance(value, list):
-        return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        items = [canonical_pattern(v) for v in value]
+        if ordered:
+            return items
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     return value
 
 
+def same_pattern(left, right):
+    return json.dumps(canonical_pattern(left), sort_keys=True) == json.dumps(canonical_pattern(right), sort_keys=True)
+
+
 def same_json(left, right):
-    return json.dumps(canonical(left), sort_keys=True) == json.dumps(canonical(right), sort_keys=True)
+    """Equal JSON values; only the order of object keys is ignored (list order is meaningful)."""
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
 
 
 def bus_kwargs(module):
@@ -426,7 +450,7 @@ def ensure_present(module, client, name):
     state = "ENABLED" if params["enabled"] else "DISABLED"
     description = params["description"] if params["description"] is not None else before.get("description", "")
     rule_changed = rule is None or (
-        not same_json(before["event_pattern"], params["event_pattern"])
+        not same_pattern(before["event_pattern"], params["event_pattern"])
         or before["description"] != description
         or rule.get("State") != state
         or bool(rule.get("ScheduleExpression"))
@@ -448,7 +472,7 @@ def ensure_present(module, client, name):
     if changed and not module.check_mode:
         try:
             if rule_changed:
-                request = dict(Name=name, EventPattern=json.dumps(params["event_pattern"], sort_keys=True), State=state,
+                request = dict(Name=name, EventPattern=pattern_text(params["event_pattern"]), State=state,
                                **bus_kwargs(module))
                 if description:
                     request["Description"] = description

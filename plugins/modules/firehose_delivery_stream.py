@@ -179,6 +179,31 @@ options:
                 C(json_parsing_engine). Values are sent as strings.
             type: dict
             default: {}
+      vpc:
+        description:
+          - Deliver into a domain that is in a VPC (C(VpcConfiguration)). Firehose creates network interfaces in
+            the subnets, so O(opensearch.vpc.role_arn) needs the C(ec2:DescribeVpcs), C(ec2:DescribeVpcAttribute),
+            C(ec2:DescribeSubnets), C(ec2:DescribeSecurityGroups), C(ec2:DescribeNetworkInterfaces),
+            C(ec2:CreateNetworkInterface), C(ec2:CreateNetworkInterfacePermission) and C(ec2:DeleteNetworkInterface)
+            permissions listed in the Firehose developer guide.
+          - Set at creation only (it is not part of C(UpdateDestination)); a different value needs O(recreate=true).
+            Not set leaves an existing stream's VPC delivery alone.
+        type: dict
+        suboptions:
+          subnet_ids:
+            description: 1 to 16 subnet ids (C(subnet-...)), in the domain's VPC.
+            type: list
+            elements: str
+            required: true
+          security_group_ids:
+            description: 1 to 5 security group ids (C(sg-...)) that may reach the domain on HTTPS.
+            type: list
+            elements: str
+            required: true
+          role_arn:
+            description: ARN of the IAM role Firehose uses to manage the network interfaces.
+            type: str
+            required: true
   extended_s3:
     description:
       - An Amazon S3 destination. Mutually exclusive with O(opensearch).
@@ -220,8 +245,11 @@ options:
     description:
       - Delete and create the stream again when a change cannot be made in place. Records still buffered in the
         stream are lost.
+      - Also recreates a stream whose creation failed (C(CREATING_FAILED)); without it, such a stream makes the
+        module fail with AWS's C(FailureDescription).
     type: bool
     default: false
+    aliases: [force]
   wait:
     description: Wait for the stream to become C(ACTIVE) after creation (and gone after deletion).
     type: bool
@@ -235,6 +263,17 @@ notes:
   - C(ListTagsForDeliveryStream) has no paginator in botocore; the module follows C(HasMoreTags)/C(ExclusiveStartTagKey) itself.
   - A stream that is still C(CREATING) is waited for before it is compared; a stream that is C(DELETING) counts as absent
     (with O(state=present) the deletion is waited for and the stream is created again).
+  - A stream in C(CREATING_FAILED) is not a usable stream (see C(DeliveryStreamStatus) and C(FailureDescription) in
+    U(https://docs.aws.amazon.com/firehose/latest/APIReference/API_DeliveryStreamDescription.html)). With
+    O(state=present) the module fails with the failure reason, or with O(recreate=true) deletes it and creates it
+    again. Check mode predicts the same.
+  - Firehose throttles with C(LimitExceededException), which neither botocore nor amazon.aws's AWSRetry retries
+    (U(https://docs.aws.amazon.com/firehose/latest/APIReference/CommonErrors.html)); the module retries it with
+    backoff on every call, including the status polling.
+  - A role created a moment before is not usable by Firehose at once (IAM is eventually consistent,
+    U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)).
+    C(InvalidArgumentException) with the message C(Firehose is unable to assume role) or C(is not authorized to
+    perform) is retried for about two minutes; any other C(InvalidArgumentException) fails at once.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -348,13 +387,22 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.logvault.aws.plugins.module_utils import firehose as fh
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 
 WAIT_DELAY = 5
+# Firehose answers LimitExceededException when throttling; AWSRetry does not know that code.
+THROTTLING_CODES = ["LimitExceededException", "ServiceUnavailableException"]
+
+
+def failure_text(description):
+    failure = (description or {}).get("FailureDescription") or {}
+    if not failure:
+        return "no failure description"
+    return "%s: %s" % (failure.get("Type"), failure.get("Details"))
 
 
 def describe_stream(module, client, name):
@@ -383,14 +431,14 @@ def list_tags(module, client, name):
         module.fail_json_aws(e, msg="Failed to list tags of delivery stream %s" % name)
 
 
-def wait_for(module, client, name, predicate, what):
-    """Poll DescribeDeliveryStream until predicate(description) is true."""
+def wait_for(module, client, name, predicate, what, failed_states=("CREATING_FAILED", "DELETING_FAILED")):
+    """Poll DescribeDeliveryStream until predicate(description) is true; fail on failed_states."""
     deadline = time.time() + module.params["wait_timeout"]
     while True:
         description = describe_stream(module, client, name)
         if predicate(description):
             return description
-        if description and description.get("DeliveryStreamStatus") in ("CREATING_FAILED", "DELETING_FAILED"):
+        if description and description.get("DeliveryStreamStatus") in failed_states:
             module.fail_json(
                 msg="Delivery stream %s is %s: %s" % (name, description["DeliveryStreamStatus"], description.get("FailureDescription")),
                 delivery_stream=camel_dict_to_snake_dict(description),
@@ -427,16 +475,23 @@ def view(description, tags):
     }
 
 
-def delete_stream(module, client, name, wait=None):
-    """Delete the stream; wait until it is gone when wait (default: the wait option) is true."""
+def delete_stream(module, client, name, wait=None, force=False):
+    """Delete the stream; wait until it is gone when wait (default: the wait option) is true.
+
+    ``force`` sends AllowForceDelete, for a stream whose creation failed (its KMS grant may
+    not be retirable).
+    """
+    kwargs = dict(DeliveryStreamName=name)
+    if force:
+        kwargs["AllowForceDelete"] = True
     try:
-        client.delete_delivery_stream(aws_retry=True, DeliveryStreamName=name)
+        client.delete_delivery_stream(aws_retry=True, **kwargs)
     except is_boto3_error_code("ResourceNotFoundException"):
         return
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Failed to delete delivery stream %s" % name)
     if module.params["wait"] if wait is None else wait:
-        wait_for(module, client, name, lambda d: d is None, "deleted")
+        wait_for(module, client, name, lambda d: d is None, "deleted", failed_states=("DELETING_FAILED",))
 
 
 def create_stream(module, client, destination_type, destination_config):
@@ -592,6 +647,14 @@ def main():
                 s3_backup_mode=dict(type="str", choices=list(fh.BACKUP_MODES)),
                 s3=dict(type="dict", required=True, options=s3),
                 processors=dict(type="list", elements="dict", options=processors),
+                vpc=dict(
+                    type="dict",
+                    options=dict(
+                        subnet_ids=dict(type="list", elements="str", required=True),
+                        security_group_ids=dict(type="list", elements="str", required=True),
+                        role_arn=dict(type="str", required=True),
+                    ),
+                ),
             ),
         ),
         extended_s3=dict(
@@ -609,7 +672,7 @@ def main():
                 custom_time_zone=dict(type="str"),
             ),
         ),
-        recreate=dict(type="bool", default=False),
+        recreate=dict(type="bool", default=False, aliases=["force"]),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
         tags=dict(type="dict", aliases=["resource_tags"]),
@@ -628,10 +691,22 @@ def main():
         module.fail_json(msg="region %r is not a valid AWS region name (for example us-east-1)" % module.region)
 
     name = module.params["name"]
-    client = module.client("firehose", retry_decorator=AWSRetry.jittered_backoff())
+    # Throttling (LimitExceededException) and IAM propagation are retried on every call.
+    client = module.client("firehose", retry_decorator=propagation_retry("firehose", THROTTLING_CODES))
     current = describe_stream(module, client, name)
     status = (current or {}).get("DeliveryStreamStatus")
-    if status == "DELETING":
+    if status == "CREATING_FAILED" and module.params["state"] == "present":
+        if not module.params["recreate"]:
+            module.fail_json(
+                msg="Delivery stream %s exists but its creation failed (CREATING_FAILED): %s; set recreate=true to delete and "
+                "create it again" % (name, failure_text(current)),
+                delivery_stream=camel_dict_to_snake_dict(current),
+            )
+        if not module.check_mode:
+            # CreateDeliveryStream cannot be called again on a CREATING_FAILED stream; it must be deleted first.
+            delete_stream(module, client, name, wait=True, force=True)
+        current = None
+    elif status == "DELETING":
         # A deletion in progress cannot be undone: the stream is as good as gone.
         if module.params["state"] == "present" and not module.check_mode:
             wait_for(module, client, name, lambda d: d is None, "deleted")

@@ -112,6 +112,14 @@ notes:
     no mapping, so check mode reports the creation; in normal mode creating a mapping for a
     function that does not exist fails and says so.
   - With C(--diff) the module returns the managed settings before and after.
+  - C(CreateEventSourceMapping) checks that the function's execution role can read the stream. A role (or role
+    policy) created a moment before is not usable yet (IAM is eventually consistent,
+    U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)),
+    and Lambda answers C(InvalidParameterValueException) with "cannot be assumed by Lambda", "The provided execution
+    role does not have permissions to call ..." or "Cannot access stream ... Please ensure the role can perform the
+    GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM." (see the execution
+    role requirements in U(https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html)). That code with those
+    messages is retried for about two minutes; any other C(InvalidParameterValueException) fails at once.
   - Why not C(amazon.aws.lambda_event)? In amazon.aws 10.1.2 its C(source_params)
     accepts only C(source_arn), C(enabled), C(batch_size), C(starting_position),
     C(function_response_types) and C(maximum_batching_window_in_seconds). It cannot set
@@ -266,6 +274,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
 
@@ -560,7 +569,8 @@ def main():
     validate_params(module)
 
     try:
-        client = module.client("lambda", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
+        # Throttling, and the execution role's IAM propagation on create (about two minutes).
+        client = module.client("lambda", retry_decorator=propagation_retry("lambda", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to AWS Lambda")
 

@@ -17,13 +17,17 @@ description:
     placed at chosen paths in the zip (O(src) as a list of C(src)/C(dest) pairs),
     and writes it to O(dest) only when its bytes differ from what O(dest) already holds.
   - The same files always give the same bytes. Entries are sorted by their path in the zip,
-    carry the fixed timestamp 1980-01-01 00:00:00 and the mode V(0644), are compressed with
+    carry the fixed timestamp 1980-01-01 00:00:00 and the mode V(0644), or V(0755) when the source file
+    has an execute bit (a C(bootstrap) of a custom runtime, a vendored binary), are compressed with
     deflate, and byte-code caches (C(__pycache__) directories, C(*.pyc) and C(*.pyo) files) are
     left out of the directories that are walked. So a function deployed from the zip with
     M(amazon.aws.lambda) keeps its C(CodeSha256) until the source really changes, and
     M(amazon.aws.lambda) can predict in check mode whether the code would change.
-  - Only the content of the files counts; their timestamps, modes and owners do not. Empty
-    directories are not stored.
+  - Only the content of the files and whether they are executable count; their timestamps, other mode
+    bits and owners do not. Lambda runs a custom runtime's C(bootstrap) and other executables only
+    when the zip keeps their execute permission
+    (U(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html#gettingstarted-package-permissions)).
+    Empty directories are not stored.
   - Runs where the task runs (the controller with a local connection) and makes no AWS call.
   - C(community.general.archive) is not deterministic, so it cannot serve here. It stores
     each file's modification time and mode (C(ZipFile.write)), adds the entries in the order
@@ -144,6 +148,7 @@ from ansible.module_utils.six import string_types
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
+EXEC_MODE = 0o100755  # regular file, rwxr-xr-x: the source has an execute bit
 SKIPPED_DIRS = ("__pycache__",)
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
@@ -238,7 +243,8 @@ def build(members):
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
             info.create_system = 3  # Unix, so that the mode bits mean the same everywhere
-            info.external_attr = FILE_MODE << 16
+            executable = os.stat(members[name]).st_mode & 0o111
+            info.external_attr = (EXEC_MODE if executable else FILE_MODE) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             with open(members[name], "rb") as handle:
                 archive.writestr(info, handle.read())

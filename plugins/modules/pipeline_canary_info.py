@@ -36,6 +36,8 @@ options:
     description:
       - Milliseconds since the epoch when the canaries were written. S3 objects last
         modified more than 5 minutes before this are not read.
+      - It also bounds the S3 listing (see O(archive.dated_keys)).
+      - When not given, the time this module starts is used.
     type: int
   archive:
     description:
@@ -50,6 +52,15 @@ options:
         description: Key prefix to list.
         type: str
         default: ""
+      dated_keys:
+        description:
+          - The keys under the prefix start with Firehose's UTC time path C(YYYY/MM/DD/HH/), as Firehose writes
+            them by default and as the logvault archive prefix C(logs/!{timestamp:yyyy/MM/dd/HH}/) does
+            (U(https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html)).
+          - Then the listing starts after the hour of O(since) less 5 minutes (C(StartAfter) of
+            C(ListObjectsV2)), instead of listing the whole prefix on every look.
+        type: bool
+        default: true
   search_backup:
     description:
       - S3 backup of the search Firehose stream (C(S3BackupMode=AllDocuments)).
@@ -64,6 +75,15 @@ options:
         description: Key prefix to list.
         type: str
         default: ""
+      dated_keys:
+        description:
+          - The keys under the prefix start with Firehose's UTC time path C(YYYY/MM/DD/HH/), as Firehose writes
+            them by default and as the logvault archive prefix C(logs/!{timestamp:yyyy/MM/dd/HH}/) does
+            (U(https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html)).
+          - Then the listing starts after the hour of O(since) less 5 minutes (C(StartAfter) of
+            C(ListObjectsV2)), instead of listing the whole prefix on every look.
+        type: bool
+        default: true
   opensearch:
     description:
       - The OpenSearch domain that the search Firehose stream writes to.
@@ -159,24 +179,34 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import OpenSearchError
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_client
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import region_from_endpoint
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch import signing_region
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import validate_endpoint
 
 GRACE_MS = 5 * 60 * 1000
 
 
+def start_after_key(prefix, since):
+    """The StartAfter key for Firehose's dated keys: the prefix and the UTC hour of since less the grace."""
+    hour = time.gmtime(max(0, since - GRACE_MS) / 1000.0)
+    return prefix + time.strftime("%Y/%m/%d/%H/", hour)
+
+
 class S3Reader:
     """Reads each new object under a prefix once and reports which markers it holds."""
 
-    def __init__(self, module, client, bucket, prefix, since):
+    def __init__(self, module, client, bucket, prefix, since, dated_keys=True):
         self.module, self.client, self.bucket, self.prefix = module, client, bucket, prefix
         self.since = since
+        self.start_after = start_after_key(prefix, since) if dated_keys and since is not None else None
         self.seen = set()
 
     def new_texts(self):
+        kwargs = dict(Bucket=self.bucket, Prefix=self.prefix)
+        if self.start_after:
+            kwargs["StartAfter"] = self.start_after
         try:
             paginator = self.client.get_paginator("list_objects_v2")
-            pages = paginator.paginate(Bucket=self.bucket, Prefix=self.prefix).build_full_result()
+            pages = paginator.paginate(**kwargs).build_full_result()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg="Failed to list objects in s3://%s/%s" % (self.bucket, self.prefix))
         for obj in pages.get("Contents", []):
@@ -212,7 +242,7 @@ def search_opensearch(module, client, index, markers):
 
 
 def main():
-    location = dict(bucket=dict(type="str", required=True), prefix=dict(type="str", default=""))
+    location = dict(bucket=dict(type="str", required=True), prefix=dict(type="str", default=""), dated_keys=dict(type="bool", default=True))
     module = AnsibleAWSModule(
         argument_spec=dict(
             markers=dict(type="list", elements="str", required=True),
@@ -237,20 +267,23 @@ def main():
         module.fail_json(msg="timeout must be >= 0 and interval >= 1, got timeout=%s interval=%s" % (params["timeout"], params["interval"]))
     if not (params["archive"] or params["search_backup"] or params["opensearch"]):
         module.fail_json(msg="give at least one of archive, search_backup and opensearch to look in")
+    since = params["since"] if params["since"] is not None else int(time.time() * 1000)
     os_client = None
     if params["opensearch"]:
         try:
             endpoint = validate_endpoint(params["opensearch"]["endpoint"])
         except ValueError as e:
             module.fail_json(msg="opensearch.endpoint: %s" % e)
-        os_client = opensearch_client(module, endpoint, module.region or region_from_endpoint(endpoint))
+        os_client = opensearch_client(module, endpoint, signing_region(module, endpoint))
 
     s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
     readers = {}
     if params["archive"]:
-        readers["archive"] = S3Reader(module, s3, params["archive"]["bucket"], params["archive"]["prefix"], params["since"])
+        readers["archive"] = S3Reader(module, s3, params["archive"]["bucket"], params["archive"]["prefix"], since,
+                                      params["archive"]["dated_keys"])
     if params["search_backup"]:
-        readers["search"] = S3Reader(module, s3, params["search_backup"]["bucket"], params["search_backup"]["prefix"], params["since"])
+        readers["search"] = S3Reader(module, s3, params["search_backup"]["bucket"], params["search_backup"]["prefix"], since,
+                                     params["search_backup"]["dated_keys"])
     places = sorted(set(readers) | ({"search"} if os_client else set()))
 
     start = time.time()

@@ -199,3 +199,51 @@ def test_error_details_tolerate_odd_bodies():
     assert osu._error_details("<html>bad gateway</html>") == (None, "<html>bad gateway</html>")
     assert osu._error_details(json.dumps({"error": "plain"})) == (None, "plain")
     assert osu._error_details("") == (None, None)
+
+
+# --- issue 14: the signing region is the endpoint's, unless region is given -------------------
+
+EU_ENDPOINT = "search-logs-abc123.eu-west-1.es.amazonaws.com"
+
+
+class _Built(Exception):
+    """Raised by the client test double once the module has built its OpenSearch client."""
+
+
+def _signing_region_of(module_name, args, monkeypatch):
+    import importlib
+    from unittest import mock
+    from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
+
+    set_test_credentials(monkeypatch, region="us-west-2")  # the environment names another region
+    module = importlib.import_module("ansible_collections.logvault.aws.plugins.modules." + module_name)
+
+    def fake_client(base_url, region, credentials, **kwargs):  # a test double of OpenSearchClient
+        raise _Built(region)
+
+    with mock.patch.object(osu, "OpenSearchClient", fake_client), pytest.raises(_Built) as info:
+        run_module(module, args)
+    return info.value.args[0]
+
+
+MODULE_ARGS = [
+    ("opensearch_index_policy", dict(endpoint=EU_ENDPOINT, policy_id="p", delete_after_days=30, index_patterns=["logs-*"])),
+    ("opensearch_index_template", dict(endpoint=EU_ENDPOINT, name="t", state="absent")),
+    ("opensearch_role_mapping", dict(endpoint=EU_ENDPOINT, role="r", state="absent")),
+    ("pipeline_canary_info", dict(markers=["m"], opensearch=dict(endpoint=EU_ENDPOINT))),
+]
+
+
+@pytest.mark.parametrize("module_name,args", MODULE_ARGS)
+def test_endpoint_region_wins_over_the_environment(module_name, args, monkeypatch):
+    assert _signing_region_of(module_name, args, monkeypatch) == "eu-west-1"
+
+
+@pytest.mark.parametrize("module_name,args", MODULE_ARGS)
+def test_explicit_region_wins_over_the_endpoint(module_name, args, monkeypatch):
+    assert _signing_region_of(module_name, dict(args, region="eu-central-1"), monkeypatch) == "eu-central-1"
+
+
+def test_environment_region_is_used_when_the_endpoint_has_none(monkeypatch):
+    args = dict(endpoint="https://logs.example.com", role="r", state="absent")
+    assert _signing_region_of("opensearch_role_mapping", args, monkeypatch) == "us-west-2"

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import datetime
 import gzip
+import time
 from unittest import mock
 
 import boto3
@@ -97,6 +98,27 @@ def test_bad_input_names_the_parameter_and_calls_nothing(aws, args, parameter):
     assert result["msg"].startswith(parameter)
 
 
+def test_throttling_of_put_log_events_is_retried(aws):
+    """A test double around botocore's _make_api_call: PutLogEvents is throttled once, then moto answers."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+    calls = []
+
+    def throttled_once(self, name, params):
+        if name == "PutLogEvents":
+            calls.append(name)
+            if len(calls) == 1:
+                raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, name)
+        return original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", throttled_once), mock.patch("time.sleep") as sleep:
+        result = run(cloudwatchlogs_log_events, write(messages=["a"]))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["events_written"] == 1 and len(calls) == 2 and sleep.call_count == 1
+
+
 def test_batches_respect_the_put_log_events_limits():
     batch_sizes = [len(b) for b in cloudwatchlogs_log_events.batches([{"message": "x" * 1000}] * 2500)]
     # 1,026 bytes per event: 1,022 events (1,048,572 bytes) fit under 1,048,576 bytes.
@@ -163,3 +185,60 @@ def test_canary_info_bad_input(aws, args, text):
     result = run(pipeline_canary_info, args)
     assert result["failed"] is True
     assert text in result["msg"]
+
+
+# --- issue 14: a bounded listing ------------------------------------------------------------
+
+
+def _listed(s3_calls):
+    return [c for c in s3_calls if c[0] == "ListObjectsV2"]
+
+
+def _recording():
+    """A test double around botocore's _make_api_call that records each S3 call and its parameters."""
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+    calls = []
+
+    def record(self, name, params):
+        calls.append((name, dict(params)))
+        return original(self, name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", record), calls
+
+
+def test_listing_starts_after_the_hour_of_since_and_old_objects_are_not_read(aws):
+    s3 = aws[1]
+    s3.create_bucket(Bucket="archive")
+    put(s3, "archive", "logs/2026/12/01/08/archive-1-2026-12-01-08-00-00-old", "m-1")
+    put(s3, "archive", "logs/2026/12/03/11/archive-1-2026-12-03-11-59-00-new", "m-1")
+    since = int(datetime.datetime(2026, 12, 3, 12, 2, tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    patch, calls = _recording()
+    with patch, mock.patch.object(pipeline_canary_info.time, "sleep"):
+        result = run(pipeline_canary_info, dict(markers=["m-1"], since=since, archive=dict(bucket="archive", prefix="logs/"), timeout=0))
+    # 12:02 less the 5-minute grace is 11:57, so the listing starts after logs/2026/12/03/11/.
+    assert [c[1].get("StartAfter") for c in _listed(calls)] == ["logs/2026/12/03/11/"]
+    assert result["objects_read"] == 1
+    assert not any(c[0] == "GetObject" and c[1]["Key"].endswith("-old") for c in calls)
+
+
+def test_without_since_the_listing_starts_at_the_canary_start(aws):
+    s3 = aws[1]
+    s3.create_bucket(Bucket="archive")
+    put(s3, "archive", "logs/2020/01/01/00/archive-old", "m-1")
+    patch, calls = _recording()
+    with patch:
+        result = run(pipeline_canary_info, dict(markers=["m-1"], archive=dict(bucket="archive", prefix="logs/"), timeout=0))
+    expected = time.strftime("logs/%Y/%m/%d/%H/", time.gmtime(time.time() - 300))
+    assert [c[1].get("StartAfter") for c in _listed(calls)] == [expected]
+    assert result["objects_read"] == 0 and result["missing"] == ["m-1"]
+
+
+def test_dated_keys_false_lists_the_whole_prefix(aws):
+    s3 = aws[1]
+    s3.create_bucket(Bucket="archive")
+    patch, calls = _recording()
+    with patch:
+        run(pipeline_canary_info, dict(markers=["m-1"], archive=dict(bucket="archive", prefix="x/", dated_keys=False), timeout=0))
+    assert [c[1].get("StartAfter") for c in _listed(calls)] == [None]

@@ -61,8 +61,9 @@ def stored(document, criteria=None, name="logvault"):
     return policy
 
 
-def expect_describe(stubber, policies, name="logvault"):
-    stubber.add_response("describe_account_policies", {"accountPolicies": policies}, {"policyType": TYPE, "policyName": name})
+def expect_describe(stubber, policies):
+    """Every subscription filter policy of the account is read (AWS allows one per account and Region)."""
+    stubber.add_response("describe_account_policies", {"accountPolicies": policies}, {"policyType": TYPE})
 
 
 def args(**extra):
@@ -146,10 +147,42 @@ def test_absent(stubbed):
 
 def test_describe_follows_next_token_and_matches_the_exact_name(stubbed):
     stubbed.add_response("describe_account_policies", {"accountPolicies": [stored(DOCUMENT, name="logvault-old")], "nextToken": "n1"},
-                         {"policyType": TYPE, "policyName": "logvault"})
+                         {"policyType": TYPE})
     stubbed.add_response("describe_account_policies", {"accountPolicies": [stored(DOCUMENT, CRITERIA)]},
-                         {"policyType": TYPE, "policyName": "logvault", "nextToken": "n1"})
+                         {"policyType": TYPE, "nextToken": "n1"})
     assert run(args())["changed"] is False
+
+
+# --- issue 14 -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_policy_of_another_name_fails_before_any_write(stubbed, check_mode):
+    expect_describe(stubbed, [stored(DOCUMENT, name="legacy-splunk")])
+    result = run(args(), check_mode=check_mode)
+    assert result["failed"] is True
+    assert "legacy-splunk" in result["msg"] and "one account-level subscription filter policy" in result["msg"]
+    assert result["parameter"] == "policy_name"
+
+
+NOT_DELIVERED = "Could not deliver test message to specified Firehose stream. Check if the given Firehose stream is in ACTIVE state."
+
+
+def test_could_not_deliver_test_message_is_retried_while_the_role_propagates(stubbed):
+    expect_describe(stubbed, [])
+    for dummy in range(2):
+        stubbed.add_client_error("put_account_policy", "InvalidParameterException", NOT_DELIVERED, 400)
+    stubbed.add_response("put_account_policy", {"accountPolicy": stored(dict(DOCUMENT, RoleArn=ROLE), CRITERIA)})
+    result = run(args(role_arn=ROLE))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True
+
+
+def test_other_invalid_parameter_errors_of_put_account_policy_fail_at_once(stubbed):
+    expect_describe(stubbed, [])
+    stubbed.add_client_error("put_account_policy", "InvalidParameterException", "Invalid selection criteria.", 400)
+    result = run(args(role_arn=ROLE))
+    assert result["failed"] is True and "Invalid selection criteria." in result["msg"]
 
 
 def test_throttling_is_retried(stubbed):

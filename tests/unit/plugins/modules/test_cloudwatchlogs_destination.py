@@ -169,3 +169,43 @@ def test_missing_required_options():
     assert result["failed"] is True and "target_arn" in result["msg"]
     result = run(dict(present(), access_policy="{}"))
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
+
+
+# --- issue 14: IAM propagation ----------------------------------------------------------------
+
+NOT_DELIVERED = "Could not deliver test message to specified Kinesis stream. Check if the given kinesis stream is in ACTIVE state."
+
+
+def failing_first(operation, code, message, times):
+    """A test double around botocore's _make_api_call: ``operation`` fails ``times`` times, then moto answers."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+    calls = []
+
+    def fake(self, name, params):
+        if name == operation:
+            calls.append(params)
+            if len(calls) <= times:
+                raise ClientError({"Error": {"Code": code, "Message": message}}, name)
+        return original(self, name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", fake), calls
+
+
+def test_put_destination_is_retried_while_the_new_role_propagates(aws):
+    patch, calls = failing_first("PutDestination", "InvalidParameterException", NOT_DELIVERED, 2)
+    with patch, mock.patch("time.sleep") as sleep:
+        result = run(present())
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True and len(calls) == 3 and sleep.call_count == 2
+    assert aws.describe_destinations()["destinations"][0]["destinationName"] == "logvault"
+
+
+def test_other_invalid_parameter_errors_of_put_destination_fail_at_once(aws):
+    patch, calls = failing_first("PutDestination", "InvalidParameterException", "Role ARN is not valid.", 5)
+    with patch, mock.patch("time.sleep") as sleep:
+        result = run(present())
+    assert result["failed"] is True and "Role ARN is not valid." in result["msg"]
+    assert len(calls) == 1 and sleep.call_count == 0

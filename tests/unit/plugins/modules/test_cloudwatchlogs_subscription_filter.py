@@ -85,13 +85,13 @@ def test_four_step_cycle_over_many_groups(aws):
     groups = ["/app/%03d" % i for i in range(60)]
     make_groups(aws, groups + ["/other/x"])
 
-    first = run(subscribe(max_concurrency=8), check_mode=True)
+    first = run(subscribe(max_concurrency=5), check_mode=True)
     assert first["changed"] is True
     assert first["counts"] == {"created": 60, "updated": 0, "unchanged": 0, "deleted": 0, "failed": 0}
     assert first["write_calls"] == 0
     assert all(filters_of(aws, g) == {} for g in groups), "check mode wrote"
 
-    second = run(subscribe(max_concurrency=8))
+    second = run(subscribe(max_concurrency=5))
     assert second["changed"] is True
     assert second["counts"]["created"] == 60
     assert second["write_calls"] == 60
@@ -102,9 +102,9 @@ def test_four_step_cycle_over_many_groups(aws):
         assert stored["destinationArn"] == STREAM and stored["roleArn"] == ROLE and stored["filterPattern"] == ""
     assert filters_of(aws, "/other/x") == {}
 
-    third = run(subscribe(max_concurrency=8), check_mode=True)
+    third = run(subscribe(max_concurrency=5), check_mode=True)
     assert third["changed"] is False and third["counts"]["unchanged"] == 60
-    fourth = run(subscribe(max_concurrency=8))
+    fourth = run(subscribe(max_concurrency=5))
     assert fourth["changed"] is False
     assert fourth["counts"]["unchanged"] == 60
     assert fourth["write_calls"] == 0
@@ -208,7 +208,8 @@ def test_two_filter_limit_fails_naming_the_filters_then_replace(aws):
     (subscribe(replace="logvault"), "replace"),
     (subscribe(replace="x*"), "replace"),
     (subscribe(max_concurrency=0), "max_concurrency"),
-    (subscribe(max_concurrency=65), "max_concurrency"),
+    (subscribe(max_concurrency=6), "max_concurrency"),
+    (subscribe(field_selection_criteria="x" * 2001), "field_selection_criteria"),
     (subscribe(region="nowhere"), "region"),
 ])
 def test_bad_input_fails_naming_the_parameter_before_any_aws_call(env, args, param):
@@ -251,15 +252,15 @@ def test_throttling_is_retried_with_backoff(stubbed):
     stubbed.add_client_error("describe_subscription_filters", "ThrottlingException", "Rate exceeded", 400)
     stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": group})
     stubbed.add_client_error("put_subscription_filter", "ThrottlingException", "Rate exceeded", 400)
-    stubbed.add_client_error("put_subscription_filter", "LimitExceededException", "Resource limit exceeded.", 400)
+    stubbed.add_client_error("put_subscription_filter", "ServiceUnavailableException", "The service is unavailable.", 400)
     stubbed.add_response("put_subscription_filter", {}, {
         "logGroupName": group, "filterName": "logvault", "filterPattern": "", "destinationArn": DEST, "distribution": "ByLogStream",
     })
     result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=[group], max_concurrency=1))
     assert result["changed"] is True and result["counts"]["created"] == 1
     assert stubbed.sleep.call_count == 3
-    # Jittered: every wait is a random fraction of the exponential delay, never above it.
-    assert all(0 <= c.args[0] <= 20 for c in stubbed.sleep.call_args_list)
+    # Jittered: every wait is between half and all of the exponential delay (at most 15 s).
+    assert all(0 < c.args[0] <= 15 for c in stubbed.sleep.call_args_list)
 
 
 def test_access_denied_is_a_per_group_failure(stubbed):
@@ -285,3 +286,82 @@ def test_prefix_discovery_follows_pagination(stubbed):
     result = run(dict(filter_name="logvault", destination_arn=DEST, log_group_prefix="/app/", max_concurrency=1))
     assert result["log_groups"] == ["/app/a", "/app/b"]
     assert result["changed"] is False and result["write_calls"] == 0
+
+
+# --- issue 14: quotas, IAM propagation, the fields PutSubscriptionFilter resets -------------
+
+PUT = {"logGroupName": "/app/a", "filterName": "logvault", "filterPattern": "", "destinationArn": DEST, "distribution": "ByLogStream"}
+# What CloudWatch Logs answers while the role of a new destination or filter has not propagated.
+NOT_DELIVERED = "Could not deliver test message to specified destination. Check if the destination is valid."
+
+
+def test_limit_exceeded_is_a_quota_and_fails_at_once_naming_the_group(stubbed):
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": "/app/a"})
+    stubbed.add_client_error("put_subscription_filter", "LimitExceededException", "Resource limit exceeded.", 400)
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=["/app/a"], max_concurrency=1))
+    assert result["failed"] is True
+    assert result["results"][0]["error_code"] == "LimitExceededException"
+    assert "/app/a" in result["results"][0]["msg"] and "/app/a" in result["msg"]
+    assert stubbed.sleep.call_count == 0, "LimitExceededException must not be retried"
+
+
+def test_could_not_deliver_test_message_is_retried_while_the_role_propagates(stubbed):
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": "/app/a"})
+    stubbed.add_client_error("put_subscription_filter", "InvalidParameterException", NOT_DELIVERED, 400)
+    stubbed.add_client_error("put_subscription_filter", "InvalidParameterException", NOT_DELIVERED, 400)
+    stubbed.add_response("put_subscription_filter", {}, PUT)
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=["/app/a"], max_concurrency=1))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["counts"]["created"] == 1 and stubbed.sleep.call_count == 2
+
+
+def test_other_invalid_parameter_errors_are_not_retried(stubbed):
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": []}, {"logGroupName": "/app/a"})
+    stubbed.add_client_error("put_subscription_filter", "InvalidParameterException",
+                             "destinationArn for vendor kinesis cannot be used without roleArn", 400)
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=["/app/a"], max_concurrency=1))
+    assert result["failed"] is True and "without roleArn" in result["msg"]
+    assert stubbed.sleep.call_count == 0
+
+
+def _with_new_fields(filter_pattern=""):
+    existing = _existing("/app/a", "logvault", DEST)
+    existing.update(filterPattern=filter_pattern, applyOnTransformedLogs=True,
+                    fieldSelectionCriteria='@aws.region NOT IN ["cn-north-1"]', emitSystemFields=["@aws.region", "@aws.account"])
+    return existing
+
+
+def test_an_update_keeps_fields_it_does_not_set(stubbed):
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": [_with_new_fields("ERROR")]}, {"logGroupName": "/app/a"})
+    stubbed.add_response("put_subscription_filter", {}, dict(
+        PUT, roleArn=ROLE, applyOnTransformedLogs=True, fieldSelectionCriteria='@aws.region NOT IN ["cn-north-1"]',
+        emitSystemFields=["@aws.account", "@aws.region"],
+    ))
+    result = run(dict(filter_name="logvault", destination_arn=DEST, log_groups=["/app/a"], max_concurrency=1))
+    assert result["counts"]["updated"] == 1
+
+
+def test_new_fields_are_compared(stubbed):
+    same = dict(filter_name="logvault", destination_arn=DEST, log_groups=["/app/a"], max_concurrency=1,
+                apply_on_transformed_logs=True, field_selection_criteria='@aws.region NOT IN ["cn-north-1"]',
+                emit_system_fields=["@aws.account", "@aws.region"])
+    stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": [_with_new_fields()]}, {"logGroupName": "/app/a"})
+    result = run(same)
+    assert result["changed"] is False and result["write_calls"] == 0
+
+    for change, put in (
+        (dict(apply_on_transformed_logs=False), dict(applyOnTransformedLogs=None)),
+        (dict(field_selection_criteria=""), dict(fieldSelectionCriteria=None)),
+        (dict(emit_system_fields=["@source.log"]), dict(emitSystemFields=["@source.log"])),
+    ):
+        expected = dict(PUT, roleArn=ROLE, applyOnTransformedLogs=True, fieldSelectionCriteria='@aws.region NOT IN ["cn-north-1"]',
+                        emitSystemFields=["@aws.account", "@aws.region"])
+        expected.update(put)
+        expected = dict((k, v) for k, v in expected.items() if v is not None)
+        stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": [_with_new_fields()]}, {"logGroupName": "/app/a"})
+        result = run(dict(same, **change), check_mode=True)
+        assert result["changed"] is True, change
+        stubbed.add_response("describe_subscription_filters", {"subscriptionFilters": [_with_new_fields()]}, {"logGroupName": "/app/a"})
+        stubbed.add_response("put_subscription_filter", {}, expected)
+        result = run(dict(same, **change))
+        assert result["counts"]["updated"] == 1, change

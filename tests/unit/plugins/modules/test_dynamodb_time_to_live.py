@@ -64,12 +64,24 @@ def test_four_step_cycle(dynamodb):
     assert run(args)["changed"] is False
 
 
-def test_another_attribute_is_switched(dynamodb):
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_moving_to_another_attribute_is_refused_and_ttl_stays_on(dynamodb, check_mode):
     _create(dynamodb)
     run(dict(table_name=TABLE, attribute_name="expires_at"))
+    result = run(dict(table_name=TABLE, attribute_name="ttl"), check_mode=check_mode)
+    assert result["failed"] is True and result["parameter"] == "attribute_name"
+    assert "state=absent, wait an hour" in result["msg"]
+    # Never left without TTL: the old attribute is still enabled.
+    assert _ttl(dynamodb) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_the_two_run_move(dynamodb):
+    _create(dynamodb)
+    run(dict(table_name=TABLE, attribute_name="expires_at"))
+    assert run(dict(table_name=TABLE, state="absent"))["changed"] is True
+    assert _ttl(dynamodb)["TimeToLiveStatus"] == "DISABLED"
     result = run(dict(table_name=TABLE, attribute_name="ttl"), diff=True)
     assert result["changed"] is True
-    assert result["diff"]["before"] == {"enabled": True, "attribute_name": "expires_at"}
     assert _ttl(dynamodb) == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
 
 

@@ -228,3 +228,35 @@ def test_bad_state_and_missing_pattern_fail_before_any_aws_call(events):
     assert not client.called
     assert gone["failed"] is True and "state" in gone["msg"]
     assert missing["failed"] is True and "event_pattern" in missing["msg"]
+
+
+# --- issue 14: order-sensitive arrays and the size that AWS measures -----------------------
+
+
+def test_numeric_matcher_order_is_a_change(events):
+    run(rule(event_pattern={"source": ["aws.kms"], "detail": {"count": [{"numeric": [">", 0, "<=", 5]}]}}))
+    swapped = rule(event_pattern={"source": ["aws.kms"], "detail": {"count": [{"numeric": [">", 5, "<=", 0]}]}})
+    assert run(swapped, check_mode=True)["changed"] is True
+    assert run(swapped)["changed"] is True
+    stored = json.loads(events.describe_rule(Name="lv-rule")["EventPattern"])
+    assert stored["detail"]["count"] == [{"numeric": [">", 5, "<=", 0]}]
+    assert run(swapped)["changed"] is False
+
+
+def test_target_input_list_order_is_a_change(events):
+    run(rule(targets=[{"id": "t", "arn": TOPIC, "input": '{"steps": ["disable", "alert"]}'}]))
+    swapped = rule(targets=[{"id": "t", "arn": TOPIC, "input": '{"steps": ["alert", "disable"]}'}])
+    assert run(swapped, check_mode=True)["changed"] is True
+    assert run(swapped)["changed"] is True
+    assert json.loads(events.list_targets_by_rule(Rule="lv-rule")["Targets"][0]["Input"]) == {"steps": ["alert", "disable"]}
+    reformatted = rule(targets=[{"id": "t", "arn": TOPIC, "input": '{ "steps" : ["alert","disable"] }'}])
+    assert run(reformatted)["changed"] is False
+
+
+def test_the_pattern_sent_is_the_pattern_measured(events):
+    # 4,096 characters as compact JSON: accepted, and sent exactly in that form.
+    filler = 4096 - len(json.dumps({"source": ["aws.kms"], "detail": {"k": [""]}}, separators=(",", ":")))
+    pattern = {"source": ["aws.kms"], "detail": {"k": ["y" * filler]}}
+    assert len(json.dumps(pattern, sort_keys=True, separators=(",", ":"))) == 4096
+    assert run(rule(event_pattern=pattern))["changed"] is True
+    assert len(events.describe_rule(Name="lv-rule")["EventPattern"]) == 4096

@@ -13,6 +13,7 @@ import copy
 import datetime
 import os
 import sys
+import time
 from unittest import mock
 
 import boto3
@@ -22,6 +23,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.logvault.aws.plugins.module_utils import aws_retries
 from ansible_collections.logvault.aws.plugins.module_utils import firehose as fh
 from ansible_collections.logvault.aws.plugins.modules import firehose_delivery_stream as module_under_test
 from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
@@ -569,3 +571,153 @@ def test_a_stream_being_created_is_waited_for_before_comparing(stubbed):
     expect_tags(stubbed)
     expect_tags(stubbed)
     assert run(archive_args())["changed"] is False
+
+
+# ------------------------------------------------ IAM propagation, throttling, failed streams (issue 14)
+
+# The messages AWS returns (see plugins/module_utils/aws_retries.py for the sources).
+ASSUME_ROLE = "Firehose is unable to assume role %s. Please check the role provided." % ROLE
+NOT_AUTHORIZED = ("Role %s is not authorized to perform: kinesis:DescribeStream on resource "
+                  "arn:aws:kinesis:us-east-1:123456789012:stream/hub." % ROLE)
+CREATED = {"DeliveryStreamARN": "arn:aws:firehose:us-east-1:123456789012:deliverystream/archive"}
+
+
+def slept():
+    """Seconds passed to time.sleep (patched by the stubbed fixture)."""
+    return [c.args[0] for c in time.sleep.call_args_list]
+
+
+@pytest.mark.parametrize("message", [ASSUME_ROLE, NOT_AUTHORIZED])
+def test_create_is_retried_while_a_new_role_propagates(stubbed, message):
+    not_found(stubbed)
+    stubbed.add_client_error("create_delivery_stream", "InvalidArgumentException", message, 400)
+    stubbed.add_client_error("create_delivery_stream", "InvalidArgumentException", message, 400)
+    stubbed.add_response("create_delivery_stream", CREATED)
+    expect_describe(stubbed, description())
+    expect_tags(stubbed)
+    result = run(archive_args())
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True
+    assert len(slept()) == 2
+
+
+def test_other_invalid_argument_errors_fail_at_once(stubbed):
+    not_found(stubbed)
+    stubbed.add_client_error("create_delivery_stream", "InvalidArgumentException", "Prefix is not valid.", 400)
+    result = run(archive_args())
+    assert result["failed"] is True and "Prefix is not valid" in result["msg"]
+    assert slept() == []
+
+
+def test_propagation_retry_is_bounded_to_about_two_minutes(stubbed):
+    not_found(stubbed)
+    for dummy in range(aws_retries.PROPAGATION_RETRIES):
+        stubbed.add_client_error("create_delivery_stream", "InvalidArgumentException", ASSUME_ROLE, 400)
+    result = run(archive_args())
+    assert result["failed"] is True and "unable to assume role" in result["msg"]
+    waits = slept()
+    assert len(waits) == aws_retries.PROPAGATION_RETRIES - 1
+    assert 60 <= sum(waits) <= aws_retries.max_propagation_wait() <= 150
+
+
+def test_limit_exceeded_is_retried_on_create_and_while_polling(stubbed):
+    not_found(stubbed)
+    stubbed.add_client_error("create_delivery_stream", "LimitExceededException", "Rate exceeded for stream archive.", 400)
+    stubbed.add_response("create_delivery_stream", CREATED)
+    stubbed.add_client_error("describe_delivery_stream", "LimitExceededException", "Rate exceeded.", 400)
+    expect_describe(stubbed, description(status="CREATING"))
+    stubbed.add_client_error("describe_delivery_stream", "LimitExceededException", "Rate exceeded.", 400)
+    expect_describe(stubbed, description())
+    expect_tags(stubbed)
+    result = run(archive_args())
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["delivery_stream"]["delivery_stream_status"] == "ACTIVE"
+
+
+def creating_failed():
+    failed = description(status="CREATING_FAILED")
+    failed["DeliveryStreamDescription"]["FailureDescription"] = {"Type": "INVALID_KMS_KEY", "Details": "The key is disabled."}
+    return failed
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_stream_whose_creation_failed_is_reported_not_taken_as_existing(stubbed, check_mode):
+    expect_describe(stubbed, creating_failed())
+    result = run(archive_args(), check_mode=check_mode)
+    assert result["failed"] is True
+    assert "CREATING_FAILED" in result["msg"] and "INVALID_KMS_KEY: The key is disabled." in result["msg"]
+    assert "recreate" in result["msg"]
+
+
+def test_force_recreates_a_stream_whose_creation_failed(stubbed):
+    expect_describe(stubbed, creating_failed())
+    result = run(archive_args(force=True), check_mode=True)
+    assert result["changed"] is True
+
+    expect_describe(stubbed, creating_failed())
+    stubbed.add_response("delete_delivery_stream", {}, {"DeliveryStreamName": "archive", "AllowForceDelete": True})
+    expect_describe(stubbed, description(status="DELETING"))
+    not_found(stubbed)
+    stubbed.add_response("create_delivery_stream", CREATED)
+    expect_describe(stubbed, description())
+    expect_tags(stubbed)
+    result = run(archive_args(force=True))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True
+
+
+SUBNETS = ["subnet-0bbbbbbbbbbbbbbbb", "subnet-0aaaaaaaaaaaaaaaa"]
+GROUPS = ["sg-0123456789abcdef0"]
+
+
+def vpc_args(**vpc):
+    args = search_args()
+    args["opensearch"]["vpc"] = dict(dict(subnet_ids=SUBNETS, security_group_ids=GROUPS, role_arn=ROLE), **vpc)
+    return args
+
+
+def test_vpc_configuration_is_sent_at_creation(stubbed):
+    not_found(stubbed)
+    stubbed.add_response("create_delivery_stream", CREATED)
+    expect_describe(stubbed, search_description(), name="search")
+    expect_tags(stubbed, name="search")
+    captured = {}
+    original = stubbed.client.create_delivery_stream
+
+    def spy(**kwargs):
+        captured.update(kwargs)
+        return original(**kwargs)
+
+    with mock.patch.object(stubbed.client, "create_delivery_stream", spy):
+        assert run(vpc_args())["changed"] is True
+    vpc = captured["AmazonopensearchserviceDestinationConfiguration"]["VpcConfiguration"]
+    assert vpc == {"SubnetIds": sorted(SUBNETS), "RoleARN": ROLE, "SecurityGroupIds": GROUPS}
+
+
+def with_vpc(desc, subnets=None):
+    dest = desc["DeliveryStreamDescription"]["Destinations"][0]["AmazonopensearchserviceDestinationDescription"]
+    dest["VpcConfigurationDescription"] = {"SubnetIds": list(SUBNETS if subnets is None else subnets), "RoleARN": ROLE, "SecurityGroupIds": GROUPS, "VpcId": "vpc-0123456789abcdef0"}
+    return desc
+
+
+def test_same_vpc_is_unchanged_and_another_needs_recreate(stubbed):
+    expect_describe(stubbed, with_vpc(search_description(), subnets=list(reversed(SUBNETS))), name="search")
+    expect_tags(stubbed, name="search")
+    expect_tags(stubbed, name="search")
+    assert run(vpc_args())["changed"] is False
+
+    expect_describe(stubbed, with_vpc(search_description(), subnets=["subnet-0cccccccccccccccc"]), name="search")
+    expect_tags(stubbed, name="search")
+    result = run(vpc_args())
+    assert result["failed"] is True and "opensearch.vpc" in result["msg"]
+
+
+@pytest.mark.parametrize("vpc,fragment", [
+    (dict(subnet_ids=[]), "opensearch.vpc.subnet_ids"),
+    (dict(subnet_ids=["subnet-x"]), "opensearch.vpc.subnet_ids"),
+    (dict(security_group_ids=["sg-%017d" % i for i in range(6)]), "opensearch.vpc.security_group_ids"),
+    (dict(role_arn="role"), "opensearch.vpc.role_arn"),
+])
+def test_bad_vpc_is_refused_before_any_aws_call(no_client, vpc, fragment):
+    result = run(vpc_args(**vpc))
+    assert result["failed"] is True and fragment in result["msg"]

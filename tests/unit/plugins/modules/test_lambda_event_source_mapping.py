@@ -350,3 +350,49 @@ def test_wait_gives_up_after_wait_timeout_naming_it(monkeypatch):
         module_under_test.wait_for(_FakeModule(timeout=0), _FakeLambda([]), {"UUID": "u-1", "State": "Updating"})
     result = info.value.args[0]
     assert result["failed"] is True and result["parameter"] == "wait_timeout" and "Updating" in result["msg"]
+
+
+# --- issue 14: IAM propagation of the execution role ---------------------------------------
+
+CANNOT_ACCESS = ("Cannot access stream %s. Please ensure the role can perform the GetRecords, GetShardIterator, "
+                 "DescribeStream, and ListStreams Actions on your stream in IAM.")
+
+
+def failing_create(code, message, times):
+    """A test double around botocore's _make_api_call: CreateEventSourceMapping fails ``times`` times first."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    original = botocore.client.BaseClient._make_api_call
+    calls = []
+
+    def fake(self, name, params):
+        if name == "CreateEventSourceMapping":
+            calls.append(params)
+            if len(calls) <= times:
+                raise ClientError({"Error": {"Code": code, "Message": message}}, name)
+        return original(self, name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", fake), calls
+
+
+@pytest.mark.parametrize("message", [
+    CANNOT_ACCESS,
+    "The provided execution role does not have permissions to call GetRecords on Kinesis",
+    "The role defined for the function cannot be assumed by Lambda.",
+])
+def test_create_is_retried_while_the_execution_role_propagates(aws, message):
+    patch, calls = failing_create("InvalidParameterValueException", message.replace("%s", aws.stream_arn), 2)
+    with patch, mock.patch("time.sleep") as sleep:
+        result = run(aws, present(aws))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True and len(calls) == 3 and sleep.call_count >= 2
+    assert len(aws.mappings(aws.function_name, aws.stream_arn)) == 1
+
+
+def test_other_invalid_parameter_value_errors_fail_at_once(aws):
+    patch, calls = failing_create("InvalidParameterValueException", "Unsupported starting position for the source.", 5)
+    with patch, mock.patch("time.sleep"):
+        result = run(aws, present(aws))
+    assert result["failed"] is True and "Unsupported starting position" in result["msg"]
+    assert len(calls) == 1

@@ -58,12 +58,12 @@ def test_first_run_writes_the_zip_and_reports_a_change(source, tmp_path):
 def test_same_source_gives_the_same_bytes_and_no_change(source, tmp_path):
     first = run({"src": str(source), "dest": str(tmp_path / "a.zip")})
     data = _read(tmp_path / "a.zip")
-    # New timestamps and modes on every file must not change the bytes.
+    # New timestamps and non-execute mode bits on every file must not change the bytes (execute bits do: see below).
     later = time.time() + 3600
     for root, _dirs, files in os.walk(str(source)):
         for name in files:
             os.utime(os.path.join(root, name), (later, later))
-            os.chmod(os.path.join(root, name), 0o755)
+            os.chmod(os.path.join(root, name), 0o600)
     second = run({"src": str(source), "dest": str(tmp_path / "b.zip")})
     assert _read(tmp_path / "b.zip") == data
     assert second["sha256_base64"] == first["sha256_base64"]
@@ -234,3 +234,25 @@ def test_a_corrupt_existing_zip_is_replaced(source, tmp_path):
     assert result["changed"] is True
     assert result["diff"]["before"]["files"] == []
     assert zipfile.ZipFile(io.BytesIO(_read(dest))).namelist() == result["files"]
+
+
+# --- issue 14: execute bits ---------------------------------------------------------------
+
+
+def test_execute_bits_of_the_source_are_kept(source, tmp_path):
+    bootstrap = source / "bootstrap"
+    bootstrap.write_text("#!/bin/sh\nexec python3 app.py\n")
+    os.chmod(str(bootstrap), 0o750)
+    os.chmod(str(source / "app.py"), 0o600)
+    dest = tmp_path / "out.zip"
+    run({"src": str(source), "dest": str(dest)})
+    modes = dict((i.filename, i.external_attr >> 16) for i in zipfile.ZipFile(str(dest)).infolist())
+    assert modes["bootstrap"] == 0o100755
+    assert modes["app.py"] == 0o100644
+    # Only the execute bit counts: another executable mode gives the same bytes; losing it is a change.
+    first = _read(dest)
+    os.chmod(str(bootstrap), 0o700)
+    assert run({"src": str(source), "dest": str(dest)})["changed"] is False
+    os.chmod(str(bootstrap), 0o644)
+    assert run({"src": str(source), "dest": str(dest)})["changed"] is True
+    assert _read(dest) != first
