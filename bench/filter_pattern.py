@@ -53,70 +53,76 @@ fp = _load_engine()
 TARGET_EVENTS_PER_SECOND = 50000
 
 CIS_RULES = {
-    "root_account_usage": '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
-    "unauthorized_api_calls": (
-        '{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) '
-        '&& ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }'
+    'root_account_usage': '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
+    'unauthorized_api_calls': (
+        '{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) && ($.sourceIPAddress != '
+        '"delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }'
     ),
-    "console_signin_without_mfa": (
-        '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") '
-        '&& ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }'
+    'console_signin_without_mfa': (
+        '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = '
+        '"IAMUser") && ($.responseElements.ConsoleLogin = "Success") }'
     ),
-    "iam_policy_changes": (
-        "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||"
-        "($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||"
-        "($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||"
-        "($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||"
-        "($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}"
+    'iam_policy_changes': (
+        '{($.eventSource=iam.amazonaws.com) && (($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || '
+        '($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) || '
+        '($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || '
+        '($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) || '
+        '($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || '
+        '($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy))}'
     ),
-    "cloudtrail_changes": (
-        "{($.eventName=CreateTrail)||($.eventName=UpdateTrail)||($.eventName=DeleteTrail)||($.eventName=StartLogging)||($.eventName=StopLogging)}"
+    'cloudtrail_changes': (
+        '{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail) || '
+        '($.eventName=StartLogging) || ($.eventName=StopLogging)}'
     ),
-    "console_auth_failures": '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
-    "cmk_disable_or_deletion": "{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion))}",
-    "s3_bucket_policy_changes": (
-        "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || "
-        "($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || "
-        "($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || "
-        "($.eventName=DeleteBucketReplication))}"
+    'console_auth_failures': '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
+    'cmk_disable_or_deletion': '{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}',
+    's3_bucket_policy_changes': (
+        '{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || '
+        '($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || '
+        '($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || '
+        '($.eventName=DeleteBucketReplication))}'
     ),
-    "config_changes": (
-        "{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||($.eventName=DeleteDeliveryChannel)||"
-        "($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder))}"
+    'config_changes': (
+        '{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder) || '
+        '($.eventName=DeleteDeliveryChannel) || ($.eventName=PutDeliveryChannel) || '
+        '($.eventName=PutConfigurationRecorder))}'
     ),
-    "security_group_changes": (
-        "{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || "
-        "($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || "
-        "($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}"
+    'security_group_changes': (
+        '{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || '
+        '($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || '
+        '($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}'
     ),
-    "nacl_changes": (
-        "{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || "
-        "($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || ($.eventName=ReplaceNetworkAclAssociation)}"
+    'nacl_changes': (
+        '{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || '
+        '($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || '
+        '($.eventName=ReplaceNetworkAclAssociation)}'
     ),
-    "network_gateway_changes": (
-        "{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || ($.eventName=AttachInternetGateway) || "
-        "($.eventName=CreateInternetGateway) || ($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}"
+    'network_gateway_changes': (
+        '{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || '
+        '($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || '
+        '($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}'
     ),
-    "route_table_changes": (
-        "{($.eventSource=ec2.amazonaws.com) && (($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || "
-        "($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || "
-        "($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable))}"
+    'route_table_changes': (
+        '{($.eventSource=ec2.amazonaws.com) && (($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || '
+        '($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || '
+        '($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable))}'
     ),
-    "vpc_changes": (
-        "{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || "
-        "($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || "
-        "($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || "
-        "($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || ($.eventName=DisableVpcClassicLink) || "
-        "($.eventName=EnableVpcClassicLink)}"
+    'vpc_changes': (
+        '{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || '
+        '($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || '
+        '($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || '
+        '($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || '
+        '($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}'
     ),
-    "organizations_changes": (
-        '{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = "AttachPolicy") || '
-        '($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || ($.eventName = "CreatePolicy") || '
-        '($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") || ($.eventName = "DeleteOrganizationalUnit") || '
-        '($.eventName = "DeletePolicy") || ($.eventName = "DetachPolicy") || ($.eventName = "DisablePolicyType") || '
-        '($.eventName = "EnablePolicyType") || ($.eventName = "InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || '
-        '($.eventName = "MoveAccount") || ($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || '
-        '($.eventName = "UpdateOrganizationalUnit")) }'
+    'organizations_changes': (
+        '{ ($.eventSource = organizations.amazonaws.com) && (($.eventName = "AcceptHandshake") || ($.eventName = '
+        '"AttachPolicy") || ($.eventName = "CreateAccount") || ($.eventName = "CreateOrganizationalUnit") || '
+        '($.eventName = "CreatePolicy") || ($.eventName = "DeclineHandshake") || ($.eventName = "DeleteOrganization") '
+        '|| ($.eventName = "DeleteOrganizationalUnit") || ($.eventName = "DeletePolicy") || ($.eventName = '
+        '"DetachPolicy") || ($.eventName = "DisablePolicyType") || ($.eventName = "EnablePolicyType") || ($.eventName = '
+        '"InviteAccountToOrganization") || ($.eventName = "LeaveOrganization") || ($.eventName = "MoveAccount") || '
+        '($.eventName = "RemoveAccountFromOrganization") || ($.eventName = "UpdatePolicy") || ($.eventName = '
+        '"UpdateOrganizationalUnit")) }'
     ),
 }
 

@@ -19,7 +19,13 @@ description:
     (the same module the Lambda runs). An invalid pattern fails with the rule's name, its index in the list
     and the 0-based position of the error in the pattern, so a bad rule is rejected when the role runs,
     never at alert time.
-  - Fails with a message that starts with C(validate_alert_rules:) and names the rule and the key at fault
+  - Runs the rule's test events (C(tests.match), C(tests.no_match)) through the same engine, with the call the Lambda
+    makes for every log event (C(match_many)). When an event of C(tests.match) does not fire its rule, or an event of
+    C(tests.no_match) does, the filter fails with every failing event, each named by its rule, its index in the list of
+    rules and its place in C(tests) (for example C(tests.no_match[1])), followed by the event. Nothing is returned,
+    so the role stops in preflight, before any AWS call.
+    C(tests) checks the filter pattern only; C(match.accounts) and C(match.log_groups) are not applied to test events.
+  - Fails with a message that starts with C(validate_alert_rules -) and names the rule and the key at fault
     when a rule has an unknown key, a duplicate name, a severity that is not one of C(informational), C(low),
     C(medium), C(high), C(critical), an account id that is not 12 digits, an empty log group glob, a
     threshold whose C(count) is below 1 or whose C(window_seconds) is outside 60..86400, a C(group_by) that
@@ -31,7 +37,10 @@ options:
       - The rules. Each is a dict with C(name) (letters, digits, C(_), C(-), C(.); at most 64 characters),
         C(description), C(severity) (default C(medium)), C(match) (C(accounts), C(log_groups) globs,
         C(filter_pattern)), optional C(threshold) (C(count), C(window_seconds) default 300, C(group_by)
-        default C(log_group)) and optional C(suppress_for) (seconds, default 0).
+        default C(log_group)), optional C(suppress_for) (seconds, default 0) and optional C(tests).
+      - C(tests) is a dict with C(match) (events the rule must fire on) and C(no_match) (events it must not fire on),
+        both lists. An event is a string (the log event message as it is) or a dict (a JSON event such as a CloudTrail
+        record; it is written as one line of compact JSON, as CloudTrail delivers a record to CloudWatch Logs).
     type: list
     elements: dict
     required: true
@@ -48,6 +57,15 @@ EXAMPLES = r"""
   #   "match": {"accounts": [], "log_groups": [], "filter_pattern": "{ $.userIdentity.type = \"Root\" }"},
   #   "threshold": null, "suppress_for": 0}]
 
+- name: Rules can carry test events; this fails with "rule 'root-login' (rules[0]) tests.no_match[0] fires the rule but must not"
+  ansible.builtin.set_fact:
+    rules: >-
+      {{ [{'name': 'root-login', 'severity': 'critical',
+           'match': {'filter_pattern': '{ $.userIdentity.type = "Root" }'},
+           'tests': {'match': [{'userIdentity': {'type': 'Root'}, 'eventName': 'ConsoleLogin'}],
+                     'no_match': [{'userIdentity': {'type': 'Root'}, 'eventName': 'GetObject'}]}}]
+         | logvault.aws.validate_alert_rules }}
+
 - name: This fails with "validate_alert_rules - rule 'bad' (rules[0]) match.filter_pattern is not valid at position 23 ..."
   ansible.builtin.debug:
     msg: "{{ [{'name': 'bad', 'match': {'filter_pattern': '{ $.eventName = \"x\" && }'}}] | logvault.aws.validate_alert_rules }}"
@@ -57,22 +75,26 @@ RETURN = r"""
 _value:
   description:
     - The rules, in the same order, normalised. C(accounts) are strings; C(threshold) is null or has all of
-      C(count), C(window_seconds) and C(group_by).
+      C(count), C(window_seconds) and C(group_by). C(tests) is left out (the Lambda does not need it).
   type: list
   elements: dict
 """
 
+import json
 import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.six import integer_types, string_types
 
-from ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern import FilterPatternError, compile_pattern
+from ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern import FilterPatternError, compile_pattern, match_many
 
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
-RULE_KEYS = frozenset(("name", "description", "severity", "match", "threshold", "suppress_for"))
+RULE_KEYS = frozenset(("name", "description", "severity", "match", "threshold", "suppress_for", "tests"))
 MATCH_KEYS = frozenset(("accounts", "log_groups", "filter_pattern"))
 THRESHOLD_KEYS = frozenset(("count", "window_seconds", "group_by"))
+TESTS_KEYS = ("match", "no_match")
+# How much of a failing test event the error message shows.
+EVENT_EXCERPT = 600
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 ACCOUNT = re.compile(r"^[0-9]{12}$")
 FIELD_PATH = re.compile(r"^(\$\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
@@ -115,6 +137,59 @@ def _pattern(where, value):
         pointer = "%s\n%s^" % (value, " " * exc.position)
         _fail(where, "match.filter_pattern is not valid at position %d: %s\n%s" % (exc.position, exc.reason, pointer))
     return value
+
+
+def _plain(value):
+    """Plain dicts, lists and strings (what Ansible passes may be subclasses of them)."""
+    if isinstance(value, dict):
+        return dict((str(key), _plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, string_types):
+        return str(value)
+    return value
+
+
+def _message(event):
+    """The log event message of a test event: a string as it is, a dict as one line of JSON
+    (as CloudTrail writes each record to CloudWatch Logs)."""
+    if isinstance(event, string_types):
+        return str(event)
+    return json.dumps(_plain(event), separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _tests(where, value):
+    """The rule's test events, checked for shape: {'match': [event, ...], 'no_match': [event, ...]}."""
+    if value is None:
+        return {"match": [], "no_match": []}
+    if not isinstance(value, dict):
+        _fail(where, "tests must be a dict with match and no_match (lists of events), got %r" % (value,))
+    unknown = sorted(set(value) - set(TESTS_KEYS))
+    if unknown:
+        _fail(where, "tests has unknown keys %s (allowed: %s)" % (", ".join(unknown), ", ".join(TESTS_KEYS)))
+    out = {}
+    for key in TESTS_KEYS:
+        events = _list_of_strings(where, "tests." + key, value.get(key))
+        for index, event in enumerate(events):
+            if not isinstance(event, (dict,) + string_types):
+                _fail(where, "tests.%s[%d] must be a log event message (a string) or a JSON event (a dict), got %r" % (key, index, event))
+        out[key] = events
+    return out
+
+
+def _run_tests(where, pattern, tests):
+    """The failures of the rule's test events, evaluated as the Lambda evaluates a log event."""
+    compiled = compile_pattern(pattern)
+    failures = []
+    for key, wanted in (("match", True), ("no_match", False)):
+        for index, event in enumerate(tests[key]):
+            message = _message(event)
+            fired = bool(match_many([compiled], message))
+            if fired != wanted:
+                excerpt = message if len(message) <= EVENT_EXCERPT else message[:EVENT_EXCERPT] + "..."
+                failures.append("%s tests.%s[%d] %s: %s" % (
+                    where, key, index, "does not fire the rule but must" if wanted else "fires the rule but must not", excerpt))
+    return failures
 
 
 def _match(where, value):
@@ -167,6 +242,7 @@ def validate_alert_rules(rules):
         raise AnsibleFilterError("validate_alert_rules - the input must be a list of rules, got %s" % type(rules).__name__)
     seen = {}
     out = []
+    failures = []
     for index, rule in enumerate(rules):
         where = "rules[%d]" % index
         if not isinstance(rule, dict):
@@ -188,14 +264,20 @@ def validate_alert_rules(rules):
         if not isinstance(description, string_types):
             _fail(where, "description must be a string, got %r" % (description,))
         suppress = rule.get("suppress_for")
+        match = _match(where, rule.get("match"))
+        tests = _tests(where, rule.get("tests"))
         out.append({
             "name": name,
             "description": description,
             "severity": severity,
-            "match": _match(where, rule.get("match")),
+            "match": match,
             "threshold": _threshold(where, rule.get("threshold")),
             "suppress_for": 0 if suppress is None else _int(where, "suppress_for", suppress, *SUPPRESS_RANGE),
         })
+        failures.extend(_run_tests(where, match["filter_pattern"], tests))
+    if failures:
+        raise AnsibleFilterError("validate_alert_rules - %d rule test event(s) failed; nothing was changed:\n%s" % (
+            len(failures), "\n".join(failures)))
     return out
 
 

@@ -44,6 +44,8 @@ CASES = {
                    requestParameters={"roleName": "app", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
         [("read of a policy", cloudtrail("GetRolePolicy", "iam.amazonaws.com", readOnly=True)),
          ("role creation is not a policy change", cloudtrail("CreateRole", "iam.amazonaws.com")),
+         ("AWS Organizations' CreatePolicy (an SCP; Security Hub's eventSource clause)",
+          cloudtrail("CreatePolicy", "organizations.amazonaws.com", requestParameters={"name": "deny-leave", "type": "SERVICE_CONTROL_POLICY"})),
          ("name with a suffix", cloudtrail("AttachRolePolicyVersion", "iam.amazonaws.com"))]),
     "cloudtrail_changes": (
         cloudtrail("StopLogging", "cloudtrail.amazonaws.com", requestParameters={"name": "org-trail"}),

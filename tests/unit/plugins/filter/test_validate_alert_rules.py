@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 import pytest
 import yaml
@@ -88,9 +89,157 @@ def test_an_invalid_pattern_names_the_rule_and_the_position(validate, pattern, p
     ([{"name": "a", "threshold": {"count": 1, "per": "x"}}], "threshold has unknown keys per"),
     ([{"name": "a", "suppress_for": -1}], "suppress_for must be between 0 and 604800"),
     ([{"name": "a", "suppress_for": "soon"}], "suppress_for must be an integer"),
+    ([{"name": "a", "tests": ["x"]}], "rule 'a' (rules[0]) tests must be a dict with match and no_match"),
+    ([{"name": "a", "tests": {"matches": ["x"]}}], "tests has unknown keys matches (allowed: match, no_match)"),
+    ([{"name": "a", "tests": {"match": "x"}}], "tests.match must be a list"),
+    ([{"name": "a", "tests": {"no_match": ["ok", 5]}}], "tests.no_match[1] must be a log event message (a string) or a JSON event"),
 ])
 def test_bad_rules_fail_with_the_key_at_fault(validate, rules, fragment):
     with pytest.raises(AnsibleFilterError) as caught:
         validate(rules)
     assert str(caught.value).startswith("validate_alert_rules - ")
     assert fragment in str(caught.value)
+
+
+# ----------------------------------------------------------------------------------- rule tests
+def _cis_rules():
+    with open(ROLE_DEFAULTS, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["stream_alerts_cis_rules"]
+
+
+def test_passing_tests_are_run_and_left_out_of_the_rules(validate):
+    rule = {"name": "root", "match": {"filter_pattern": '{ $.userIdentity.type = "Root" }'},
+            "tests": {"match": [{"userIdentity": {"type": "Root"}}, '{"userIdentity": {"type": "Root"}}'],
+                      "no_match": [{"userIdentity": {"type": "IAMUser"}}, "plain text", {}]}}
+    [out] = validate([rule])
+    assert "tests" not in out
+    assert out == validate([{"name": "root", "match": rule["match"]}])[0]
+    assert validate([{"name": "t", "tests": {"match": [], "no_match": None}}])[0]["name"] == "t"
+
+
+def test_a_failing_test_names_the_rule_the_test_and_the_event(validate):
+    rules = [{"name": "ok", "match": {"filter_pattern": "ERROR"}, "tests": {"match": ["an ERROR"]}},
+             {"name": "root", "match": {"filter_pattern": '{ $.userIdentity.type = "Root" }'},
+              "tests": {"match": [{"userIdentity": {"type": "Root"}}, {"userIdentity": {"type": "root"}}],
+                        "no_match": [{"eventName": "x", "userIdentity": {"type": "Root"}}]}}]
+    with pytest.raises(AnsibleFilterError) as caught:
+        validate(rules)
+    lines = str(caught.value).split("\n")
+    assert lines == [
+        "validate_alert_rules - 2 rule test event(s) failed; nothing was changed:",
+        "rule 'root' (rules[1]) tests.match[1] does not fire the rule but must: {\"userIdentity\":{\"type\":\"root\"}}",
+        "rule 'root' (rules[1]) tests.no_match[0] fires the rule but must not: {\"eventName\":\"x\",\"userIdentity\":{\"type\":\"Root\"}}",
+    ]
+
+
+def test_string_events_are_messages_and_dicts_are_one_line_of_json(validate):
+    # A phrase of compact JSON: a dict event is written without spaces, as CloudTrail writes a record.
+    rule = {"name": "phrase", "match": {"filter_pattern": '"\\"eventName\\":\\"ConsoleLogin\\""'},
+            "tests": {"match": [{"eventName": "ConsoleLogin"}, '{"eventName":"ConsoleLogin"}'],
+                      "no_match": ['{"eventName": "ConsoleLogin"}']}}
+    assert validate([rule])[0]["name"] == "phrase"
+
+
+def test_long_events_are_cut_in_the_message(validate):
+    with pytest.raises(AnsibleFilterError) as caught:
+        validate([{"name": "big", "match": {"filter_pattern": "NEVER"}, "tests": {"match": ["x" * 5000]}}])
+    assert str(caught.value).endswith(": " + "x" * 600 + "...")
+
+
+def test_every_cis_rule_ships_tests_in_both_directions_and_passes_them(validate):
+    rules = _cis_rules()
+    for rule in rules:
+        assert rule["tests"]["match"], rule["name"]
+        assert rule["tests"]["no_match"], rule["name"]
+        for event in rule["tests"]["match"] + rule["tests"]["no_match"]:
+            # Written from CloudTrail records (record contents of the CloudTrail user guide).
+            assert {"eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+                    "sourceIPAddress", "eventType", "recipientAccountId"} <= set(event), rule["name"]
+    assert len(validate(rules)) == 15
+
+
+@pytest.mark.parametrize("name", [rule["name"] for rule in _cis_rules()])
+def test_the_cis_rule_tests_fail_when_the_pattern_is_wrong(validate, name):
+    rules = _cis_rules()
+    rule = next(rule for rule in rules if rule["name"] == name)
+    for pattern, failing in (("", "tests.no_match[0] fires the rule but must not"),
+                             ("{ $.noSuchField = 1 }", "tests.match[0] does not fire the rule but must")):
+        rule["match"]["filter_pattern"] = pattern
+        with pytest.raises(AnsibleFilterError) as caught:
+            validate(rules)
+        assert "rule '%s' (rules[%d]) %s" % (name, rules.index(rule), failing) in str(caught.value)
+
+
+def test_iam_policy_changes_without_security_hubs_event_source_fails_on_an_organizations_scp(validate):
+    rules = _cis_rules()
+    rule = next(rule for rule in rules if rule["name"] == "iam_policy_changes")
+    pattern = rule["match"]["filter_pattern"]
+    prefix = "{($.eventSource=iam.amazonaws.com) && ("
+    assert pattern.startswith(prefix) and pattern.endswith(")}")
+    # CIS v1.2.0's wording, without the eventSource clause (what the role had before).
+    rule["match"]["filter_pattern"] = "{" + pattern[len(prefix):-2] + "}"
+    with pytest.raises(AnsibleFilterError) as caught:
+        validate(rules)
+    message = str(caught.value)
+    assert "rule 'iam_policy_changes' (rules[3]) tests.no_match[0] fires the rule but must not: " in message
+    assert '"eventSource":"organizations.amazonaws.com","eventName":"CreatePolicy"' in message
+    assert message.count("\n") == 1
+
+
+# AWS Security Hub's filter patterns, as the Security Hub user guide prints them for each control
+# (https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html).
+SECURITY_HUB = {
+    "CloudWatch.1": '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
+    "CloudWatch.3": '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
+                    '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+    "CloudWatch.4": "{($.eventSource=iam.amazonaws.com) && (($.eventName=DeleteGroupPolicy) || ($.eventName=DeleteRolePolicy) || "
+                    "($.eventName=DeleteUserPolicy) || ($.eventName=PutGroupPolicy) || ($.eventName=PutRolePolicy) || "
+                    "($.eventName=PutUserPolicy) || ($.eventName=CreatePolicy) || ($.eventName=DeletePolicy) || "
+                    "($.eventName=CreatePolicyVersion) || ($.eventName=DeletePolicyVersion) || ($.eventName=AttachRolePolicy) || "
+                    "($.eventName=DetachRolePolicy) || ($.eventName=AttachUserPolicy) || ($.eventName=DetachUserPolicy) || "
+                    "($.eventName=AttachGroupPolicy) || ($.eventName=DetachGroupPolicy))}",
+    "CloudWatch.5": "{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail) || "
+                    "($.eventName=StartLogging) || ($.eventName=StopLogging)}",
+    "CloudWatch.6": '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
+    "CloudWatch.7": "{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}",
+    "CloudWatch.8": "{($.eventSource=s3.amazonaws.com) && (($.eventName=PutBucketAcl) || ($.eventName=PutBucketPolicy) || "
+                    "($.eventName=PutBucketCors) || ($.eventName=PutBucketLifecycle) || ($.eventName=PutBucketReplication) || "
+                    "($.eventName=DeleteBucketPolicy) || ($.eventName=DeleteBucketCors) || ($.eventName=DeleteBucketLifecycle) || "
+                    "($.eventName=DeleteBucketReplication))}",
+    "CloudWatch.9": "{($.eventSource=config.amazonaws.com) && (($.eventName=StopConfigurationRecorder) || "
+                    "($.eventName=DeleteDeliveryChannel) || ($.eventName=PutDeliveryChannel) || ($.eventName=PutConfigurationRecorder))}",
+    "CloudWatch.10": "{($.eventName=AuthorizeSecurityGroupIngress) || ($.eventName=AuthorizeSecurityGroupEgress) || "
+                     "($.eventName=RevokeSecurityGroupIngress) || ($.eventName=RevokeSecurityGroupEgress) || "
+                     "($.eventName=CreateSecurityGroup) || ($.eventName=DeleteSecurityGroup)}",
+    "CloudWatch.11": "{($.eventName=CreateNetworkAcl) || ($.eventName=CreateNetworkAclEntry) || ($.eventName=DeleteNetworkAcl) || "
+                     "($.eventName=DeleteNetworkAclEntry) || ($.eventName=ReplaceNetworkAclEntry) || "
+                     "($.eventName=ReplaceNetworkAclAssociation)}",
+    "CloudWatch.12": "{($.eventName=CreateCustomerGateway) || ($.eventName=DeleteCustomerGateway) || "
+                     "($.eventName=AttachInternetGateway) || ($.eventName=CreateInternetGateway) || "
+                     "($.eventName=DeleteInternetGateway) || ($.eventName=DetachInternetGateway)}",
+    "CloudWatch.13": "{($.eventSource=ec2.amazonaws.com) && (($.eventName=CreateRoute) || ($.eventName=CreateRouteTable) || "
+                     "($.eventName=ReplaceRoute) || ($.eventName=ReplaceRouteTableAssociation) || ($.eventName=DeleteRouteTable) || "
+                     "($.eventName=DeleteRoute) || ($.eventName=DisassociateRouteTable))}",
+    "CloudWatch.14": "{($.eventName=CreateVpc) || ($.eventName=DeleteVpc) || ($.eventName=ModifyVpcAttribute) || "
+                     "($.eventName=AcceptVpcPeeringConnection) || ($.eventName=CreateVpcPeeringConnection) || "
+                     "($.eventName=DeleteVpcPeeringConnection) || ($.eventName=RejectVpcPeeringConnection) || "
+                     "($.eventName=AttachClassicLinkVpc) || ($.eventName=DetachClassicLinkVpc) || "
+                     "($.eventName=DisableVpcClassicLink) || ($.eventName=EnableVpcClassicLink)}",
+}
+
+
+def test_every_cis_rule_names_its_source_and_security_hub_rules_use_its_words():
+    sources = {}
+    for rule in _cis_rules():
+        control = re.match(r"^CIS 4\.\d+ / (CloudWatch\.\d+), Security Hub's pattern: ", rule["description"])
+        if control:
+            sources[control.group(1)] = rule["name"]
+            assert rule["match"]["filter_pattern"] == SECURITY_HUB[control.group(1)], rule["name"]
+        else:
+            assert re.match(r"^CIS 4\.\d+, (CIS v3\.0\.0's pattern|the CIS pattern) ", rule["description"]), rule["name"]
+    assert sorted(sources) == sorted(SECURITY_HUB)
+    assert sources["CloudWatch.4"] == "iam_policy_changes"
+    wording = {rule["name"]: rule["description"] for rule in _cis_rules()}
+    assert wording["unauthorized_api_calls"].startswith("CIS 4.1, CIS v3.0.0's pattern ")
+    assert "not Security Hub CloudWatch.2's" in wording["unauthorized_api_calls"]
+    assert wording["organizations_changes"].startswith("CIS 4.15, the CIS pattern (no Security Hub control): ")
