@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: athena_workgroup
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Manage an Amazon Athena workgroup and its named queries
 description:
   - Creates, updates and deletes an Amazon Athena workgroup with its query results location, results encryption

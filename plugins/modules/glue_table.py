@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: glue_table
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Manage an AWS Glue Data Catalog table (and its database) over S3 data
 description:
   - Creates, updates and deletes an external table of the AWS Glue Data Catalog, for example a JSON table over
