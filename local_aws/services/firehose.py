@@ -25,6 +25,8 @@ This module (``install()`` is called once by the server):
 * OpenSearch/Elasticsearch: with S3BackupMode AllDocuments every record is written to
   the S3 configuration; with FailedDocumentsOnly nothing is (the OpenSearch data plane
   is not emulated: documents are accepted and not indexed anywhere);
+* ExtendedS3 with dynamic partitioning: deaggregation, jq keys, one object per partition
+  (``firehose_partitioning``);
 * a test hook injects per-record PutRecordBatch failures (:func:`inject_failures`).
 """
 
