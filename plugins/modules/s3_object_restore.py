@@ -104,6 +104,11 @@ copied:
   returned: always
   type: list
   elements: str
+objects:
+  description: Number of objects found under the prefixes.
+  returned: always
+  type: int
+  sample: 12
 eta:
   description: How long AWS says the pending restores take, empty when none is pending.
   returned: always
