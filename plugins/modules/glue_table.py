@@ -277,7 +277,7 @@ def main():
         database_description=dict(type="str"),
         description=dict(type="str", default=""),
         columns=dict(type="list", elements="dict", options=column),
-        partition_keys=dict(type="list", elements="dict", options=column, default=[]),
+        partition_keys=dict(type="list", elements="dict", options=column, default=[], no_log=False),
         location=dict(type="str"),
         input_format=dict(type="str", default="org.apache.hadoop.mapred.TextInputFormat"),
         output_format=dict(type="str", default="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"),
