@@ -25,6 +25,8 @@ This module (``install()`` is called once by the server):
 * OpenSearch/Elasticsearch: with S3BackupMode AllDocuments every record is written to
   the S3 configuration; with FailedDocumentsOnly nothing is (the OpenSearch data plane
   is not emulated: documents are accepted and not indexed anywhere);
+* ExtendedS3 with dynamic partitioning: deaggregation, jq keys, one object per partition
+  (``firehose_partitioning``);
 * a test hook injects per-record PutRecordBatch failures (:func:`inject_failures`).
 """
 
@@ -40,7 +42,7 @@ import uuid
 from collections import deque
 
 from local_aws import faults
-from local_aws.services import firehose_prefix, lambda_runtime
+from local_aws.services import firehose_partitioning, firehose_prefix, lambda_runtime
 
 LOG = logging.getLogger("local_aws.firehose")
 
@@ -155,6 +157,11 @@ def _validate_destination(name, config, creating):
         backup = config.get("S3BackupConfiguration") or config.get("S3BackupUpdate")
         if backup:
             s3_parts.append(backup)
+    if name == "ExtendedS3" and creating:
+        try:
+            firehose_partitioning.validate(config)
+        except firehose_partitioning.PartitioningError as exc:
+            raise _invalid_argument(str(exc)) from exc
     for part in s3_parts:
         try:
             firehose_prefix.validate(part.get("Prefix"), part.get("ErrorOutputPrefix"))
@@ -238,6 +245,8 @@ def _update_destination(self):
             _validate_destination(dest_name, config, creating=False)
     with _LOCK:
         stream = backend.delivery_streams.get(name)
+        if stream is not None and extended:
+            _check_partitioning_update(stream, extended)
         renamed = None
         if stream is not None:
             for destination in stream.destinations:
@@ -269,6 +278,19 @@ def _update_destination(self):
             if renamed is not None and ELASTICSEARCH in renamed:
                 renamed[OPENSEARCH] = renamed.pop(ELASTICSEARCH)
     return EmptyResult()
+
+
+def _check_partitioning_update(stream, update):
+    """AWS: dynamic partitioning can only be enabled at creation and never disabled
+    (https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-enable.html)."""
+    wanted = (update.get("DynamicPartitioningConfiguration") or {}).get("Enabled")
+    if wanted is None:
+        return
+    current = firehose_partitioning.enabled(_main_destination(stream)[1])
+    if wanted and not current:
+        raise _invalid_argument("Dynamic partitioning can only be enabled when the delivery stream is created")
+    if current and not wanted:
+        raise _invalid_argument("Dynamic partitioning cannot be disabled once it is enabled on a delivery stream")
 
 
 def _start_encryption(self):
@@ -486,14 +508,14 @@ def _when(arrival, config):
     return datetime.datetime.fromtimestamp(arrival, tz=zone)
 
 
-def _put_s3(backend, stream, config, records, error_output_type=None, body=None):
+def _put_s3(backend, stream, config, records, error_output_type=None, body=None, partition_keys=None):
     """Write one object to an S3 destination config; returns its key."""
     if not records:
         return None
     bucket = config["BucketARN"].split(":")[-1]
     when = _when(records[0][1], config)
     if error_output_type is None:
-        prefix = firehose_prefix.evaluate(config.get("Prefix"), when)
+        prefix = firehose_prefix.evaluate(config.get("Prefix"), when, partition_keys=partition_keys)
     else:
         prefix = firehose_prefix.evaluate(config.get("ErrorOutputPrefix"), when, error_output_type)
     data = body if body is not None else b"".join(r[0] for r in records)
@@ -583,7 +605,9 @@ def _failure_line(data, arrival, code, message, lambda_arn, now_ms):
 
 def _deliver(backend, stream, records):
     name, config = _main_destination(stream)
-    if name in ("ExtendedS3", "S3"):
+    if name == "ExtendedS3" and firehose_partitioning.enabled(config):
+        _deliver_partitioned(backend, stream, config, records)
+    elif name in ("ExtendedS3", "S3"):
         kept, failed = _process(backend, stream, config, records)
         if failed:
             body = "".join(json.dumps(line) + "\n" for line in failed).encode("utf-8")
@@ -604,6 +628,54 @@ def _deliver(backend, stream, records):
     elif name == "HttpEndpoint":
         backend.put_http_records(config, [{"Data": r[0]} for r in records])
     # Redshift, Splunk, Snowflake, Iceberg: accepted, not delivered (as in moto).
+
+
+def _deliver_partitioned(backend, stream, config, records):
+    """Dynamic partitioning (see firehose_partitioning): deaggregate, Lambda, keys, delimiter,
+    one object per evaluated prefix; records without keys to ``partitioning-failed``."""
+    now_ms = int(time.time() * 1000)
+    found = firehose_partitioning.processors(config)
+    split, failed = [], []
+    for data, arrival, record_id in records:
+        if "RecordDeAggregation" not in found:
+            split.append((data, arrival, record_id))
+            continue
+        try:
+            parts = firehose_partitioning.deaggregate(data, found["RecordDeAggregation"])
+        except (firehose_partitioning.PartitioningError, UnicodeDecodeError) as exc:
+            failed.append(_partition_failure(data, arrival, str(exc), now_ms))
+            continue
+        split.extend((part, arrival, record_id) for part in parts)
+    kept, lambda_failed = _process(backend, stream, config, split)
+    if lambda_failed:
+        body = "".join(json.dumps(line) + "\n" for line in lambda_failed).encode("utf-8")
+        _put_s3(backend, stream, config, split, error_output_type="processing-failed", body=body)
+    suffix = firehose_partitioning.delimiter(config) or b""
+    groups = {}
+    for data, arrival, record_id in kept:
+        try:
+            keys = firehose_partitioning.partition_keys(config, data)
+            prefix = firehose_prefix.evaluate(config.get("Prefix"), _when(arrival, config), partition_keys=keys)
+        except (firehose_partitioning.PartitioningError, firehose_prefix.PrefixError) as exc:
+            failed.append(_partition_failure(data, arrival, str(exc), now_ms))
+            continue
+        groups.setdefault(tuple(sorted(keys.items())), []).append((data + suffix, arrival, record_id))
+    for key, group in groups.items():
+        _put_s3(backend, stream, config, group, partition_keys=dict(key))
+    if failed:
+        body = "".join(json.dumps(line) + "\n" for line in failed).encode("utf-8")
+        _put_s3(backend, stream, config, records, error_output_type=firehose_partitioning.ERROR_TYPE, body=body)
+
+
+def _partition_failure(data, arrival, message, now_ms):
+    return {
+        "attemptsMade": 1,
+        "arrivalTimestamp": int(arrival * 1000),
+        "errorCode": firehose_partitioning.ERROR_CODE,
+        "errorMessage": message,
+        "attemptEndingTimestamp": now_ms,
+        "rawData": base64.b64encode(data).decode("ascii"),
+    }
 
 
 # --------------------------------------------------------------------------- install

@@ -15,8 +15,11 @@ Follows https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html:
 * ``error-output-type`` is only valid in ErrorOutputPrefix; a Prefix with expressions
   needs an ErrorOutputPrefix.
 
-``partitionKeyFromQuery``/``partitionKeyFromLambda`` (dynamic partitioning) are not
-emulated: a prefix using them is rejected instead of being evaluated wrongly.
+``partitionKeyFromQuery`` (dynamic partitioning, see ``firehose_partitioning``) is evaluated
+from the keys given to :func:`evaluate`; it is only valid in a Prefix, and
+``firehose_partitioning.validate`` checks that dynamic partitioning is enabled.
+``partitionKeyFromLambda`` is not emulated: a prefix using it is rejected instead of being
+evaluated wrongly.
 """
 
 import random
@@ -121,6 +124,9 @@ def validate(prefix, error_prefix):
                     raise PrefixError("%s %r: unknown firehose expression value %r" % (name, value, argument))
                 if argument == "error-output-type" and name == "Prefix":
                     raise PrefixError("The expression !{firehose:error-output-type} is only allowed in ErrorOutputPrefix")
+            elif namespace == "partitionKeyFromQuery" and name == "Prefix":
+                if not argument:
+                    raise PrefixError("%s %r: !{partitionKeyFromQuery:} needs a key name" % (name, value))
             elif namespace in ("partitionKeyFromQuery", "partitionKeyFromLambda"):
                 raise PrefixError("%s %r: dynamic partitioning (!{%s:...}) is not emulated by the local AWS emulator"
                                   % (name, value, namespace))
@@ -130,8 +136,10 @@ def validate(prefix, error_prefix):
         raise PrefixError("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions")
 
 
-def evaluate(prefix, when, error_output_type=None):
-    """Evaluate a Prefix (``error_output_type=None``) or an ErrorOutputPrefix."""
+def evaluate(prefix, when, error_output_type=None, partition_keys=None):
+    """Evaluate a Prefix (``error_output_type=None``) or an ErrorOutputPrefix.
+
+    ``partition_keys``: the ``partitionKeyFromQuery`` values of the records of the object."""
     prefix = prefix or ""
     if error_output_type is None:
         template = prefix if EXPRESSION.search(prefix) else prefix + DEFAULT_TIME
@@ -142,6 +150,10 @@ def evaluate(prefix, when, error_output_type=None):
         namespace, argument = match.group(1), match.group(2)
         if namespace == "timestamp":
             return format_java(argument, when)
+        if namespace == "partitionKeyFromQuery":
+            if argument not in (partition_keys or {}):
+                raise PrefixError("partition key %r has no value" % argument)
+            return partition_keys[argument]
         if argument == "random-string":
             return random_string()
         return error_output_type or ""

@@ -150,6 +150,26 @@ def _check_processors(processors, name):
             _check_arn(parameters["role_arn"], ROLE_ARN_RE, "%s.parameters.role_arn" % where, "IAM role")
 
 
+def _check_dynamic_partitioning(s3):
+    """AWS rules of https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html."""
+    dynamic = s3.get("dynamic_partitioning")
+    if not dynamic or not dynamic.get("enabled"):
+        if "partitionKeyFrom" in (s3.get("prefix") or ""):
+            raise ValidationError("extended_s3.prefix uses partitionKeyFrom* expressions; they need extended_s3.dynamic_partitioning.enabled=true")
+        return
+    retry = dynamic.get("retry_duration")
+    if retry is not None and not 0 <= retry <= 7200:
+        raise ValidationError("extended_s3.dynamic_partitioning.retry_duration must be between 0 and 7200 seconds, got %s" % retry)
+    if "partitionKeyFrom" not in (s3.get("prefix") or ""):
+        raise ValidationError("extended_s3.dynamic_partitioning.enabled=true needs an extended_s3.prefix with "
+                              "!{partitionKeyFromQuery:<key>} or !{partitionKeyFromLambda:<key>} expressions")
+    if not s3.get("error_output_prefix"):
+        raise ValidationError("extended_s3.dynamic_partitioning.enabled=true needs extended_s3.error_output_prefix")
+    size = (s3.get("buffering") or {}).get("size_mb")
+    if size is not None and size < 64:
+        raise ValidationError("extended_s3.buffering.size_mb must be at least 64 with dynamic partitioning, got %s" % size)
+
+
 def _check_s3(s3, name, max_size=128):
     _check_arn(s3.get("bucket_arn"), BUCKET_ARN_RE, "%s.bucket_arn" % name, "S3 bucket")
     _check_arn(s3.get("role_arn"), ROLE_ARN_RE, "%s.role_arn" % name, "IAM role")
@@ -250,6 +270,7 @@ def validate(params):
         _check_arn(s3.get("role_arn"), ROLE_ARN_RE, "extended_s3.role_arn", "IAM role")
         _check_s3(s3, "extended_s3")
         _check_processors(s3.get("processors"), "extended_s3.processors")
+        _check_dynamic_partitioning(s3)
         if s3.get("file_extension") is not None and not re.match(r"^$|\.[0-9a-z!\-_.*'()]+$", s3["file_extension"]):
             raise ValidationError("extended_s3.file_extension %r must be empty or start with '.'" % s3["file_extension"])
 
@@ -297,6 +318,15 @@ def build_processing(processors):
     return {"Enabled": True, "Processors": built}
 
 
+def build_dynamic_partitioning(options):
+    if not options:
+        return None
+    config = {"Enabled": bool(options.get("enabled"))}
+    if options.get("retry_duration") is not None:
+        config["RetryOptions"] = {"DurationInSeconds": options["retry_duration"]}
+    return config
+
+
 def build_s3(s3, default_role_arn=None):
     config = {
         "RoleARN": s3.get("role_arn") or default_role_arn,
@@ -340,6 +370,7 @@ def desired_destination(params):
             "CloudWatchLoggingOptions": cloudwatch,
             "FileExtension": s3.get("file_extension"),
             "CustomTimeZone": s3.get("custom_time_zone"),
+            "DynamicPartitioningConfiguration": build_dynamic_partitioning(s3.get("dynamic_partitioning")),
         }))
         return "extended_s3", config
     return None, None
@@ -458,6 +489,8 @@ def _with_defaults(config):
         config["ProcessingConfiguration"].setdefault("Processors", [])
     if not config.get("CloudWatchLoggingOptions"):
         config["CloudWatchLoggingOptions"] = {"Enabled": False}
+    if not config.get("DynamicPartitioningConfiguration"):
+        config["DynamicPartitioningConfiguration"] = {"Enabled": False}
     s3 = config.get("S3Configuration")
     if isinstance(s3, dict) and not s3.get("CloudWatchLoggingOptions"):
         s3["CloudWatchLoggingOptions"] = {"Enabled": False}
@@ -508,6 +541,12 @@ def recreate_reasons(params, description, destination_type, desired_config):
     current_type, current_config, dummy = current_destination(description)
     if destination_type and destination_type != current_type:
         reasons.append("destination type %s -> %s" % (current_type, destination_type))
+    elif destination_type == "extended_s3" and "DynamicPartitioningConfiguration" in desired_config:
+        # AWS enables dynamic partitioning only at creation and never disables it.
+        wanted = bool(desired_config["DynamicPartitioningConfiguration"].get("Enabled"))
+        current = bool((current_config.get("DynamicPartitioningConfiguration") or {}).get("Enabled"))
+        if wanted != current:
+            reasons.append("extended_s3.dynamic_partitioning.enabled %s -> %s" % (current, wanted))
     elif destination_type == "opensearch":
         mode = desired_config.get("S3BackupMode")
         if mode and mode != (current_config.get("S3BackupMode") or "FailedDocumentsOnly"):

@@ -241,6 +241,24 @@ options:
       custom_time_zone:
         description: Time zone of the C(!{timestamp:...}) expressions, for example C(UTC).
         type: str
+      dynamic_partitioning:
+        description:
+          - Dynamic partitioning, see U(https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html). Records
+            are grouped by the C(!{partitionKeyFromQuery:<key>}) values of O(extended_s3.prefix), extracted by a
+            C(metadata_extraction) processor; packed records need a C(record_deaggregation) processor first.
+          - AWS enables it only when the stream is created and never disables it, so changing
+            O(extended_s3.dynamic_partitioning.enabled) on an existing stream needs O(recreate=true).
+          - With it, O(extended_s3.error_output_prefix) is required and the buffer size is at least 64 MiB.
+          - Not set leaves it alone.
+        type: dict
+        suboptions:
+          enabled:
+            description: Whether records are partitioned.
+            type: bool
+            required: true
+          retry_duration:
+            description: Seconds Firehose retries delivering to an S3 prefix (0-7200).
+            type: int
   recreate:
     description:
       - Delete and create the stream again when a change cannot be made in place. Records still buffered in the
@@ -670,6 +688,7 @@ def main():
                 processors=dict(type="list", elements="dict", options=processors),
                 file_extension=dict(type="str"),
                 custom_time_zone=dict(type="str"),
+                dynamic_partitioning=dict(type="dict", options=dict(enabled=dict(type="bool", required=True), retry_duration=dict(type="int"))),
             ),
         ),
         recreate=dict(type="bool", default=False, aliases=["force"]),

@@ -299,11 +299,39 @@ def main():
           and s3d.get("Prefix") == "search-failed/"
           and s3d.get("EncryptionConfiguration", {}).get("KMSEncryptionConfig", {}).get("AWSKMSKeyARN") == key_arn, osd)
     ext = archive["Destinations"][0].get("ExtendedS3DestinationDescription", {})
-    check("firehose archive: GZIP, KMS, time-partitioned prefix and error prefix into the archive bucket",
+    check("firehose archive: GZIP, KMS, account/day-partitioned prefix and error prefix into the archive bucket",
           ext.get("BucketARN") == "arn:aws:s3:::%s-archive-%s-%s" % (prefix, account, region)
           and ext.get("CompressionFormat") == "GZIP"
           and ext.get("EncryptionConfiguration", {}).get("KMSEncryptionConfig", {}).get("AWSKMSKeyARN") == key_arn
-          and "!{timestamp:" in ext.get("Prefix", "") and "!{firehose:error-output-type}" in ext.get("ErrorOutputPrefix", ""), ext)
+          and ext.get("Prefix") == "logs/account_id=!{partitionKeyFromQuery:account_id}/dt=!{partitionKeyFromQuery:dt}/"
+          and "!{firehose:error-output-type}" in ext.get("ErrorOutputPrefix", ""), ext)
+    processors = [p.get("Type") for p in (ext.get("ProcessingConfiguration") or {}).get("Processors", [])]
+    check("firehose archive: dynamic partitioning (deaggregation, jq keys, newline delimiter) (issue 19)",
+          (ext.get("DynamicPartitioningConfiguration") or {}).get("Enabled") is True
+          and processors == ["RecordDeAggregation", "MetadataExtraction", "AppendDelimiterToRecord"], ext)
+
+    # ------------------------------------------------------------------ Athena over the archive (issue 19)
+    glue = client("glue")
+    database = prefix.replace("-", "_") + "_archive"
+    table = glue.get_table(DatabaseName=database, Name="logs")["Table"]
+    params = table.get("Parameters", {})
+    check("glue %s.logs: JSON SerDe, projected on account and day, over the partitioned layout" % database,
+          table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+          and [k["Name"] for k in table.get("PartitionKeys", [])] == ["account", "dt"]
+          and params.get("projection.enabled") == "true" and params.get("projection.dt.type") == "date"
+          and params.get("storage.location.template") == "s3://%s-archive-%s-%s/logs/account_id=${account}/dt=${dt}/" % (prefix, account, region),
+          params)
+    athena = client("athena")
+    workgroup = athena.get_work_group(WorkGroup="%s-archive" % prefix)["WorkGroup"]["Configuration"]
+    result = workgroup.get("ResultConfiguration", {})
+    check("athena %s-archive: KMS-encrypted results in their own bucket, bytes-scanned limit" % prefix,
+          result.get("OutputLocation") == "s3://%s-athena-results-%s-%s/results/" % (prefix, account, region)
+          and result.get("EncryptionConfiguration") == {"EncryptionOption": "SSE_KMS", "KmsKey": key_arn}
+          and workgroup.get("BytesScannedCutoffPerQuery", 0) > 0, workgroup)
+    ids = athena.list_named_queries(WorkGroup="%s-archive" % prefix)["NamedQueryIds"]
+    names = sorted(athena.get_named_query(NamedQueryId=i)["NamedQuery"]["Name"] for i in ids)
+    check("athena %s-archive: the four named queries" % prefix,
+          names == ["account-day", "dedupe-by-event-id", "log-group-time-range", "request-id-across-accounts"], names)
 
     # ------------------------------------------------------------------ Lambda and its event source mapping
     lam = client("lambda")

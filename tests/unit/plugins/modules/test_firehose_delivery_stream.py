@@ -328,7 +328,8 @@ def module_params(args):
     for key in ("opensearch", "extended_s3"):
         if params.get(key):
             for option in ("domain_arn", "cluster_endpoint", "index_rotation", "buffering", "retry_duration", "s3_backup_mode", "processors",
-                           "prefix", "error_output_prefix", "compression_format", "kms_key_arn", "file_extension", "custom_time_zone"):
+                           "prefix", "error_output_prefix", "compression_format", "kms_key_arn", "file_extension", "custom_time_zone",
+                           "dynamic_partitioning"):
                 params[key].setdefault(option, None)
             if "s3" in params[key]:
                 for option in ("role_arn", "prefix", "error_output_prefix", "compression_format", "kms_key_arn", "buffering", "cloudwatch_logging"):
@@ -721,3 +722,58 @@ def test_same_vpc_is_unchanged_and_another_needs_recreate(stubbed):
 def test_bad_vpc_is_refused_before_any_aws_call(no_client, vpc, fragment):
     result = run(vpc_args(**vpc))
     assert result["failed"] is True and fragment in result["msg"]
+
+
+# ------------------------------------------------------------ dynamic partitioning (issue 19)
+
+DP_PREFIX = "logs/account_id=!{partitionKeyFromQuery:account_id}/dt=!{partitionKeyFromQuery:dt}/"
+
+
+def dp_args(**dynamic):
+    args = archive_args()
+    args["extended_s3"].update(prefix=DP_PREFIX, dynamic_partitioning=dict(enabled=True, retry_duration=300, **dynamic),
+                               processors=[{"type": "metadata_extraction", "parameters": {
+                                   "metadata_extraction_query": "{account_id: .account_id}", "json_parsing_engine": "JQ-1.6"}}])
+    return args
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"prefix": PREFIX}, "extended_s3.dynamic_partitioning.enabled=true needs an extended_s3.prefix"),
+    ({"error_output_prefix": None}, "extended_s3.error_output_prefix is required"),
+    ({"buffering": {"size_mb": 5}}, "extended_s3.buffering.size_mb must be at least 64"),
+    ({"dynamic_partitioning": {"enabled": True, "retry_duration": 7201}}, "extended_s3.dynamic_partitioning.retry_duration"),
+    ({"dynamic_partitioning": {"enabled": False}}, "extended_s3.prefix uses partitionKeyFrom"),
+])
+def test_dynamic_partitioning_input_is_validated_before_any_aws_call(no_client, change, fragment):
+    args = dp_args()
+    args["extended_s3"].update(change)
+    result = run(args)
+    assert result.get("failed") is True, result
+    assert result["msg"].startswith(fragment), result["msg"]
+
+
+def test_dynamic_partitioning_is_sent_and_compared():
+    kind, config = fh.desired_destination(module_params(dp_args()))
+    assert config["DynamicPartitioningConfiguration"] == {"Enabled": True, "RetryOptions": {"DurationInSeconds": 300}}
+    described = dict(config, DynamicPartitioningConfiguration={"Enabled": True, "RetryOptions": {"DurationInSeconds": 300}})
+    assert fh.destination_differs(config, described) is False
+    # a stream AWS describes without the structure has it disabled
+    assert fh.destination_differs({"DynamicPartitioningConfiguration": {"Enabled": False}}, {}) is False
+
+
+def test_dynamic_partitioning_change_needs_recreate():
+    current = description()["DeliveryStreamDescription"]
+    params = module_params(dp_args())
+    kind, config = fh.desired_destination(params)
+    assert fh.recreate_reasons(params, current, kind, config) == ["extended_s3.dynamic_partitioning.enabled False -> True"]
+    enabled = description(destination={"ExtendedS3DestinationDescription": s3_description(
+        DynamicPartitioningConfiguration={"Enabled": True})})["DeliveryStreamDescription"]
+    assert fh.recreate_reasons(params, enabled, kind, config) == []
+
+
+def test_dynamic_partitioning_on_an_existing_plain_stream_is_refused_without_recreate(stubbed):
+    expect_describe(stubbed, description())
+    expect_tags(stubbed)
+    result = run(dp_args())
+    assert result["failed"] is True
+    assert "extended_s3.dynamic_partitioning.enabled False -> True" in result["msg"]
