@@ -404,3 +404,18 @@ def test_archive_records_are_packed_close_to_1000_kib(make_transformer):
     assert all(size > target - 2100 for size in sizes[:-1])
     assert metrics["ArchiveRecords"] == len(sizes)
     assert len(firehose.documents("archive")) == 2000
+
+
+def test_archive_records_hold_at_most_500_lines(make_transformer):
+    """The archive stream deaggregates each record for dynamic partitioning, and AWS caps
+    deaggregation at 500 JSON objects per record (Firehose developer guide, "Apply dynamic
+    partitioning to aggregated data"): small events close a record at 500 lines, long before
+    it reaches 975,000 bytes."""
+    records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), "m") for j in range(300)]))
+               for i in range(4)]
+    _answer, firehose, _s3, metrics = _run(make_transformer, records)
+    lines = sorted((data.count(b"\n") for stream, datas in firehose.calls if stream == "archive" for data in datas),
+                   reverse=True)
+    assert lines == [500, 500, 200]
+    assert metrics["ArchiveRecords"] == 3
+    assert len(firehose.documents("archive")) == 1200

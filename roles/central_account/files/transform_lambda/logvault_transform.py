@@ -68,6 +68,10 @@ MAX_BATCH_BYTES = MAX_REQUEST_BYTES - REQUEST_ENVELOPE_BYTES  # encoded bytes of
 # Archive records are packed up to this many raw bytes: three of them fit one request
 # once base64-encoded (3 x 1,300,015 + envelope < 4,000,000).
 ARCHIVE_RECORD_BYTES = 975000
+# ... and hold at most this many lines: the archive stream splits each record into its
+# events for dynamic partitioning (multi record deaggregation, JSON), which "is capped at
+# 500 per record" (https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html).
+ARCHIVE_RECORD_LINES = 500
 # The largest subscription payload CloudWatch Logs can send, decompressed. A PutLogEvents
 # batch is at most 1,048,576 bytes counted as the sum of the messages (UTF-8) plus 26
 # bytes per event, and at most 10,000 events
@@ -700,18 +704,18 @@ class _Invocation:
         # archive: NDJSON lines packed into records of at most ARCHIVE_RECORD_BYTES.
         if self.a_first is None:
             self.a_first = index
-        if self.a_bytes + total <= ARCHIVE_RECORD_BYTES:
+        if self.a_bytes + total <= ARCHIVE_RECORD_BYTES and len(self.a_lines) + count <= ARCHIVE_RECORD_LINES:
             self.a_lines += docs
             self.a_bytes += total
         else:
             for doc in docs:
                 size = len(doc)
-                if self.a_bytes + size > ARCHIVE_RECORD_BYTES:
+                if self.a_bytes + size > ARCHIVE_RECORD_BYTES or len(self.a_lines) >= ARCHIVE_RECORD_LINES:
                     self._close_archive_record()
                     self.a_first = index
                 self.a_lines.append(doc)
                 self.a_bytes += size
-        if self.a_bytes >= ARCHIVE_RECORD_BYTES - 256:
+        if self.a_bytes >= ARCHIVE_RECORD_BYTES - 256 or len(self.a_lines) >= ARCHIVE_RECORD_LINES:
             self._close_archive_record()
 
     def _dead_letter(self, index, record, raw, reason):
