@@ -12,6 +12,10 @@ does not exist yet) was skipped in check mode while a stand-in task of that host
 reported changed, stand-ins aside, did change in the real run. Exits 1 naming each
 difference."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import json
 import sys
 
