@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-import threading
+import time
 
 from local_aws import DEFAULT_PORT
 
@@ -48,10 +48,14 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING, format="local-aws: %(levelname)s %(message)s")
     from local_aws.server import start  # pylint: disable=import-outside-toplevel
 
-    stop = threading.Event()
+    # A signal handler runs in the main thread between two bytecodes, possibly while that
+    # thread holds a lock (Event.wait holds its Condition's). So the handler takes no
+    # lock at all: it sets a flag that the main loop polls. Any number of signals (make
+    # and the process group both send one) only set it again.
+    stopping = []
 
     def _stop(signum, frame):  # pylint: disable=unused-argument
-        stop.set()
+        stopping.append(signum)
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -62,8 +66,8 @@ def main(argv=None):
         return 1
     print("local-aws ready on %s (state in memory; POST /_logvault/flush delivers now)" % emu.endpoint, flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.2)
     finally:
         emu.stop()
     return 0

@@ -352,3 +352,62 @@ def test_is_flushing_is_true_only_inside_flush(local_aws):
     assert set(background) <= {False}
     assert over_http and set(over_http) == {True}
     assert hooks.is_flushing() is False
+
+
+def test_module_entry_point_stops_on_a_signal_that_arrives_while_the_wait_holds_its_lock():
+    """Issue 13 item 10: `make local-aws` wedged on SIGTERM. The handler called
+    ``Event.set()`` while the main thread was inside ``Event.wait()`` holding the same
+    (non-reentrant) lock, so the handler blocked forever. This script delivers SIGTERM
+    exactly inside that window (deterministically, instead of hoping for the race),
+    then a second SIGTERM as `make` and the process group do; the emulator must exit 0."""
+    port = _free_port()
+    script = textwrap.dedent("""
+        import os, signal, sys, threading
+
+        class _SignalInsideTheLock(threading.Event):
+            # Test double: a signal delivered while the waiting thread holds the Event's lock.
+            fired = False
+
+            def wait(self, timeout=None):
+                # The main loop's wait (a timeout, the main thread), not Thread.start()'s.
+                if (not _SignalInsideTheLock.fired and timeout is not None
+                        and threading.current_thread() is threading.main_thread()):
+                    _SignalInsideTheLock.fired = True
+                    with self._cond:
+                        os.kill(os.getpid(), signal.SIGTERM)
+                        os.kill(os.getpid(), signal.SIGTERM)
+                        for _ in range(1000):  # the handlers run at this loop's jumps, lock held
+                            pass
+                return super().wait(timeout)
+
+        threading.Event = _SignalInsideTheLock
+        from local_aws.__main__ import main
+        sys.exit(main(["--port", "%d"]))
+    """ % port)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready = proc.stdout.readline().rstrip("\n")
+        proc.send_signal(signal.SIGTERM)  # as `make` and the process group do
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail("the emulator wedged on SIGTERM delivered while its main loop held a lock:\n" + err)
+    assert proc.returncode == 0, err
+    assert ready == READY % port
+    assert out == ""
+
+
+def test_module_entry_point_stops_on_a_burst_of_signals():
+    port = _free_port()
+    proc = _serve(args=["--port", str(port)])
+    try:
+        assert proc.stdout.readline().rstrip("\n") == READY % port
+    finally:
+        for _ in range(20):
+            proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 0, err
