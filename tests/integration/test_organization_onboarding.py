@@ -145,7 +145,7 @@ def _hosts(inventory, env, *extra):
     assert result.returncode == 0, result.stderr
     # Inventory plugin values are not trusted templates: ansible-inventory shows them wrapped.
     data = json.loads(result.stdout, object_hook=lambda d: d.get("__ansible_unsafe", d) if len(d) == 1 else d)
-    return {name: hv for name, hv in data["_meta"]["hostvars"].items()}, data
+    return dict(data["_meta"]["hostvars"]), data
 
 
 def test_new_account_is_onboarded_alone(emulator, tmp_path):

@@ -124,7 +124,7 @@ def archive(local_aws, aws_client, tmp_path_factory):
         for account, group, eid, stamp, message in CANARIES:
             grouped.setdefault((account, group), []).append((eid, stamp, message))
         event = _kinesis_event([(account, group, events) for (account, group), events in grouped.items()])
-        for _ in range(2):  # at least once: the same batch delivered twice (a Lambda retry)
+        for dummy in range(2):  # at least once: the same batch delivered twice (a Lambda retry)
             result = transformer.handle(event, _Context())
             assert result == {"batchItemFailures": []}
         transformer.close()
@@ -215,4 +215,3 @@ def test_translation_helpers():
     assert glob == "logs/account_id=*/dt=*/*" and columns == ["account", "dt"]
     assert re.search(regex, "/tmp/x/logs/account_id=1/dt=2026-12-03/f.gz").groups() == ("1", "2026-12-03")
     assert archive_duckdb.render('FROM "${database}"."${table}"', "d", "t") == 'FROM "d"."t"'
-

@@ -406,7 +406,7 @@ def test_module_entry_point_stops_on_a_burst_of_signals():
     try:
         assert proc.stdout.readline().rstrip("\n") == READY % port
     finally:
-        for _ in range(20):
+        for dummy in range(20):
             proc.send_signal(signal.SIGTERM)
         proc.send_signal(signal.SIGINT)
         err = proc.communicate(timeout=30)[1]

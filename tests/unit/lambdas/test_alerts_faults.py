@@ -196,6 +196,7 @@ def test_poison_records_are_counted_not_fatal(make, aws):
 # ------------------------------------------------------------------ fault injection
 DEEP = gzip.compress(("[" * 100000 + "]" * 100000).encode())
 
+
 class ChaosDynamoDB:
     """TEST DOUBLE: the (moto) DynamoDB client whose writes fail at random."""
 

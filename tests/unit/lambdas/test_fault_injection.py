@@ -107,7 +107,7 @@ def test_transform_accounts_for_every_event_under_faults(make_transformer, seed)
     transformer.clock, transformer.sleep = clock, clock.sleep
     # a short invocation: 4 s, 2 s reserved, so the deadline is really reached sometimes
     on_failure = drive(lambda event: transformer.handle(event, FakeContext(clock, remaining_ms=4000)), records,
-                        max_retries=3)
+                       max_retries=3)
     discarded = {[r["kinesis"]["sequenceNumber"] for r in records].index(r["kinesis"]["sequenceNumber"])
                  for r in on_failure}
     search = {d["event_id"]: d for d in firehose.documents("search")}

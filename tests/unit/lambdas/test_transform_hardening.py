@@ -139,7 +139,7 @@ def test_poison_records_go_to_the_dead_letter_bucket(make_transformer, transform
     answer = transformer.handle({"Records": records}, FakeContext())
     assert answer == {"batchItemFailures": []}
     assert [d["message"] for d in firehose.documents("search")] == ["before", "after"]
-    [stored] = s3.objects.values()
+    [stored] = list(s3.objects.values())
     assert stored["Metadata"]["reason"] == reason and stored["Body"] == raw
     assert json.loads(lines[0])["MalformedRecords"] == 1
     assert transform.MAX_PAYLOAD_BYTES < 8 * 1024 * 1024
@@ -194,7 +194,7 @@ def test_dead_letters_carry_a_checksum_for_object_lock_buckets(make_transformer)
     s3 = FakeS3()
     transformer, _lines = make_transformer(FakeFirehose(), s3)
     transformer.handle({"Records": [kinesis_record(0, data="@@@")]}, FakeContext())
-    [stored] = s3.objects.values()
+    [stored] = list(s3.objects.values())
     assert stored["ChecksumAlgorithm"] == "SHA256"
 
 

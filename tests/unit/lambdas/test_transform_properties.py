@@ -103,7 +103,7 @@ def _build(shapes):
         else:
             events = [log_event("r%dx%d" % (index, p), "self") for p in range(spec)]
             records.append(kinesis_record(index, subscription_payload(events, log_group="/logvault/transform",
-                                                                        owner="123456789012")))  # the central account
+                                                                      owner="123456789012")))  # the central account
         expected.append((kind, ids))
     return records, expected
 

@@ -82,7 +82,6 @@ ARCHIVE_RECORD_LINES = 500
 MAX_PAYLOAD_BYTES = 6 * 1048576 + 10000 * 128
 
 
-
 def _encoded_cost(size):
     """Bytes one record of ``size`` raw bytes takes in the request body: {"Data":"<base64>"},"""
     return 4 * ((size + 2) // 3) + 12

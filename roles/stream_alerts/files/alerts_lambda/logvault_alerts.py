@@ -36,6 +36,7 @@ import binascii
 import fnmatch
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -752,7 +753,7 @@ def _millis(value, scale=1):
     it is not a finite number in the range of dates."""
     if value.__class__ is int:
         millis = value * scale
-    elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) < 1e18:
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) < 1e18:
         millis = int(value * scale)
     else:
         return None

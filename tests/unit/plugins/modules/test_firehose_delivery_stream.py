@@ -697,7 +697,8 @@ def test_vpc_configuration_is_sent_at_creation(stubbed):
 
 def with_vpc(desc, subnets=None):
     dest = desc["DeliveryStreamDescription"]["Destinations"][0]["AmazonopensearchserviceDestinationDescription"]
-    dest["VpcConfigurationDescription"] = {"SubnetIds": list(SUBNETS if subnets is None else subnets), "RoleARN": ROLE, "SecurityGroupIds": GROUPS, "VpcId": "vpc-0123456789abcdef0"}
+    dest["VpcConfigurationDescription"] = {"SubnetIds": list(SUBNETS if subnets is None else subnets), "RoleARN": ROLE,
+                                           "SecurityGroupIds": GROUPS, "VpcId": "vpc-0123456789abcdef0"}
     return desc
 
 
