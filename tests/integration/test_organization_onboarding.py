@@ -77,11 +77,11 @@ def _central_destination(endpoint, organization_id):
         ),
     )["Role"]["Arn"]
     logs = _client(endpoint, "logs")
-    arn = logs.put_destination(destinationName="logvault-destination", targetArn=stream_arn, roleArn=role_arn)[
+    arn = logs.put_destination(destinationName="logvault-central", targetArn=stream_arn, roleArn=role_arn)[
         "destination"
     ]["arn"]
     logs.put_destination_policy(
-        destinationName="logvault-destination",
+        destinationName="logvault-central",
         accessPolicy=json.dumps(destination_policy(arn, organization_id=organization_id)),
     )
     return logs
@@ -183,7 +183,7 @@ def test_new_account_is_onboarded_alone(emulator, tmp_path):
 
     policies = _account_policies(endpoint, new)
     assert len(policies) == 1
-    assert "logvault-destination" in policies[0]["policyDocument"]
+    assert "logvault-central" in policies[0]["policyDocument"]
     assert _account_policies(endpoint, old) == [], "an account outside --limit was changed"
     assert logs.describe_destinations()["destinations"][0]["accessPolicy"] == policy_before
     assert "aws:PrincipalOrgID" in policy_before
