@@ -223,9 +223,16 @@ HUB_KEY = "Assert that the hub stream's key was found (its decrypt permission go
 
 
 def test_stream_alerts_fails_when_the_hub_key_alias_is_not_found():
-    assert not assertion_passes("stream_alerts", "keys.yml", HUB_KEY, __stream_alerts_stream_kms_info={"kms_keys": []})
-    assert assertion_passes("stream_alerts", "keys.yml", HUB_KEY, __stream_alerts_stream_kms_info={
+    assert not assertion_passes("stream_alerts", "keys.yml", HUB_KEY, ansible_check_mode=False,
+                                __stream_alerts_stream_kms_info={"kms_keys": []})
+    assert assertion_passes("stream_alerts", "keys.yml", HUB_KEY, ansible_check_mode=False, __stream_alerts_stream_kms_info={
         "kms_keys": [{"key_arn": "arn:aws:kms:us-east-1:%s:key/1234abcd-12ab-34cd-56ef-1234567890ab" % ACCOUNT}]})
+
+
+def test_stream_alerts_check_mode_on_a_new_account_predicts_without_the_hub_key():
+    # site.yml --check on an empty account: central_account predicted the key, created nothing.
+    assert assertion_passes("stream_alerts", "keys.yml", HUB_KEY, ansible_check_mode=True,
+                            __stream_alerts_stream_kms_info={"kms_keys": []})
 
 
 CALLER = "Assert that the caller may still change the archive bucket policy it is about to write"
