@@ -55,10 +55,12 @@ options:
       dated_keys:
         description:
           - The keys under the prefix start with Firehose's UTC time path C(YYYY/MM/DD/HH/), as Firehose writes
-            them by default and as the logvault archive prefix C(logs/!{timestamp:yyyy/MM/dd/HH}/) does
+            them by default and as the unpartitioned archive prefix C(logs/!{timestamp:yyyy/MM/dd/HH}/) does
             (U(https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html)).
           - Then the listing starts after the hour of O(since) less 5 minutes (C(StartAfter) of
             C(ListObjectsV2)), instead of listing the whole prefix on every look.
+          - Set it to V(false) for the partitioned archive (C(logs/account_id=<id>/dt=<day>/)), whose keys
+            do not start with that path.
         type: bool
         default: true
   search_backup:
@@ -78,7 +80,7 @@ options:
       dated_keys:
         description:
           - The keys under the prefix start with Firehose's UTC time path C(YYYY/MM/DD/HH/), as Firehose writes
-            them by default and as the logvault archive prefix C(logs/!{timestamp:yyyy/MM/dd/HH}/) does
+            them by default and as the unpartitioned archive prefix C(logs/!{timestamp:yyyy/MM/dd/HH}/) does
             (U(https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html)).
           - Then the listing starts after the hour of O(since) less 5 minutes (C(StartAfter) of
             C(ListObjectsV2)), instead of listing the whole prefix on every look.
