@@ -37,13 +37,20 @@ options:
       - The rules. Each is a dict with C(name) (letters, digits, C(_), C(-), C(.); at most 64 characters),
         C(description), C(severity) (default C(medium)), C(match) (C(accounts), C(log_groups) globs,
         C(filter_pattern)), optional C(threshold) (C(count), C(window_seconds) default 300, C(group_by)
-        default C(log_group)), optional C(suppress_for) (seconds, default 0) and optional C(tests).
+        default C(log_group)), optional C(suppress_for) (seconds, default 0), optional C(outputs) (names of the
+        role's outputs the rule's alerts go to; without it, the route of its severity) and optional C(tests).
       - C(tests) is a dict with C(match) (events the rule must fire on) and C(no_match) (events it must not fire on),
         both lists. An event is a string (the log event message as it is) or a dict (a JSON event such as a CloudTrail
         record; it is written as one line of compact JSON, as CloudTrail delivers a record to CloudWatch Logs).
     type: list
     elements: dict
     required: true
+  outputs:
+    description:
+      - The names of the outputs that exist (the role passes its own). When given, a rule whose C(outputs) names
+        another fails, naming the rule and the output. When left out, output names are only checked for shape.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -76,6 +83,7 @@ _value:
   description:
     - The rules, in the same order, normalised. C(accounts) are strings; C(threshold) is null or has all of
       C(count), C(window_seconds) and C(group_by). C(tests) is left out (the Lambda does not need it).
+      C(outputs) is there only when the rule names outputs (without duplicates).
   type: list
   elements: dict
 """
@@ -89,13 +97,14 @@ from ansible.module_utils.six import integer_types, string_types
 from ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern import FilterPatternError, compile_pattern, match_many
 
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
-RULE_KEYS = frozenset(("name", "description", "severity", "match", "threshold", "suppress_for", "tests"))
+RULE_KEYS = frozenset(("name", "description", "severity", "match", "threshold", "suppress_for", "tests", "outputs"))
 MATCH_KEYS = frozenset(("accounts", "log_groups", "filter_pattern"))
 THRESHOLD_KEYS = frozenset(("count", "window_seconds", "group_by"))
 TESTS_KEYS = ("match", "no_match")
 # How much of a failing test event the error message shows.
 EVENT_EXCERPT = 600
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+OUTPUT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACCOUNT = re.compile(r"^[0-9]{12}$")
 FIELD_PATH = re.compile(r"^(\$\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 WINDOW_RANGE = (60, 86400)
@@ -236,10 +245,21 @@ def _threshold(where, value):
     }
 
 
-def validate_alert_rules(rules):
+def _outputs(where, value, known):
+    names = _list_of_strings(where, "outputs", value)
+    for name in names:
+        if not isinstance(name, string_types) or not OUTPUT_NAME.match(name):
+            _fail(where, "outputs must hold output names (1 to 64 letters, digits, '_' or '-'), got %r" % (name,))
+        if known is not None and name not in known:
+            _fail(where, "outputs names %r, which is not an output (the outputs are %s)" % (name, ", ".join(sorted(known))))
+    return sorted(set(names), key=names.index)
+
+
+def validate_alert_rules(rules, outputs=None):
     """Validate ``rules`` and return them normalised; see DOCUMENTATION."""
     if not isinstance(rules, (list, tuple)):
         raise AnsibleFilterError("validate_alert_rules - the input must be a list of rules, got %s" % type(rules).__name__)
+    known = None if outputs is None else [str(name) for name in outputs]
     seen = {}
     out = []
     failures = []
@@ -266,6 +286,7 @@ def validate_alert_rules(rules):
         suppress = rule.get("suppress_for")
         match = _match(where, rule.get("match"))
         tests = _tests(where, rule.get("tests"))
+        routed = _outputs(where, rule.get("outputs"), known)
         out.append({
             "name": name,
             "description": description,
@@ -274,6 +295,8 @@ def validate_alert_rules(rules):
             "threshold": _threshold(where, rule.get("threshold")),
             "suppress_for": 0 if suppress is None else _int(where, "suppress_for", suppress, *SUPPRESS_RANGE),
         })
+        if routed:
+            out[-1]["outputs"] = routed
         failures.extend(_run_tests(where, match["filter_pattern"], tests))
     if failures:
         raise AnsibleFilterError("validate_alert_rules - %d rule test event(s) failed; nothing was changed:\n%s" % (

@@ -6,8 +6,9 @@
 CloudTrail-shaped events are put into a member account's log group, which is subscribed to the
 central destination; they travel to the hub Kinesis stream, the event source mapping runs the
 zip (handler + the collection's filter-pattern engine + rules.json, packed as the role packs
-it), and the alerts are read through an SQS queue subscribed to the SNS topic. A threshold rule
-fires once at N and is suppressed afterwards.
+it), and the alerts are read through SQS queues subscribed to the SNS topics of two outputs: a
+rule routed to the output ``pager`` reaches its queue and no other; the others go to the
+default output. A threshold rule fires once at N and is suppressed afterwards.
 """
 
 import json
@@ -19,12 +20,14 @@ ROLE = os.path.join(REPO, "roles", "stream_alerts")
 CENTRAL, MEMBER = "123456789012", "111111111111"
 
 
-def _package(tmp_path, rules):
+def _package(tmp_path, rules, outputs=None, routes=None):
     """What tasks/package.yml does: handler + engine + validated rules, zipped by logvault.aws.lambda_package."""
     from ansible_collections.logvault.aws.plugins.filter.validate_alert_rules import validate_alert_rules  # pylint: disable=import-outside-toplevel
     from ansible_collections.logvault.aws.plugins.modules import lambda_package  # pylint: disable=import-outside-toplevel
 
-    (tmp_path / "rules.json").write_text(json.dumps({"version": 1, "rules": validate_alert_rules(rules)}, indent=4, sort_keys=True) + "\n")
+    document = {"version": 1, "rules": validate_alert_rules(rules, outputs=["default"] + sorted(outputs or {})),
+                "outputs": outputs or {}, "routes": routes or {}}
+    (tmp_path / "rules.json").write_text(json.dumps(document, indent=4, sort_keys=True) + "\n")
     src = [
         {"src": os.path.join(ROLE, "files", "alerts_lambda", "logvault_alerts.py"), "dest": "logvault_alerts.py"},
         {"src": os.path.join(REPO, "plugins", "module_utils", "cwl_filter_pattern.py"), "dest": "cwl_filter_pattern.py"},
@@ -70,7 +73,8 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
         import yaml  # pylint: disable=import-outside-toplevel
 
         cis = yaml.safe_load(handle)["stream_alerts_cis_rules"]
-    rules = [rule for rule in cis if rule["name"] not in ("iam_policy_changes", "unauthorized_api_calls")] + [{
+    rules = [dict(rule, outputs=["pager"]) if rule["name"] == "root_account_usage" else rule
+             for rule in cis if rule["name"] not in ("iam_policy_changes", "unauthorized_api_calls")] + [{
         "name": "denied-burst", "severity": "high", "description": "5 denied calls by one principal",
         "match": {"accounts": [MEMBER], "log_groups": ["aws-cloudtrail-logs-*"], "filter_pattern": '{ $.errorCode = "AccessDenied" }'},
         "threshold": {"count": 5, "window_seconds": 86400, "group_by": "$.userIdentity.arn"}, "suppress_for": 3600}]
@@ -87,13 +91,18 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
     queue = sqs.create_queue(QueueName=unique("alerts-inbox"))["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    pager_topic = sns.create_topic(Name=unique("alerts-pager"))["TopicArn"]
+    pager_queue = sqs.create_queue(QueueName=unique("pager-inbox"))["QueueUrl"]
+    sns.subscribe(TopicArn=pager_topic, Protocol="sqs",
+                  Endpoint=sqs.get_queue_attributes(QueueUrl=pager_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                      "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": CENTRAL}}}]}
     role = iam.create_role(RoleName=unique("alerts-role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     function_name = unique("logvault-alerts")
     function_arn = lam.create_function(
         FunctionName=function_name, Runtime="python3.12", Role=role, Handler="logvault_alerts.handler",
-        Code={"ZipFile": _package(tmp_path, rules)}, Timeout=60, MemorySize=512,
+        Code={"ZipFile": _package(tmp_path, rules, outputs={"pager": {"topic_arn": pager_topic, "format": "json"}},
+                                  routes={"severity": {}, "default": ["default"]})}, Timeout=60, MemorySize=512,
         Environment={"Variables": {"LOGVAULT_ALERTS_TABLE": table, "LOGVAULT_ALERTS_TOPIC_ARN": topic}})["FunctionArn"]
     mapping = lam.create_event_source_mapping(
         FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON", BatchSize=100,
@@ -123,7 +132,8 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
                            userIdentity={"type": "Root", "principalId": MEMBER, "arn": "arn:aws:iam::%s:root" % MEMBER, "accountId": MEMBER})
         quiet = _cloudtrail("DescribeInstances", "ec2.amazonaws.com", readOnly=True)
         policy = _cloudtrail("PutRolePolicy", "iam.amazonaws.com")  # its rule is switched off
-        first = put([quiet, root, quiet, policy, quiet])
+        assert put([quiet, root, quiet, policy, quiet]) == []  # nothing on the default output
+        first = _alerts(sqs, pager_queue)  # the routed rule's alert is on its own output only
         assert [a["rule"] for a in first] == ["root_account_usage"]
         alert = first[0]
         assert alert["severity"] == "critical" and alert["account"] == MEMBER and alert["region"] == "us-east-1"
@@ -138,6 +148,7 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
         assert [(a["rule"], a["window_count"]) for a in burst] == [("denied-burst", 6)]
         assert burst[0]["group"] == "%s:arn:aws:sts::%s:assumed-role/Admin/alice" % (MEMBER, MEMBER)
         assert put([denied] * 5) == []  # suppressed afterwards
+        assert _alerts(sqs, pager_queue) == []  # the default output's alerts never reached the routed one
         # the mapping kept nothing back: no failed batch went to the dead-letter bucket
         assert s3.list_objects_v2(Bucket=dlq_bucket).get("KeyCount", 0) == 0
         emf = [json.loads(e["message"]) for e in aws_client("logs").filter_log_events(

@@ -252,3 +252,124 @@ def test_insights_translation_of_cis_patterns(alerts, tmp_path):
         assert alerts.insights_query(rule, ["g"], 0, 1000, REGION)["exact"] is True, rule.name
     regex_rule = alerts.Rule({"name": "re", "match": {"filter_pattern": "%ERR[0-9]+%"}})
     assert alerts.insights_query(regex_rule, ["g"], 0, 1, REGION)["exact"] is False
+
+
+# ----------------------------------------------------------------- outputs and routing (issue 20)
+def _output_queue(aws, name):
+    """A topic for the output ``name`` with an SQS queue subscribed; returns (topic arn, queue url)."""
+    topic = aws["sns"].create_topic(Name="alerts-%s" % name)["TopicArn"]
+    queue = aws["sqs"].create_queue(QueueName="inbox-%s" % name)["QueueUrl"]
+    arn = aws["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return topic, queue
+
+
+def _drain(aws, queue):
+    return received(dict(aws, queue=queue))
+
+
+def test_routed_rules_reach_their_own_outputs_and_no_other(alerts, aws, clock, tmp_path):
+    pager_topic, pager = _output_queue(aws, "pager")
+    chat_topic, chat = _output_queue(aws, "chat")
+    rules = [dict(cis("root_account_usage")[0], outputs=["pager"]),           # names its output
+             cis("console_signin_without_mfa")[0],                             # high: routed by severity
+             {"name": "denied", "severity": "low", "match": {"filter_pattern": '{ $.errorCode = "*UnauthorizedOperation" }'}}]
+    outputs = {"pager": {"topic_arn": pager_topic, "format": "json"}, "chat": {"topic_arn": chat_topic, "format": "chatbot"}}
+    routes = {"severity": {"high": ["chat", "default"]}, "default": ["default"]}
+    alerter = alerts.Alerter(alerts.load_rules(write_rules(tmp_path, rules)), "alerts-state", aws["topic"], aws["dynamodb"],
+                             aws["sns"], region=REGION, clock=clock, log=lambda line: None, outputs=outputs, routes=routes)
+    assert alerter.handle(event([data_message([ROOT_EVENT])])) == {"batchItemFailures": []}
+    assert [a["body"]["rule"] for a in _drain(aws, pager)] == ["root_account_usage"]
+    assert _drain(aws, chat) == [] and received(aws) == []
+
+    alerter.handle(event([data_message([console_login(mfa="No")])]))
+    [notice] = _drain(aws, chat)
+    assert notice["body"]["version"] == "1.0" and notice["body"]["source"] == "custom"
+    assert notice["body"]["content"]["textType"] == "client-markdown"
+    assert "console_signin_without_mfa" in notice["body"]["content"]["title"]
+    assert notice["body"]["metadata"]["additionalContext"]["account"] == MEMBER
+    assert [a["body"]["rule"] for a in received(aws)] == ["console_signin_without_mfa"]
+    assert _drain(aws, pager) == []
+
+    alerter.handle(event([data_message([DENIED])]))  # low: no severity route, the default outputs
+    assert [a["body"]["rule"] for a in received(aws)] == ["denied"]
+    assert _drain(aws, pager) == [] and _drain(aws, chat) == []
+
+
+def test_without_outputs_every_alert_goes_to_the_single_topic(alerts, aws, clock, tmp_path):
+    """Backward compatibility: a rules.json of earlier releases (no outputs, no routes)."""
+    alerter = alerts.Alerter(alerts.load_rules(write_rules(tmp_path, cis("root_account_usage"))), "alerts-state", aws["topic"],
+                             aws["dynamodb"], aws["sns"], region=REGION, clock=clock, log=lambda line: None)
+    assert alerter.targets == {"root_account_usage": [("default", {"topic_arn": aws["topic"], "format": "json"})]}
+    alerter.handle(event([data_message([ROOT_EVENT])]))
+    assert [a["body"]["rule"] for a in received(aws)] == ["root_account_usage"]
+
+
+def test_unknown_output_is_a_configuration_error(alerts, aws, tmp_path):
+    rules = alerts.load_rules(write_rules(tmp_path, [dict(cis("root_account_usage")[0], outputs=["pager"])]))
+    with pytest.raises(alerts.ConfigError, match="rule 'root_account_usage' names the output 'pager', which is not defined"):
+        alerts.Alerter(rules, "alerts-state", aws["topic"], aws["dynamodb"], aws["sns"])
+    with pytest.raises(alerts.ConfigError, match="format 'slack' is not one of json, chatbot"):
+        alerts.resolve_outputs(aws["topic"], {"x": {"topic_arn": aws["topic"], "format": "slack"}})
+
+
+def test_a_failed_output_fails_the_batch_after_the_others_were_sent(alerts, aws, clock, tmp_path):
+    pager_topic, pager = _output_queue(aws, "pager")
+    outputs = {"pager": {"topic_arn": pager_topic, "format": "json"},
+               "gone": {"topic_arn": "arn:aws:sns:%s:123456789012:deleted" % REGION, "format": "json"}}
+    rules = [dict(cis("root_account_usage")[0], outputs=["gone", "pager"])]
+    lines = []
+    alerter = alerts.Alerter(alerts.load_rules(write_rules(tmp_path, rules)), "alerts-state", aws["topic"], aws["dynamodb"],
+                             aws["sns"], region=REGION, clock=clock, log=lines.append, outputs=outputs)
+    answer = alerter.handle(event([data_message([ROOT_EVENT])]))
+    assert len(answer["batchItemFailures"]) == 1
+    assert [a["body"]["rule"] for a in _drain(aws, pager)] == ["root_account_usage"]
+    assert any('"output": "gone"' in line for line in lines)
+
+
+# ----------------------------------------------------------------- alert content (issue 20 item 5)
+def test_alert_names_its_scope_carries_n_samples_and_a_dashboards_discover_link(alerts, aws, clock, tmp_path):
+    from urllib.parse import unquote  # pylint: disable=import-outside-toplevel
+
+    settings = {"max_samples": 2, "dashboards": {"url": "https://search.example.com/_dashboards/", "index_pattern_id": "logvault-logs",
+                                                 "index_pattern": "logs-*"}}
+    alerter = alerts.Alerter(alerts.load_rules(write_rules(tmp_path, cis("root_account_usage"))), "alerts-state", aws["topic"],
+                             aws["dynamodb"], aws["sns"], region=REGION, clock=clock, log=lambda line: None, settings=settings)
+    alerter.handle(event([data_message([ROOT_EVENT] * 4)]))
+    [alert] = received(aws)
+    body = alert["body"]
+    assert (body["rule"], body["account"], body["region"], body["log_group"]) == ("root_account_usage", MEMBER, REGION, TRAIL_GROUP)
+    assert body["count"] == 4 and len(body["samples"]) == 2
+    link = body["links"]["dashboards"]
+    assert link["query"] == ('(account_id:"%s") and (log_group.keyword:"%s") and '
+                             '(fields.userIdentity.type:"Root" and not fields.userIdentity.invokedBy:* and '
+                             'not fields.eventType:"AwsServiceEvent")' % (MEMBER, TRAIL_GROUP))
+    assert link["exact"] is True and link["language"] == "kuery"
+    assert (link["from"], link["to"]) == ("2025-11-27T07:15:02.000Z", "2025-11-27T07:15:03.003Z")
+    url = unquote(link["url"])
+    assert url.startswith("https://search.example.com/_dashboards/app/discover#/?_g=(filters:!(),time:(from:'2025-11-27T07:15:02.000Z',"
+                          "to:'2025-11-27T07:15:03.003Z'))&_a=(columns:!(_source),index:'logvault-logs',query:(language:kuery,query:'")
+    assert "query:'%s')" % link["query"] in url
+    assert body["insights"]["query"]  # kept next to the link
+
+
+def test_dql_translation_of_the_cis_patterns_and_of_terms(alerts, tmp_path):
+    rules = {r.name: r for r in alerts.load_rules(write_rules(tmp_path, role_defaults()["stream_alerts_cis_rules"]))}
+    condition, exact = alerts.dql_condition(rules["unauthorized_api_calls"])
+    assert condition == ('( ( fields.errorCode.keyword:*UnauthorizedOperation ) or ( fields.errorCode.keyword:AccessDenied* ) ) and '
+                         '( not fields.sourceIPAddress:"delivery.logs.amazonaws.com" ) and ( not fields.eventName:"HeadBucket" )')
+    assert exact is True
+    for rule in rules.values():
+        assert alerts.dql_condition(rule)[1] is True, rule.name
+    terms = alerts.Rule({"name": "t", "match": {"filter_pattern": 'ERROR -"health check"'}})
+    assert alerts.dql_condition(terms) == ('message:"ERROR" and not message:"health check"', False)
+    assert alerts.dql_condition(alerts.Rule({"name": "re", "match": {"filter_pattern": "%ERR[0-9]+%"}})) == (None, False)
+    # without a Dashboards URL the link holds the query and the range, and no URL
+    link = alerts.dashboards_link({}, terms, ["111111111111"], ["/app"], 0, 999)
+    assert link["url"] is None and link["query"].startswith('(account_id:"111111111111") and (log_group.keyword:"/app")')
+
+
+def test_max_samples_is_bounded(alerts, aws, tmp_path):
+    rules = alerts.load_rules(write_rules(tmp_path, cis("root_account_usage")))
+    with pytest.raises(alerts.ConfigError, match="settings.max_samples must be between 0 and 50"):
+        alerts.Alerter(rules, "alerts-state", aws["topic"], aws["dynamodb"], aws["sns"], settings={"max_samples": 51})

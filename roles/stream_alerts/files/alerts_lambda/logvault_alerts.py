@@ -53,9 +53,11 @@ if HERE not in sys.path:  # the engine is shipped next to this file
 
 import cwl_filter_pattern as fp  # noqa: E402  pylint: disable=wrong-import-position
 
-__all__ = ["Alerter", "ConfigError", "Rule", "handler", "insights_query", "load_rules"]
+__all__ = ["Alerter", "ConfigError", "Rule", "chatbot_message", "dashboards_link", "dql_condition", "handler", "insights_query", "load_document", "load_rules",
+           "resolve_outputs", "route"]
 
-MAX_SAMPLES = 5
+MAX_SAMPLES = 5  # the default of settings.max_samples
+MAX_SAMPLES_LIMIT = 50
 MAX_SAMPLE_CHARS = 2048
 # An SNS message is at most 256 KiB (262,144 bytes; https://docs.aws.amazon.com/sns/latest/api/API_Publish.html);
 # subjects at most 100 ASCII characters. The body is kept under MAX_MESSAGE_BYTES, which
@@ -97,7 +99,7 @@ class Rule:
     """One rule of rules.json, compiled."""
 
     __slots__ = ("name", "description", "severity", "accounts", "log_groups", "pattern", "compiled",
-                 "threshold", "window", "group_by", "group_path", "suppress_for")
+                 "threshold", "window", "group_by", "group_path", "suppress_for", "outputs")
 
     def __init__(self, spec):
         try:
@@ -113,6 +115,7 @@ class Rule:
             self.window = int(threshold.get("window_seconds", 300)) if threshold else 0
             self.group_by = str(threshold.get("group_by", "log_group")) if threshold else "log_group"
             self.suppress_for = int(spec.get("suppress_for") or 0)
+            self.outputs = tuple(str(o) for o in (spec.get("outputs") or []))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError("rule %r is not valid: %s" % (spec.get("name") if isinstance(spec, dict) else spec, exc)) from None
         try:
@@ -151,13 +154,22 @@ class Rule:
         return "%s:%s" % (account, value)
 
 
-def load_rules(path):
+def load_document(path):
+    """The rules file as a dict: ``rules``, and optionally ``outputs`` and ``routes``."""
     try:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
     except (OSError, ValueError) as exc:
         raise ConfigError("cannot read the rules file %s: %s" % (path, exc)) from None
-    specs = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        raise ConfigError("the rules file %s is not a JSON object" % path)
+    return document
+
+
+def load_rules(path, document=None):
+    if document is None:
+        document = load_document(path)
+    specs = document.get("rules")
     if not isinstance(specs, list):
         raise ConfigError("the rules file %s has no list 'rules'" % path)
     rules = [Rule(spec) for spec in specs]
@@ -297,6 +309,119 @@ def insights_query(rule, log_groups, start_ms, end_ms, region):
     }
 
 
+# ----------------------------------------------------------------- OpenSearch Dashboards link
+# The documents the transform Lambda writes (docs/transform-lambda.md): "@timestamp" (the log
+# event's time), "account_id", "region", "log_group", "log_stream", "message", and "fields" (the
+# message parsed, when it is a JSON object), in daily indices <index prefix>-YYYY-MM-DD. The
+# domain maps them dynamically: strings are text with a ".keyword" sub-field (256 characters).
+def _dql_string(value):
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+_DQL_SPECIAL = set('\\():<>"* ')
+
+
+def _dql_wildcard(text):
+    """An unquoted DQL value whose ``*`` are wildcards and every other special character escaped."""
+    return "".join(("\\" + ch) if ch in _DQL_SPECIAL and ch != "*" else ch for ch in text)
+
+
+def dql_condition(rule):
+    """(DQL condition over the documents' fields, exact) for a rule's filter pattern, or (None, False)."""
+    import re  # pylint: disable=import-outside-toplevel
+
+    compiled = rule.compiled
+    if compiled.kind == "all":
+        return None, True
+    if compiled.kind == "terms":
+        condition = _terms_filter(rule.pattern)
+        if condition is None:
+            return None, False
+        # message is analysed text: a phrase query finds the term, but not only as a substring.
+        words = re.findall(r'(not )?@message like ("(?:[^"\\]|\\.)*")', condition)
+        joiner = " or " if " or " in condition else " and "
+        return joiner.join("%smessage:%s" % ("not " if neg else "", quoted) for neg, quoted in words), False
+    if compiled.kind != "json":
+        return None, False
+    _json_filter("{}")  # compiles the shared tokenizer
+    body = rule.pattern.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        return None, False
+    body = body[1:-1]
+    out = []
+    pos = 0
+    exact = True
+    while pos < len(body):
+        if body[pos:].strip() == "":
+            break
+        token = _JSON_TOKEN.match(body, pos)
+        if token is None:
+            return None, False
+        pos = token.end()
+        if token.group("op"):
+            out.append({"&&": "and", "||": "or"}.get(token.group("op"), token.group("op")))
+            continue
+        field = "fields." + token.group("cmp")[2:]
+        rel = " ".join(token.group("rel").split())
+        val = token.group("val")
+        if rel == "NOT EXISTS":
+            out.append("not %s:*" % field)
+            continue
+        if rel in ("IS TRUE", "IS FALSE"):
+            out.append("%s:%s" % (field, rel.split()[1].lower()))
+            continue
+        if rel == "IS NULL" or val is None or val.startswith("%"):
+            return None, False
+        quoted = val.startswith('"')
+        text = val[1:-1] if quoted else val
+        if "*" in text:
+            if rel not in ("=", "!="):
+                return None, False
+            out.append("%s%s.keyword:%s" % ("not " if rel == "!=" else "", field, _dql_wildcard(text)))
+            continue
+        if rel in ("=", "!="):
+            value = text if not quoted and re.match(r"^-?[0-9]+(\.[0-9]+)?$", text) else _dql_string(text)
+            out.append("%s%s:%s" % ("not " if rel == "!=" else "", field, value))
+        elif re.match(r"^-?[0-9]+(\.[0-9]+)?$", text):
+            out.append("%s %s %s" % (field, rel, text))
+        else:
+            return None, False
+    return (" ".join(out) if out else None), exact
+
+
+def _rison_string(text):
+    return "'%s'" % text.replace("!", "!!").replace("'", "!'")
+
+
+def dashboards_link(settings, rule, accounts, log_groups, start_ms, end_ms):
+    """A Discover URL of OpenSearch Dashboards opening the rule's documents of these accounts and
+    log groups in the time range, and its parts; None without ``settings["url"]``."""
+    from urllib.parse import quote  # pylint: disable=import-outside-toplevel
+
+    base = (settings or {}).get("url") or ""
+    scope = []
+    if accounts:
+        scope.append("(%s)" % " or ".join("account_id:%s" % _dql_string(a) for a in accounts))
+    if log_groups:
+        scope.append("(%s)" % " or ".join("log_group.keyword:%s" % _dql_string(g) for g in log_groups))
+    condition, exact = dql_condition(rule)
+    if condition:
+        scope.append("(%s)" % condition)
+    query = " and ".join(scope)
+    start, end = _iso(start_ms), _iso(end_ms + 1000)
+    link = {"query": query, "language": "kuery", "exact": exact, "from": start, "to": end,
+            "index_pattern": (settings or {}).get("index_pattern") or "", "url": None}
+    if not base:
+        return link
+    state_g = "(filters:!(),time:(from:%s,to:%s))" % (_rison_string(start), _rison_string(end))
+    index = (settings or {}).get("index_pattern_id") or ""
+    state_a = "(columns:!(_source),%squery:(language:kuery,query:%s),sort:!(!('@timestamp',asc)))" % (
+        "index:%s," % _rison_string(index) if index else "", _rison_string(query))
+    safe = "()!:,'*@._-~"
+    link["url"] = "%s/app/discover#/?_g=%s&_a=%s" % (base.rstrip("/"), quote(state_g, safe=safe), quote(state_a, safe=safe))
+    return link
+
+
 def _shell_quote(text):
     return "'%s'" % text.replace("'", "'\"'\"'")
 
@@ -305,14 +430,82 @@ def _iso(millis):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis / 1000.0)) + ".%03dZ" % (int(millis) % 1000)
 
 
+# ----------------------------------------------------------------- outputs and routing
+OUTPUT_FORMATS = ("json", "chatbot")
+DEFAULT_OUTPUT = "default"
+
+
+def resolve_outputs(topic_arn, outputs):
+    """name -> {"topic_arn", "format"}. The topic of LOGVAULT_ALERTS_TOPIC_ARN is the output
+    ``default`` unless the rules file names it (releases before named outputs had only it)."""
+    resolved = {DEFAULT_OUTPUT: {"topic_arn": topic_arn, "format": "json"}}
+    for name, spec in (outputs or {}).items():
+        if not isinstance(spec, dict) or not spec.get("topic_arn"):
+            raise ConfigError("output %r has no topic_arn" % name)
+        fmt = spec.get("format") or "json"
+        if fmt not in OUTPUT_FORMATS:
+            raise ConfigError("output %r: format %r is not one of %s" % (name, fmt, ", ".join(OUTPUT_FORMATS)))
+        resolved[str(name)] = {"topic_arn": str(spec["topic_arn"]), "format": fmt}
+    return resolved
+
+
+def route(rule, outputs, routes):
+    """[(name, output)] of a rule: its own ``outputs``; else the route of its severity
+    (``routes.severity``); else ``routes.default``; else the output ``default``."""
+    names = rule.outputs or (routes.get("severity") or {}).get(rule.severity) or routes.get("default") or [DEFAULT_OUTPUT]
+    targets = []
+    for name in names:
+        if name not in outputs:
+            raise ConfigError("rule %r names the output %r, which is not defined (outputs: %s)"
+                              % (rule.name, name, ", ".join(sorted(outputs))))
+        if name not in [n for n, _o in targets]:
+            targets.append((name, outputs[name]))
+    return targets
+
+
+def chatbot_message(body):
+    """The alert as an AWS Chatbot (Amazon Q Developer in chat applications) custom notification
+    (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html): version 1.0,
+    source custom, content.title/description in client markdown, metadata.additionalContext."""
+    where = body.get("account") or "%d accounts" % body.get("accounts_total", 0)
+    group = body.get("log_group") or "%d log groups" % body.get("log_groups_total", 0)
+    lines = ["*%s* (%s) in account %s, region %s, log group `%s`: %d match(es) between %s and %s." % (
+        body["rule"], body["severity"], where, body.get("region") or "?", group, body.get("count") or 0,
+        body.get("first_event"), body.get("last_event"))]
+    if body.get("description"):
+        lines.append(_clip(body["description"], 1000))
+    dashboards = (body.get("links") or {}).get("dashboards") or {}
+    if dashboards.get("url"):
+        lines.append("[Open in OpenSearch Dashboards](%s)" % dashboards["url"])
+    message = {
+        "version": "1.0",
+        "source": "custom",
+        "id": "%s:%s:%s" % (body["rule"], body.get("group") and _clip(body["group"], 200), body.get("first_event")),
+        "content": {
+            "textType": "client-markdown",
+            "title": _clip("[%s] %s in %s" % (body["severity"].upper(), body["rule"], where), 250),
+            "description": "\n".join(lines),
+            "keywords": [body["severity"], body["rule"]],
+        },
+        "metadata": {
+            "summary": _clip("%s in %s" % (body["rule"], where), 250),
+            "eventType": "logvault.aws.stream_alerts",
+            "additionalContext": {"account": str(body.get("account") or ""), "region": str(body.get("region") or ""),
+                                  "log_group": str(body.get("log_group") or ""), "rule": body["rule"]},
+        },
+    }
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 # ----------------------------------------------------------------- the handler
 class _Hit:
     """Matches of one rule for one group (and window) within a batch."""
 
     __slots__ = ("rule", "group", "window_start", "count", "samples", "first_ms", "last_ms", "accounts", "log_groups",
-                 "lowest_index", "per_record")
+                 "lowest_index", "per_record", "max_samples")
 
-    def __init__(self, rule, group, window_start, index):
+    def __init__(self, rule, group, window_start, index, max_samples=MAX_SAMPLES):
+        self.max_samples = max_samples
         self.rule = rule
         self.group = group
         self.window_start = window_start
@@ -336,7 +529,7 @@ class _Hit:
         self.log_groups.add(log_group)
         if index < self.lowest_index:
             self.lowest_index = index
-        if len(self.samples) < MAX_SAMPLES:
+        if len(self.samples) < self.max_samples:
             message = event.get("message") or ""
             self.samples.append({
                 "id": event.get("id"), "timestamp": _iso(timestamp), "account": account, "log_group": log_group,
@@ -348,7 +541,8 @@ class _Hit:
 class Alerter:
     """Evaluates rules over subscription records; DynamoDB and SNS clients are injected."""
 
-    def __init__(self, rules, table, topic_arn, dynamodb, sns, region="", clock=time.time, log=print):
+    def __init__(self, rules, table, topic_arn, dynamodb, sns, region="", clock=time.time, log=print, outputs=None, routes=None,
+                 settings=None):
         self.rules = list(rules)
         self.table = table
         self.topic_arn = topic_arn
@@ -358,6 +552,14 @@ class Alerter:
         self.clock = clock
         self.log = log
         self._applicable = {}
+        self.outputs = resolve_outputs(topic_arn, outputs)
+        self.routes = routes or {}
+        self.targets = {rule.name: route(rule, self.outputs, self.routes) for rule in self.rules}
+        settings = settings or {}
+        self.max_samples = int(settings.get("max_samples", MAX_SAMPLES))
+        if not 0 <= self.max_samples <= MAX_SAMPLES_LIMIT:
+            raise ConfigError("settings.max_samples must be between 0 and %d" % MAX_SAMPLES_LIMIT)
+        self.dashboards = settings.get("dashboards") or {}
 
     @classmethod
     def from_environment(cls, environ=None):
@@ -365,11 +567,14 @@ class Alerter:
         for name in ("LOGVAULT_ALERTS_TABLE", "LOGVAULT_ALERTS_TOPIC_ARN"):
             if not environ.get(name):
                 raise ConfigError("environment variable %s is required" % name)
-        rules = load_rules(environ.get("LOGVAULT_ALERTS_RULES_FILE") or os.path.join(HERE, "rules.json"))
+        path = environ.get("LOGVAULT_ALERTS_RULES_FILE") or os.path.join(HERE, "rules.json")
+        document = load_document(path)
+        rules = load_rules(path, document)
         config = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=10)
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or ""
         return cls(rules, environ["LOGVAULT_ALERTS_TABLE"], environ["LOGVAULT_ALERTS_TOPIC_ARN"],
-                   boto3.client("dynamodb", config=config), boto3.client("sns", config=config), region=region)
+                   boto3.client("dynamodb", config=config), boto3.client("sns", config=config), region=region,
+                   outputs=document.get("outputs"), routes=document.get("routes"), settings=document.get("settings"))
 
     def applicable(self, account, log_group):
         """(compiled patterns, id(compiled) -> rule) for one account and log group, cached."""
@@ -439,7 +644,7 @@ class Alerter:
                     key = (rule.name, group, window_start)
                     hit = hits.get(key)
                     if hit is None:
-                        hit = hits[key] = _Hit(rule, group, window_start, index)
+                        hit = hits[key] = _Hit(rule, group, window_start, index, self.max_samples)
                     hit.add(index, account, log_group, log_stream, event, timestamp)
         return hits
 
@@ -609,7 +814,9 @@ class Alerter:
             "first_event": _iso(hit.first_ms),
             "last_event": _iso(hit.last_ms),
             "samples": list(hit.samples),
-            # StartQuery takes at most 50 log group names.
+            # The documents in OpenSearch Dashboards (Discover), and the Logs Insights query of the
+            # member account's log groups. StartQuery takes at most 50 log group names.
+            "links": {"dashboards": dashboards_link(self.dashboards, rule, accounts[:listed], groups[:listed], start_ms, end_ms)},
             "insights": insights_query(rule, groups[:min(listed, 50)], start_ms, end_ms, self.region),
         }
         if len(accounts) > listed or len(groups) > listed:
@@ -636,14 +843,35 @@ class Alerter:
         body["description"] = _clip(body["description"], 4096)
         body["filter_pattern"] = _clip(body["filter_pattern"], 4096)
         body["insights"] = {"query": None, "exact": False, "note": "omitted: the message would exceed the SNS limit"}
+        body["links"] = {"dashboards": None, "note": "omitted: the message would exceed the SNS limit"}
         return subject, json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
     def _publish(self, hit, window_count):
+        """Publish to every output of the rule. All are tried; if one fails, the first error is
+        raised after the others were sent (the retried batch may send the others again)."""
         subject, text = self.message(hit, window_count)
-        self.sns.publish(TopicArn=self.topic_arn, Subject=subject, Message=text, MessageAttributes={
-            "rule": {"DataType": "String", "StringValue": hit.rule.name},
-            "severity": {"DataType": "String", "StringValue": hit.rule.severity},
-        })
+        error = None
+        chatbot = None
+        for name, output in self.targets[hit.rule.name]:
+            if output["format"] == "chatbot":
+                if chatbot is None:
+                    chatbot = chatbot_message(json.loads(text))
+                message = chatbot
+            else:
+                message = text
+            try:
+                self.sns.publish(TopicArn=output["topic_arn"], Subject=subject, Message=message, MessageAttributes={
+                    "rule": {"DataType": "String", "StringValue": hit.rule.name},
+                    "severity": {"DataType": "String", "StringValue": hit.rule.severity},
+                    "output": {"DataType": "String", "StringValue": name},
+                })
+            except (ClientError, BotoCoreError) as exc:
+                self.log(json.dumps({"message": "publish to an output failed", "rule": hit.rule.name, "output": name,
+                                     "error": "%s: %s" % (type(exc).__name__, exc)}))
+                if error is None:
+                    error = exc
+        if error is not None:
+            raise error
 
     def notify(self, hits, stats, records=()):
         """Apply thresholds and suppression, publish; returns the lowest record index that failed."""

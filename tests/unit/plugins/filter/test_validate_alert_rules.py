@@ -243,3 +243,16 @@ def test_every_cis_rule_names_its_source_and_security_hub_rules_use_its_words():
     assert wording["unauthorized_api_calls"].startswith("CIS 4.1, CIS v3.0.0's pattern ")
     assert "not Security Hub CloudWatch.2's" in wording["unauthorized_api_calls"]
     assert wording["organizations_changes"].startswith("CIS 4.15, the CIS pattern (no Security Hub control): ")
+
+
+def test_outputs_are_kept_without_duplicates_and_checked_against_the_known_outputs(validate):
+    rule = {"name": "root", "match": {"filter_pattern": "ERROR"}, "outputs": ["pager", "default", "pager"]}
+    assert validate([rule], outputs=["default", "pager"])[0]["outputs"] == ["pager", "default"]
+    assert "outputs" not in validate([{"name": "plain", "match": {"filter_pattern": "ERROR"}}])[0]
+    with pytest.raises(AnsibleFilterError, match=r"rule 'root' \(rules\[0\]\) outputs names 'pager', which is not an output "
+                                                 r"\(the outputs are default\)"):
+        validate([rule], outputs=["default"])
+    with pytest.raises(AnsibleFilterError, match=r"outputs must be a list"):
+        validate([dict(rule, outputs="pager")])
+    with pytest.raises(AnsibleFilterError, match=r"outputs must hold output names"):
+        validate([dict(rule, outputs=["no spaces"])])
