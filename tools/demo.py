@@ -75,9 +75,9 @@ def start_opensearch_double(state_dir, log_path):
     sys.exit("demo: the OpenSearch test double did not start within 60 s; see %s" % log_path)
 
 
-def playbook(name, env, log_path):
+def playbook(name, env, log_path, extra=()):
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "inventories", "local"),
-           os.path.join(ROOT, "playbooks", name)]
+           os.path.join(ROOT, "playbooks", name)] + list(extra)
     with open(log_path, "w", encoding="utf-8") as log:
         result = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
     with open(log_path, encoding="utf-8") as handle:
@@ -111,6 +111,77 @@ def inventory_of_what_was_built(endpoint):
             lines.append("member %s %s: account policy %s" % (
                 account, region, ", ".join(p["policyName"] for p in policies["accountPolicies"]) or "none"))
     return lines
+
+
+def _client(endpoint, service, region="us-east-1", account=None):
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+    if account:
+        creds = session.client("sts", endpoint_url=endpoint).assume_role(
+            RoleArn="arn:aws:iam::%s:role/logvault-admin" % account, RoleSessionName="demo")["Credentials"]
+        session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                        aws_session_token=creds["SessionToken"], region_name=region)
+    return session.client(service, endpoint_url=endpoint)
+
+
+def cis_alerts_from_the_trail(endpoint, member="111111111111", central="123456789012", prefix="logvault"):
+    """After site.yml (with logvault_cloudtrail): CloudTrail-shaped records written to the trail's
+    log group of a member account travel through its subscription to the hub, and the alerts
+    Lambda publishes the CIS alerts to the alert topic (read through an SQS queue subscribed here)."""
+    import json  # pylint: disable=import-outside-toplevel
+    import urllib.request  # pylint: disable=import-outside-toplevel
+
+    lines, problems = [], []
+    trail = _client(endpoint, "cloudtrail", account=member).describe_trails(trailNameList=["%s-trail" % prefix])["trailList"]
+    group = "aws-cloudtrail-logs-%s" % prefix
+    if not trail or not trail[0].get("CloudWatchLogsLogGroupArn", "").endswith(":log-group:%s:*" % group):
+        problems.append("member %s: no trail %s-trail delivering to %s: %s" % (member, prefix, group, trail))
+        return lines, problems
+    lines.append("member %s: trail %s, multi-region %s, log file validation %s, KMS %s, -> %s" % (
+        member, trail[0]["Name"], trail[0].get("IsMultiRegionTrail"), trail[0].get("LogFileValidationEnabled"),
+        "yes" if trail[0].get("KmsKeyId") else "no", group))
+    sns, sqs = _client(endpoint, "sns"), _client(endpoint, "sqs")
+    queue = sqs.create_queue(QueueName="demo-cis-alerts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn="arn:aws:sns:us-east-1:%s:%s-alerts" % (central, prefix), Protocol="sqs", Endpoint=queue_arn)
+    identity = {"type": "Root", "principalId": member, "arn": "arn:aws:iam::%s:root" % member, "accountId": member}
+    admin = {"type": "AssumedRole", "principalId": "AROAEXAMPLE:alice", "arn": "arn:aws:sts::%s:assumed-role/Admin/alice" % member,
+             "accountId": member}
+
+    def record(name, source, who, **fields):
+        body = {"eventVersion": "1.09", "userIdentity": who, "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "eventSource": source, "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.10",
+                "userAgent": "aws-cli/2.17.0", "requestParameters": {}, "responseElements": None, "readOnly": False,
+                "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": member, "eventCategory": "Management"}
+        body.update(fields)
+        return json.dumps(body, separators=(",", ":"))
+
+    logs = _client(endpoint, "logs", account=member)
+    stream = "%s_CloudTrail_us-east-1" % member
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    now = int(time.time() * 1000)
+    messages = [record("DescribeInstances", "ec2.amazonaws.com", identity, readOnly=True),
+                record("PutRolePolicy", "iam.amazonaws.com", admin),
+                record("DescribeInstances", "ec2.amazonaws.com", admin, readOnly=True)]
+    logs.put_log_events(logGroupName=group, logStreamName=stream,
+                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)])
+    alerts = []
+    for _attempt in range(3):
+        urllib.request.urlopen(urllib.request.Request(endpoint + "/_logvault/flush", data=b"", method="POST"), timeout=120).read()
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+            alerts.append(json.loads(json.loads(message["Body"])["Message"]))
+        if len(alerts) >= 2:
+            break
+    got = sorted((a["rule"], a["account"], a["log_group"]) for a in alerts)
+    wanted = [("iam_policy_changes", member, group), ("root_account_usage", member, group)]
+    lines.append("CIS alerts from the trail's log group: %s" % (", ".join("%s (%s, %s)" % g for g in got) or "none"))
+    if got != wanted:
+        problems.append("wanted the alerts %s, got %s" % (wanted, got))
+    return lines, problems
 
 
 def archive_partitions(endpoint):
@@ -194,7 +265,8 @@ def main():
     started = time.time()
     try:
         step(3, "running playbooks/site.yml then playbooks/verify.yml against inventories/local")
-        rc, site_out = playbook("site.yml", env, os.path.join(BUILD, "demo-site.log"))
+        # The member accounts' CloudTrail trails are opt-in (playbooks/cloudtrail.yml): the demo opts in.
+        rc, site_out = playbook("site.yml", env, os.path.join(BUILD, "demo-site.log"), ["-e", "logvault_cloudtrail=true"])
         if rc != 0:
             print("\n".join(site_out.splitlines()[-40:]))
             print("demo: site.yml failed (rc=%d); full log: build/demo-site.log" % rc)
@@ -221,6 +293,12 @@ def main():
             print("  " + line)
         if problems:
             print("demo: the archive is not partitioned by account and day as docs/archive.md says")
+            return 1
+        lines, problems = cis_alerts_from_the_trail("http://127.0.0.1:%d" % port)
+        for line in lines + problems:
+            print("  " + line)
+        if problems:
+            print("demo: CloudTrail events in a member's trail log group did not raise the CIS alerts (docs/cloudtrail.md)")
             return 1
         print("demo: every canary arrived; pipeline built and verified in %.0f s" % (time.time() - started))
         return 0
