@@ -260,3 +260,59 @@ def test_a_break_glass_user_may_deploy():
     assert assertion_passes("central_account", "identity.yml", CALLER,
                             central_account_break_glass_principal_arns=["arn:aws:iam::%s:user/team/carol" % ACCOUNT],
                             __central_account_caller={"account": ACCOUNT, "arn": "arn:aws:iam::%s:user/team/carol" % ACCOUNT})
+
+
+# ----------------------------------------------------------------- stream_alerts outputs (issue 20)
+OUTPUTS = [{"name": "pager", "subscriptions": [{"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:%s:inbox" % ACCOUNT}],
+            "service_publishers": ["cloudwatch.amazonaws.com"]},
+           {"name": "chat", "format": "chatbot"}]
+
+
+def _alerts(name, **overrides):
+    return render("stream_alerts", name, logvault_central_account_id=ACCOUNT, stream_alerts_outputs=OUTPUTS, **overrides)
+
+
+def test_each_output_has_its_own_topic_key_alias_and_format():
+    outputs = {o["name"]: o for o in _alerts("_stream_alerts_outputs")}
+    assert sorted(outputs) == ["chat", "default", "pager"]
+    assert outputs["pager"]["topic_arn"] == "arn:aws:sns:us-east-1:%s:logvault-alerts-pager" % ACCOUNT
+    assert outputs["pager"]["kms_alias"] == "logvault-alerts-pager" and outputs["chat"]["format"] == "chatbot"
+    assert outputs["default"]["topic_arn"] == "arn:aws:sns:us-east-1:%s:logvault-alerts" % ACCOUNT
+    assert _alerts("_stream_alerts_output_map")["chat"] == {"topic_arn": outputs["chat"]["topic_arn"], "format": "chatbot"}
+
+
+def test_an_output_key_policy_lets_sns_use_it_for_its_topic_only_and_names_its_service_publishers():
+    policies = _alerts("_stream_alerts_output_key_policies")
+    pager = policies["pager"]
+    topic = statement(pager, "TopicOfThisOutput")
+    assert topic["Condition"]["StringEquals"] == {
+        "kms:CallerAccount": ACCOUNT, "kms:ViaService": "sns.us-east-1.amazonaws.com",
+        "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:us-east-1:%s:logvault-alerts-pager" % ACCOUNT}
+    # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html: AWS services publishing to an encrypted topic
+    service = statement(pager, "AwsServicesPublishingToTheTopic")
+    assert service["Principal"] == {"Service": ["cloudwatch.amazonaws.com"]}
+    assert sorted(service["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert [s["Sid"] for s in policies["chat"]["Statement"]] == ["KeyAdministration", "TopicOfThisOutput"]
+
+
+def test_every_topic_policy_keeps_the_default_statement_and_denies_publishing_without_tls():
+    policies = _alerts("_stream_alerts_topic_policies")
+    for name, policy in policies.items():
+        default = statement(policy, "__default_statement_ID")
+        assert default["Condition"] == {"StringEquals": {"AWS:SourceOwner": ACCOUNT}}, name
+        tls = statement(policy, "AllowPublishThroughSSLOnly")
+        assert tls["Effect"] == "Deny" and tls["Action"] == "SNS:Publish"
+        assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    publish = statement(policies["pager"], "AwsServicesOfThisAccountPublish")
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert "AwsServicesOfThisAccountPublish" not in [s["Sid"] for s in policies["default"]["Statement"]]
+
+
+def test_the_lambda_may_publish_to_every_output_and_use_every_output_key():
+    policy = _alerts("_stream_alerts_policy", __stream_alerts_output_kms_info={"results": [
+        {"item": {"name": "pager"}, "kms_keys": [{"key_arn": "arn:aws:kms:us-east-1:%s:key/pager" % ACCOUNT}]}]})
+    assert sorted(statement(policy, "PublishAlerts")["Resource"]) == [
+        "arn:aws:sns:us-east-1:%s:logvault-alerts%s" % (ACCOUNT, suffix) for suffix in ("", "-chat", "-pager")]
+    keys = statement(policy, "UseTheAlertsKeys")["Resource"]
+    assert "arn:aws:kms:us-east-1:%s:key/pager" % ACCOUNT in keys
+    assert "arn:aws:kms:us-east-1:%s:key/not-yet-created-chat" % ACCOUNT in keys
