@@ -131,6 +131,13 @@ def load(endpoint, seconds, batch, run):
     return sent
 
 
+def count_ids(text, counts):
+    """Add the copies of each id in ``text`` (newline-delimited documents) to ``counts``."""
+    for line in text.splitlines():
+        for found in set(ID_PATTERN.findall(line)):
+            counts[found] = counts.get(found, 0) + 1
+
+
 def _count_ids(s3, bucket, prefix, counts, seen_keys):
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
@@ -142,8 +149,9 @@ def _count_ids(s3, bucket, prefix, counts, seen_keys):
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             if body[:2] == b"\x1f\x8b":
                 body = gzip.decompress(body)
-            for found in ID_PATTERN.findall(body.decode("utf-8", "replace")):
-                counts[found] = counts.get(found, 0) + 1
+            # One document per line; an id may appear twice in one document (the raw message
+            # and a field parsed from it), which is one copy.
+            count_ids(body.decode("utf-8", "replace"), counts)
 
 
 def collect(endpoint, sent, deadline):

@@ -66,3 +66,12 @@ def test_nothing_sent_is_not_a_pass():
 def test_the_id_pattern_matches_what_the_load_writes():
     text = '{"message": "{\\"chaos_id\\": \\"%s\\"}"}' % SENT[2]
     assert chaos.ID_PATTERN.findall(text) == [SENT[2]]
+
+
+def test_an_id_twice_in_one_document_is_one_copy_and_two_documents_are_two():
+    doc = '{"message": "{\\"chaos_id\\": \\"%s\\"}", "chaos_id": "%s"}' % (SENT[0], SENT[0])
+    counts = {}
+    chaos.count_ids(doc, counts)
+    assert counts == {SENT[0]: 1}
+    chaos.count_ids(doc + "\n" + doc, counts)
+    assert counts == {SENT[0]: 3}
