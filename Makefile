@@ -25,14 +25,14 @@ export ANSIBLE_LOCAL_TEMP := $(BUILD)/ansible-tmp
 export ANSIBLE_HOME := $(BUILD)/ansible-home
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv collection lint sanity units integration molecule test demo local-aws clean
+.PHONY: help venv collection lint sanity units integration molecule chaos test demo local-aws clean
 
 help:
 	@echo "make demo        build the pipeline in the local AWS emulator and prove that logs flow"
-	@echo "make test        every offline test layer: lint, sanity, units, integration, molecule"
+	@echo "make test        every offline test layer: lint, sanity, units, integration, molecule, chaos"
 	@echo "make venv        create .venv from requirements-test.txt (pinned)"
 	@echo "make collection  build logvault.aws and install it into build/collections"
-	@echo "make lint | sanity | units | integration | molecule   one layer each"
+	@echo "make lint | sanity | units | integration | molecule | chaos   one layer each"
 	@echo "make local-aws   run the local AWS emulator in the foreground (LOGVAULT_AWS_PORT, default 4566)"
 
 $(VENV)/.installed: requirements-test.txt
@@ -73,7 +73,14 @@ molecule: collection
 	@echo "== molecule scenarios"
 	$(PY) tools/run_molecule.py
 
-test: lint sanity units integration molecule
+# site.yml on the emulator, then a steady load across accounts with faults injected
+# (LOGVAULT_AWS_FAULTS); fails if any event is missing from the archive or from search
+# (tools/chaos.py; LOGVAULT_CHAOS_PORT, default 4567).
+chaos: collection
+	@echo "== chaos: the pipeline under injected faults loses nothing"
+	$(PY) tools/chaos.py
+
+test: lint sanity units integration molecule chaos
 	@echo "== make test: every layer passed"
 
 local-aws: venv

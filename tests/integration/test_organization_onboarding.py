@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import boto3
 import pytest
@@ -77,9 +78,19 @@ def _central_destination(endpoint, organization_id):
         ),
     )["Role"]["Arn"]
     logs = _client(endpoint, "logs")
-    arn = logs.put_destination(destinationName="logvault-central", targetArn=stream_arn, roleArn=role_arn)[
-        "destination"
-    ]["arn"]
+    # The role was created a moment ago: like AWS (IAM eventual consistency), the emulator
+    # refuses it for a few seconds with PutDestination's documented answer; retry exactly that.
+    deadline = time.time() + 120
+    while True:
+        try:
+            arn = logs.put_destination(destinationName="logvault-central", targetArn=stream_arn, roleArn=role_arn)[
+                "destination"
+            ]["arn"]
+            break
+        except logs.exceptions.InvalidParameterException as exc:
+            if "Could not deliver test message" not in str(exc) or time.time() > deadline:
+                raise
+            time.sleep(1)
     logs.put_destination_policy(
         destinationName="logvault-central",
         accessPolicy=json.dumps(destination_policy(arn, organization_id=organization_id)),

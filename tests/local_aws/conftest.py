@@ -64,6 +64,28 @@ def local_aws():
         emu.stop()
 
 
+# The emulator's own feature tests (Firehose delivery, filter patterns, destinations...) use
+# ad-hoc roles as test doubles, created a moment before use and trusted loosely. Each test
+# here therefore starts with the three switchable strictness rules OFF; the tests of those
+# rules turn them on themselves (test_iam_propagation.py, test_trust_policies.py,
+# test_service_rules.py). Everything that runs the collection (integration, molecule,
+# `make demo`, `make chaos`) runs with the strict defaults of local_aws/settings.py.
+FEATURE_TEST_SWITCHES = {
+    "LOGVAULT_AWS_IAM_PROPAGATION_SECONDS": "0",
+    "LOGVAULT_AWS_TRUST_POLICIES": "0",
+    "LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS": "0",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _strictness_off_for_feature_tests():
+    # Session scope: module-scoped fixtures that build scenarios see it too.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FEATURE_TEST_SWITCHES.items():
+            patch.setenv(name, value)
+        yield
+
+
 @pytest.fixture(scope="session")
 def aws_client(local_aws):  # pylint: disable=redefined-outer-name
     import local_aws as package  # pylint: disable=import-outside-toplevel

@@ -41,11 +41,30 @@ def _zip():
     return buf.getvalue()
 
 
-def test_off_by_default(aws_client, unique, monkeypatch):
-    monkeypatch.delenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", raising=False)
+def test_off_when_set_to_zero(aws_client, unique, monkeypatch):
+    monkeypatch.setenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", "0")
     role = _role(aws_client, unique)
     aws_client("lambda").create_function(FunctionName=unique("fn"), Runtime="python3.12", Role=role["Arn"],
                                          Handler="app.handler", Code={"ZipFile": _zip()})
+
+
+def test_the_offline_suite_is_strict_by_default(monkeypatch):
+    from local_aws import settings  # pylint: disable=import-outside-toplevel
+    for name in ("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", "LOGVAULT_AWS_TRUST_POLICIES",
+                 "LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    assert 5 <= settings.get_float("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS") <= 8
+    assert settings.get("LOGVAULT_AWS_TRUST_POLICIES") == "1"
+    assert settings.get_float("LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS") == 3600
+
+
+def test_a_role_used_at_once_is_refused_with_the_defaults(aws_client, unique, monkeypatch):
+    monkeypatch.delenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", raising=False)
+    role = _role(aws_client, unique)
+    with pytest.raises(ClientError) as caught:
+        aws_client("lambda").create_function(FunctionName=unique("fn"), Runtime="python3.12", Role=role["Arn"],
+                                             Handler="app.handler", Code={"ZipFile": _zip()})
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
 
 
 def test_firehose_refuses_a_new_role_until_it_propagated(aws_client, unique, clock):

@@ -16,7 +16,7 @@ from local_aws.services import trust
 @pytest.fixture()
 def strict(monkeypatch):
     monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "1")
-    monkeypatch.delenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", raising=False)
+    monkeypatch.setenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", "0")  # trust alone, not propagation
 
 
 def _trust(service, condition=None, effect="Allow"):

@@ -262,14 +262,18 @@ def main():
     check("iam cwl-to-kinesis: trusts logs.amazonaws.com only for the subscribed accounts' log ARNs (aws:SourceArn)",
           st["Principal"] == {"Service": "logs.amazonaws.com"}
           and sorted(listify(st["Condition"]["StringLike"]["aws:SourceArn"])) == expected_sources, st)
-    # Firehose: sts:ExternalId = the account, as the Firehose developer guide documents; Lambda: aws:SourceAccount.
-    for name, service, key in (("search-firehose", "firehose", "sts:ExternalId"), ("archive-firehose", "firehose", "sts:ExternalId"),
-                               ("transform", "lambda", "aws:SourceAccount")):
+    # Firehose: sts:ExternalId = the account, as the Firehose developer guide documents.
+    for name, service, key in (("search-firehose", "firehose", "sts:ExternalId"), ("archive-firehose", "firehose", "sts:ExternalId")):
         trust, _inline = role("%s-%s" % (prefix, name))
         st = trust["Statement"][0]
         check("iam %s: trusts %s.amazonaws.com with %s %s" % (name, service, key, account),
               st["Principal"] == {"Service": "%s.amazonaws.com" % service}
               and st.get("Condition") == {"StringEquals": {key: account}}, st)
+    # Lambda: the form of "Lambda execution role" (no condition: Lambda documents no context key).
+    trust, _inline = role("%s-transform" % prefix)
+    st = trust["Statement"][0]
+    check("iam transform: trusts lambda.amazonaws.com in the documented form (no condition)",
+          st["Principal"] == {"Service": "lambda.amazonaws.com"} and "Condition" not in st, st)
     for name in ("cwl-to-kinesis", "search-firehose", "archive-firehose", "transform"):
         _trust, inline = role("%s-%s" % (prefix, name))
         check("iam %s: has its inline policy" % name, inline, inline)

@@ -316,3 +316,46 @@ def test_the_lambda_may_publish_to_every_output_and_use_every_output_key():
     keys = statement(policy, "UseTheAlertsKeys")["Resource"]
     assert "arn:aws:kms:us-east-1:%s:key/pager" % ACCOUNT in keys
     assert "arn:aws:kms:us-east-1:%s:key/not-yet-created-chat" % ACCOUNT in keys
+
+
+# ------------------------------------------------- trust policies the services can satisfy
+# Each service role's trust policy, rendered from the role, is evaluated by the emulator's
+# trust check (local_aws/services/trust.py) with only the context keys the service is
+# documented to send (docs/local-aws.md, "Trust policies"). A condition on any other key
+# denies, as on AWS; these tests fail when a role conditions on such a key.
+
+def _service_may_assume(policy, service, context):
+    from local_aws.services import trust  # pylint: disable=import-outside-toplevel
+    return trust.document_allows(policy, service, "us-east-1", context)
+
+
+@pytest.mark.parametrize("role, name", [
+    ("central_account", "_central_account_lambda_trust_policy"),
+    ("stream_alerts", "_stream_alerts_trust_policy"),
+])
+def test_lambda_execution_role_trust_is_the_documented_form(role, name):
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html: the trust
+    # policy names lambda.amazonaws.com; Lambda documents no context key for assuming it.
+    policy = render(role, name, logvault_account_id=ACCOUNT)
+    assert _service_may_assume(policy, "lambda", {})
+    assert not _service_may_assume(policy, "firehose", {"sts:ExternalId": ACCOUNT})
+
+
+def test_firehose_trust_is_satisfied_by_the_external_id_firehose_sends():
+    # https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3
+    policy = render("central_account", "_central_account_firehose_trust_policy")
+    assert _service_may_assume(policy, "firehose", {"sts:ExternalId": ACCOUNT})
+    assert not _service_may_assume(policy, "firehose", {"sts:ExternalId": "999999999999"})
+    assert not _service_may_assume(policy, "firehose", {"aws:SourceAccount": ACCOUNT})
+
+
+def test_cloudwatch_logs_trust_is_satisfied_by_what_cloudwatch_logs_sends():
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CreateDestination.html
+    policy = render("central_account", "_central_account_cwl_trust_policy")
+    member = "111111111111"
+    context = {"aws:SourceAccount": member,
+               "aws:SourceArn": "arn:aws:logs:eu-west-1:%s:log-group:/app/orders:*" % member}
+    assert _service_may_assume(policy, "logs", context)
+    stranger = {"aws:SourceAccount": "999999999999",
+                "aws:SourceArn": "arn:aws:logs:eu-west-1:999999999999:log-group:/app/orders:*"}
+    assert not _service_may_assume(policy, "logs", stranger)

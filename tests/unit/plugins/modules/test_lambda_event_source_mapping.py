@@ -56,6 +56,11 @@ def emulator():
 def aws(emulator, monkeypatch):
     """boto3 clients on the emulator, and a fresh stream and function for each test."""
     set_test_credentials(monkeypatch)
+    # The function's role is a test double created a moment before use; the propagation
+    # window and trust checks have their own tests (tests/local_aws), and the module's retry
+    # of the propagation answer is tested below with AWS's exact error.
+    monkeypatch.setenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", "0")
+    monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "0")
 
     class Env(object):
         endpoint = emulator.endpoint
