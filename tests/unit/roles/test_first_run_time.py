@@ -69,3 +69,30 @@ def test_stream_alerts_learns_whether_its_topic_exists_from_the_topic_list(liste
     arn = templ.template(trust_as_template("{{ _stream_alerts_topic_arn }}"))
     assert arn == "arn:aws:sns:us-east-1:123456789012:logvault-alerts"
     assert templ.evaluate_conditional(trust_as_template("_stream_alerts_topic_missing")) is missing
+
+
+def _when(role, task_file, name):
+    with open(os.path.join(ROOT, "roles", role, "tasks", task_file), encoding="utf-8") as handle:
+        for task in yaml.safe_load(handle):
+            if task.get("name") == name:
+                when = task["when"]
+                return when if isinstance(when, list) else [when]
+    raise AssertionError("no task %r in roles/%s/tasks/%s" % (name, role, task_file))
+
+
+REMOVE = "Remove this collection's per-group subscription filters in {{ _member_account_region }}"
+
+
+@pytest.mark.parametrize("state, mode, policy_changed, always, runs", [
+    ("present", "account_policy", True, False, True),    # first run or switch from log_groups: look for the filters
+    ("present", "account_policy", False, False, False),  # rerun of a converged account: skip the listing of every group
+    ("present", "account_policy", False, True, True),    # asked for at every run
+    ("present", "log_groups", True, False, False),       # the filters are this mode's own
+    ("absent", "account_policy", False, False, True),    # offboarding removes them always
+    ("absent", "log_groups", True, False, True),
+])
+def test_member_account_lists_every_log_group_only_when_the_account_policy_is_written(state, mode, policy_changed, always, runs):
+    templ = _templar("member_account", member_account_state=state, member_account_subscription_mode=mode,
+                     member_account_always_remove_group_filters=always,
+                     __member_account_region_policy={"changed": policy_changed})
+    assert all(templ.evaluate_conditional(trust_as_template(str(c))) for c in _when("member_account", "region.yml", REMOVE)) is runs
