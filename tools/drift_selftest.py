@@ -9,6 +9,8 @@ Run by the molecule `member` scenario's verify (after site.yml converged, invent
    the account-level subscription filter policy of member account 111111111111 in us-east-1
    (its filter pattern), the access policy of the central destination in us-east-1 (one more
    account admitted), and the lifecycle rule of the central archive bucket (transition days).
+   A fourth change is made to what role stream_alerts manages: the alert topic's KMS key
+   (another key).
 3. tools/drift_report.py must exit 1 and show each change as a row: account, region, resource.
 Exits 0 when all of that holds; prints what was missing otherwise.
 """
@@ -73,6 +75,10 @@ def tamper(endpoint):
                                 "Action": "logs:PutSubscriptionFilter", "Resource": destination["arn"]})
     central_logs.put_destination_policy(destinationName=destination["destinationName"], accessPolicy=json.dumps(access),
                                         forceUpdate=True)
+    # 4. The stream alerts' topic (role stream_alerts): encrypted with another key.
+    sns = client(endpoint, "sns")
+    topic = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":logvault-alerts")][0]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns")
     # 3. The archive bucket's lifecycle rule: a shorter transition.
     s3 = client(endpoint, "s3")
     for bucket in s3.list_buckets()["Buckets"]:
@@ -112,6 +118,8 @@ def main():
             "destination policy of %s in %s" % (destination, REGION):
                 lambda r: r["account"] == CENTRAL and r["region"] == REGION and destination in r["resource"]
                 and "policy" in r["differs"].lower(),
+            "alert topic's key (stream_alerts)":
+                lambda r: r["account"] == CENTRAL and "stream_alerts" in r["resource"] and "alias/aws/sns" in r["differs"],
             "lifecycle of %s" % bucket:
                 lambda r: r["account"] == CENTRAL and bucket in r["resource"] + r["differs"] and "lifecycle" in r["differs"],
         }
@@ -123,7 +131,7 @@ def main():
     for problem in problems:
         print("drift_selftest: " + problem, file=sys.stderr)
     if not problems:
-        print("drift_selftest: the clean estate reports no drift; each of the three changes is reported")
+        print("drift_selftest: the clean estate reports no drift; each of the four changes is reported")
     return 1 if problems else 0
 
 

@@ -212,6 +212,14 @@ def test_opensearch_audit_and_error_logs_have_their_groups_and_a_scoped_resource
     assert sorted(st["Resource"]) == sorted("arn:aws:logs:us-east-1:%s:log-group:%s:*" % (ACCOUNT, g) for g in groups.values())
     assert st["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
                                "ArnLike": {"aws:SourceArn": "arn:aws:es:us-east-1:%s:domain/logvault-search" % ACCOUNT}}
+    assert render("central_account", "_central_account_opensearch_log_publishing") == {
+        t: {"log_group_arn": "arn:aws:logs:us-east-1:%s:log-group:%s" % (ACCOUNT, g)} for t, g in groups.items()}
+    tasks = {t.get("name"): t for t in _load("central_account", "tasks", "opensearch.yml")}
+    publish = tasks["Publish the domain's audit and error logs to their log groups"]["logvault.aws.opensearch_domain_log_publishing"]
+    assert publish["logs"] == "{{ _central_account_opensearch_log_publishing }}"
+    names = list(tasks)
+    assert names.index("Let OpenSearch Service write this domain's logs (CloudWatch Logs resource policy)") \
+        < names.index("Publish the domain's audit and error logs to their log groups")
     key = statement(render("central_account", "_central_account_key_policy"), "CloudWatchLogsPipelineLogGroups")
     for group in groups.values():
         assert "arn:aws:logs:us-east-1:%s:log-group:%s" % (ACCOUNT, group) in key["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""First-run time sinks found with profile_tasks (issue 17, docs/organization-scale.md).
+
+community.aws 10.0.0's sns_topic_info, given `topic_arn` of a topic that does not exist yet,
+lists its subscriptions through AWSRetry.jittered_backoff(catch_extra_error_codes=["NotFound"]):
+the NotFound is retried about ten times, 95 to 175 s per lookup on every first run. The roles
+list the topics instead (one paginated ListTopics) and test membership.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import os
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def _tasks(path):
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or []
+    stack = list(data) if isinstance(data, list) else []
+    while stack:
+        task = stack.pop()
+        if not isinstance(task, dict):
+            continue
+        for key in ("block", "rescue", "always"):
+            stack.extend(task.get(key) or [])
+        yield task
+
+
+def test_no_role_looks_up_an_sns_topic_by_arn():
+    offenders = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml"))):
+        for task in _tasks(path):
+            args = task.get("community.aws.sns_topic_info")
+            if isinstance(args, dict) and args.get("topic_arn"):
+                offenders.append("%s: %s" % (os.path.relpath(path, ROOT), task.get("name")))
+    assert not offenders, offenders
+
+
+def _templar(role, **variables):
+    values = {}
+    for part in ("defaults", "vars"):
+        with open(os.path.join(ROOT, "roles", role, part, "main.yml"), encoding="utf-8") as handle:
+            values.update({k: trust_as_template(v) if isinstance(v, str) else v
+                           for k, v in (yaml.safe_load(handle) or {}).items()})
+    values.update(variables)
+    return Templar(loader=DataLoader(), variables=values)
+
+
+@pytest.mark.parametrize("listed, missing", [
+    ([], True),
+    (["arn:aws:sns:us-east-1:123456789012:other"], True),
+    (["arn:aws:sns:us-east-1:123456789012:logvault-alerts"], False),
+])
+def test_stream_alerts_learns_whether_its_topic_exists_from_the_topic_list(listed, missing):
+    templ = _templar("stream_alerts", logvault_central_account_id="123456789012", logvault_account_id="123456789012",
+                     stream_alerts_topic_name="logvault-alerts", stream_alerts_region="us-east-1",
+                     logvault_regions=["us-east-1"], __stream_alerts_topic_info={"result": listed})
+    arn = templ.template(trust_as_template("{{ _stream_alerts_topic_arn }}"))
+    assert arn == "arn:aws:sns:us-east-1:123456789012:logvault-alerts"
+    assert templ.evaluate_conditional(trust_as_template("_stream_alerts_topic_arn not in _stream_alerts_existing_topic_arns")) is missing
+
+
+def _when(role, task_file, name):
+    with open(os.path.join(ROOT, "roles", role, "tasks", task_file), encoding="utf-8") as handle:
+        for task in yaml.safe_load(handle):
+            if task.get("name") == name:
+                when = task["when"]
+                return when if isinstance(when, list) else [when]
+    raise AssertionError("no task %r in roles/%s/tasks/%s" % (name, role, task_file))
+
+
+REMOVE = "Remove this collection's per-group subscription filters in {{ _member_account_region }}"
+
+
+@pytest.mark.parametrize("state, mode, policy_changed, always, runs", [
+    ("present", "account_policy", True, False, True),    # first run or switch from log_groups: look for the filters
+    ("present", "account_policy", False, False, False),  # rerun of a converged account: skip the listing of every group
+    ("present", "account_policy", False, True, True),    # asked for at every run
+    ("present", "log_groups", True, False, False),       # the filters are this mode's own
+    ("absent", "account_policy", False, False, True),    # offboarding removes them always
+    ("absent", "log_groups", True, False, True),
+])
+def test_member_account_lists_every_log_group_only_when_the_account_policy_is_written(state, mode, policy_changed, always, runs):
+    templ = _templar("member_account", member_account_state=state, member_account_subscription_mode=mode,
+                     member_account_always_remove_group_filters=always,
+                     __member_account_region_policy={"changed": policy_changed})
+    assert all(templ.evaluate_conditional(trust_as_template(str(c))) for c in _when("member_account", "region.yml", REMOVE)) is runs
