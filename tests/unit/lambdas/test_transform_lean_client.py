@@ -165,3 +165,29 @@ def test_sent_request_carries_length_timeout_and_signature(transform):
     assert request.headers["Content-Length"] == str(len(request.body))
     assert request.context["read_timeout"] == 2.5
     assert request.headers["Authorization"] == client.signed_headers(request.body, request.headers["X-Amz-Date"])["Authorization"]
+
+
+@pytest.mark.parametrize("answer, brief", [
+    (b'{"FailedPutCount":0,"Encrypted":false,"RequestResponses":[{"RecordId":"r1"}]}', True),
+    (b'{ "Encrypted" : true , "FailedPutCount" : 0 , "RequestResponses":[{"RecordId":"r1"}]}', True),
+    (b'{"FailedPutCount":1,"RequestResponses":[{"ErrorCode":"ServiceUnavailableException","ErrorMessage":"x"}]}', False),
+    # the words inside a string, not the top-level member: parsed in full
+    (b'{"RequestResponses":[{"ErrorCode":"E","ErrorMessage":"\\"FailedPutCount\\":0,"}],"FailedPutCount":1}', False),
+    (b'{"FailedPutCount":0e1,"RequestResponses":[{"RecordId":"r1"}]}', False),
+])
+def test_encoded_puts_skip_parsing_record_ids_only_when_all_were_accepted(transform, answer, brief):
+    client = _lean(transform, [(200, {}, answer)])
+    result = client.put_encoded_within("search", [b"YWJj"], timeout=5)
+    if brief:
+        assert result == {"FailedPutCount": 0}
+    else:
+        assert result == json.loads(answer)
+    # the boto3-compatible call always returns the whole answer
+    client = _lean(transform, [(200, {}, answer)])
+    assert client.put_record_batch(DeliveryStreamName="search", Records=[{"Data": b"abc"}]) == json.loads(answer)
+
+
+def test_encoded_body_takes_entries_in_pieces(transform):
+    body = transform.LeanFirehose.encoded_body("archive", [(b"YW", b"Jj"), (memoryview(b"ZGVm"),)])
+    assert json.loads(body) == {"DeliveryStreamName": "archive", "Records": [{"Data": "YWJj"}, {"Data": "ZGVm"}]}
+    assert transform.LeanFirehose.encoded_body("archive", []) == b'{"DeliveryStreamName":"archive","Records":[]}'

@@ -32,6 +32,7 @@ import json
 import json.scanner
 import os
 import random
+import re
 import threading
 import time
 import zlib
@@ -353,6 +354,12 @@ def _error_code(exc):
     return type(exc).__name__, False
 
 
+# A PutRecordBatch answer whose top-level FailedPutCount is 0, recognised from its first
+# member(s) ({"Encrypted":...,"FailedPutCount":0,... or {"FailedPutCount":0,...); any other
+# answer is parsed in full.
+_ALL_PUT = re.compile(rb'\s*\{\s*(?:"Encrypted"\s*:\s*(?:true|false)\s*,\s*)?"FailedPutCount"\s*:\s*0\s*[,}]')
+
+
 def split_encoded(whole, sizes):
     """Slices (memoryviews, no copies) of ``whole``, the base64 text of records of ``sizes``
     raw bytes laid end to end, each size a multiple of 3: the base64 text of each record."""
@@ -427,11 +434,24 @@ class LeanFirehose:
 
     @staticmethod
     def encoded_body(stream, encoded):
-        """The request body for records given already base64-encoded (bytes-like objects
-        holding the base64 text of each record's Data): one copy of each into the body."""
+        """The request body for records given already base64-encoded: each entry is a
+        bytes-like object holding the base64 text of one record's Data, or a tuple of them
+        (the text in pieces, laid end to end). Each piece is copied once, into the body."""
         head = b'{"DeliveryStreamName":' + _dumps(stream).encode("utf-8") + b',"Records":['
         if not encoded:
             return head + b"]}"
+        if type(encoded[0]) is tuple:  # pylint: disable=unidiomatic-typecheck
+            parts = [head]
+            append, extend = parts.append, parts.extend
+            for entry in encoded:
+                append(b'{"Data":"')
+                if type(entry) is tuple:  # pylint: disable=unidiomatic-typecheck
+                    extend(entry)
+                else:
+                    append(entry)
+                append(b'"},')
+            parts[-1] = b'"}]}'
+            return b"".join(parts)
         encoded = list(encoded)
         encoded[0] = head + b'{"Data":"' + encoded[0]
         encoded[-1] = bytes(encoded[-1]) + b'"}]}'
@@ -450,8 +470,9 @@ class LeanFirehose:
         """``put_record_batch_within`` for records whose Data the caller has already
         base64-encoded (``encoded``: one bytes-like object of base64 text per record). The
         transform encodes each Kinesis record's documents once and shares that text between
-        the search and the archive requests."""
-        return self._post(self.encoded_body(stream, encoded), timeout)
+        the search and the archive requests. When every record is accepted the answer is
+        only ``{"FailedPutCount": 0}`` (the RecordIds are not parsed)."""
+        return self._post(self.encoded_body(stream, encoded), timeout, brief=True)
 
     def signed_headers(self, body, amz_date=None):
         """The request headers, signed with SigV4 for ``body`` at ``amz_date`` (now when None,
@@ -490,15 +511,22 @@ class LeanFirehose:
             credentials.access_key, scope, signed, signature)
         return headers
 
-    def _post(self, body, timeout):
+    def _post(self, body, timeout, brief=False):
+        """Send a signed PutRecordBatch ``body``; the answer as boto3 returns it, or only
+        ``{"FailedPutCount": 0}`` when ``brief`` and every record was accepted."""
         headers = HeadersDict(self.signed_headers(body))
         headers["Content-Length"] = str(len(body))
         request = AWSPreparedRequest("POST", self._endpoint, headers, body, False,
                                      {"read_timeout": max(0.001, min(timeout, self._read_timeout))})
         response = self._http.send(request)
         status = response.status_code
+        content = response.content
+        if brief and status == 200 and _ALL_PUT.match(content):
+            # Every record was accepted: the transform needs no more than FailedPutCount, so
+            # the RecordIds (one per record) are not parsed.
+            return {"FailedPutCount": 0}
         try:
-            answer = json.loads(response.content) if response.content else {}
+            answer = json.loads(content) if content else {}
         except ValueError:
             answer = {}
         if status >= 300 or not isinstance(answer, dict):
@@ -752,7 +780,8 @@ class _Invocation:
     def _close_archive_record(self):
         if not self.a_lines:
             return
-        data = b"".join(self.a_lines)  # the record's bytes, or their base64 text when encoded
+        # the record's bytes, or the pieces of its base64 text when encoded (joined in the body)
+        data = tuple(self.a_lines) if self.encoded else b"".join(self.a_lines)
         cost = _encoded_cost(self.a_bytes)
         if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes + cost > MAX_BATCH_BYTES:
             self._submit_archive_batch()
@@ -924,7 +953,7 @@ class _Invocation:
         docs = []
         append = docs.append
         last_second = None
-        second_text = ""
+        prefix = ""
         oversized = []
         for ev in events:
             millis = ev["timestamp"]
@@ -932,7 +961,7 @@ class _Invocation:
                 millis = int(millis)
             second = millis // 1000
             if second != last_second:
-                second_text = _iso_second(second, cache)
+                prefix = '{"@timestamp":"' + _iso_second(second, cache)
                 last_second = second
             event_id = ev["id"]
             event_id = enc(event_id) if type(event_id) is str else _dumps(event_id)  # pylint: disable=unidiomatic-typecheck
@@ -945,14 +974,14 @@ class _Invocation:
                     if type(parsed) is dict and (end == len(message) or not message[end:].strip(ws)):  # pylint: disable=unidiomatic-typecheck
                         # A valid JSON object: its text is embedded as is (no second serialisation)
                         # unless line breaks between tokens would split the NDJSON line.
-                        if "\n" in message or "\r" in message:
-                            fields = ',"fields":' + encode_fields(parsed)
-                        else:
-                            fields = ',"fields":' + message
+                        fields = encode_fields(parsed) if "\n" in message or "\r" in message else message
                 except (ValueError, StopIteration, RecursionError):
                     fields = ""
-            text = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},' \
-                   f'"message":{enc(message)}{tail}{fields}}}\n'
+            if fields:
+                text = f'{prefix}{ms_suffix[millis - second * 1000]}","event_id":{event_id},' \
+                       f'"message":{enc(message)}{tail},"fields":{fields}}}\n'
+            else:
+                text = f'{prefix}{ms_suffix[millis - second * 1000]}","event_id":{event_id},"message":{enc(message)}{tail}}}\n'
             try:
                 doc = text.encode("utf-8")
             except UnicodeEncodeError:
@@ -961,7 +990,7 @@ class _Invocation:
             if size % 3:
                 doc = doc[:-1] + pad[size % 3]
             if len(doc) > limit:
-                head = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},"message":'
+                head = f'{prefix}{ms_suffix[millis - second * 1000]}","event_id":{event_id},"message":'
                 oversized.append((len(docs), head, message, doc))
             append(doc)
         return docs, oversized
