@@ -186,6 +186,8 @@ def test_truncate_document_respects_any_limit(transform):
 
 @pytest.mark.parametrize("data, reason", [
     ("not base64 !!!", "not-base64"),
+    ("YWJjé", "not-base64"),  # not ASCII
+    ("YWJ", "not-base64"),  # bad padding
     (base64.b64encode(b"plain bytes, not gzip").decode(), "not-gzip"),
     (base64.b64encode(gzip.compress(b"\x00{not json")).decode(), "not-json"),
     (base64.b64encode(gzip.compress(b'["a", "list"]')).decode(), "not-subscription"),

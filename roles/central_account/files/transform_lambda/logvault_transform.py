@@ -23,7 +23,6 @@ from there: delivery is at-least-once and duplicates are possible.
 Configuration comes from environment variables; see docs/transform-lambda.md.
 """
 
-import base64
 import binascii
 import concurrent.futures
 import hashlib
@@ -882,7 +881,8 @@ class _Invocation:
             if not isinstance(data, str):
                 raise MalformedRecord("not-base64", "kinesis.data is missing")
             try:
-                raw = base64.b64decode(data, validate=True)
+                # base64.b64decode(data, validate=True) without its ASCII copy of the text first
+                raw = binascii.a2b_base64(data, strict_mode=True)
             except (binascii.Error, ValueError) as exc:
                 raise MalformedRecord("not-base64", str(exc)) from None
         except MalformedRecord as exc:
