@@ -67,7 +67,7 @@ options:
       accounts:
         description:
           - The archive is partitioned by account and day (O(archive.prefix) followed by
-            C(account_id=<id>/dt=<yyyy-MM-dd>/), the layout of role central_account, docs/archive.md): only the
+            C(account_id=<id>/dt=<yyyy-MM-dd>/), the layout of role central_account, docs/archive.md). Only the
             partitions of these accounts (12-digit ids) are listed, for each UTC day from O(since) less 5 minutes
             to the time of the look, one C(ListObjectsV2) per account and day.
           - The day is the event's (C(@timestamp)); a canary written at O(since) lands in the day of O(since) or,
