@@ -18,17 +18,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from transform_fixtures import FakeContext, kinesis_record, log_event, subscription_payload
+from transform_fixtures import FakeContext, RawBody, kinesis_record, log_event, subscription_payload
 
 
-class _Raw:
-    """TEST DOUBLE for urllib3's raw response."""
-
-    def __init__(self, body):
-        self.body = body
-
-    def stream(self, **_kwargs):
-        yield self.body
+_Raw = RawBody  # TEST DOUBLE for urllib3's raw response (transform_fixtures)
 
 
 class FakeHttp:

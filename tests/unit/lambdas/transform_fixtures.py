@@ -178,7 +178,7 @@ class FakeS3:
         return {"ETag": '"e"'}
 
 
-class _RawBody:
+class RawBody:
     """TEST DOUBLE for urllib3's raw response body."""
 
     def __init__(self, body):
@@ -215,9 +215,9 @@ class WireHttp:
             error = exc.response["Error"]
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
             payload = json.dumps({"__type": error["Code"], "message": error.get("Message", "")}).encode()
-            return AWSResponse(request.url, status, {}, _RawBody(payload))
+            return AWSResponse(request.url, status, {}, RawBody(payload))
         return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"},
-                           _RawBody(json.dumps(answer).encode()))
+                           RawBody(json.dumps(answer).encode()))
 
 
 def lean_over(transform, backend):
