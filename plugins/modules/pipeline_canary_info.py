@@ -248,8 +248,7 @@ class S3Reader:
                 pages = paginator.paginate(**kwargs).build_full_result()
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
                 self.module.fail_json_aws(e, msg="Failed to list objects in s3://%s/%s" % (self.bucket, prefix))
-            for obj in pages.get("Contents", []):
-                yield obj
+            yield from pages.get("Contents", [])
 
     def new_texts(self):
         for obj in self._listing():
