@@ -16,11 +16,12 @@ optionally after sleeping a simulated network latency. Printed figures:
 1. events/s of wall time with 25 ms simulated latency per call (target >= 60,000 and
    >= 15x the baseline);
 2. events/s of CPU (time.process_time, all threads) with stubbed calls and full
-   enrichment (target >= 150,000 per core); for information, the same with the real
-   transports and only the HTTP send stubbed: the Lambda's default LeanFirehose (own JSON
-   body, SigV4 signing) and a plain boto3 client (model-driven serialiser and parser),
-   without the CPU of the HTTP test double itself (issue 16's goal for the lean
-   client: >= 120,000; printed, not enforced);
+   enrichment (target >= 150,000 per core); the same with the real transports and only
+   the HTTP send stubbed, without the CPU of the HTTP test double itself: the Lambda's
+   default LeanFirehose (own JSON body, base64, SigV4 signing; target >= 120,000 per
+   core, issue 16) and, for information, a plain boto3 client (model-driven serialiser
+   and parser); each printed with its ratio to the naive baseline's CPU rate measured in
+   the same run;
 3. PutRecordBatch calls per 10,000 events (target <= 25);
 4. archive billed bytes per stored byte, each record rounded up to 5 KB as Firehose
    bills (target <= 1.05).
@@ -302,6 +303,7 @@ def main(argv=None):
         wire_cpu[name] = min(runs)
         transformer.close()
 
+    lean_rate = total / wire_cpu["lean"]
     billed = sum(-(-size // BILLING_INCREMENT) * BILLING_INCREMENT for size in sizes)
     stored = sum(sizes)
     ratio = billed / float(stored)
@@ -312,8 +314,11 @@ def main(argv=None):
         ("  speed-up over baseline", "%.1fx" % (rate / base_rate), rate / base_rate >= 15, ">= 15x"),
         ("CPU events/s per core, stubbed calls", "%.0f" % cpu_rate, cpu_rate >= 150000, ">= 150,000"),
         ("  baseline (naive) CPU events/s", "%.0f" % (total / base_cpu), True, "measured"),
-        ("  real transport, HTTP stubbed: lean", "%.0f" % (total / wire_cpu["lean"]), True, "goal >= 120,000"),
+        ("CPU events/s per core, real transport, HTTP stubbed: lean", "%.0f" % lean_rate, lean_rate >= 120000,
+         ">= 120,000"),
+        ("  lean / naive baseline CPU rate", "%.2fx" % (lean_rate * base_cpu / total), True, "measured"),
         ("  real transport, HTTP stubbed: boto3", "%.0f" % (total / wire_cpu["boto3"]), True, "information"),
+        ("  boto3 / naive baseline CPU rate", "%.2fx" % (base_cpu / wire_cpu["boto3"]), True, "information"),
         ("PutRecordBatch calls per 10,000 events", "%.1f" % calls_per_10k, calls_per_10k <= 25, "<= 25"),
         ("  baseline calls per 10,000 events", "%.1f" % (base_calls * 10000.0 / (per_batch * len(base_events))),
          True, "measured"),

@@ -60,9 +60,20 @@ options:
           - Then the listing starts after the hour of O(since) less 5 minutes (C(StartAfter) of
             C(ListObjectsV2)), instead of listing the whole prefix on every look.
           - Set it to V(false) for the partitioned archive (C(logs/account_id=<id>/dt=<day>/)), whose keys
-            do not start with that path.
+            do not start with that path, or give O(archive.accounts).
+          - Not used with O(archive.accounts).
         type: bool
         default: true
+      accounts:
+        description:
+          - The archive is partitioned by account and day (O(archive.prefix) followed by
+            C(account_id=<id>/dt=<yyyy-MM-dd>/), the layout of role central_account, docs/archive.md). Only the
+            partitions of these accounts (12-digit ids) are listed, for each UTC day from O(since) less 5 minutes
+            to the time of the look, one C(ListObjectsV2) per account and day.
+          - The day is the event's (C(@timestamp)); a canary written at O(since) lands in the day of O(since) or,
+            around midnight, a later one.
+        type: list
+        elements: str
   search_backup:
     description:
       - S3 backup of the search Firehose stream (C(S3BackupMode=AllDocuments)).
@@ -129,6 +140,17 @@ EXAMPLES = r"""
     timeout: 600
   register: canary
 
+- name: The same over the archive partitioned by account and day (lists only the canaries' partitions)
+  logvault.aws.pipeline_canary_info:
+    markers: "{{ canary_markers }}"
+    since: "{{ canary_written_at }}"
+    archive:
+      bucket: logvault-archive-123456789012-us-east-1
+      prefix: logs/
+      accounts: ["111111111111", "222222222222"]
+    opensearch:
+      endpoint: https://search-logvault-abc.us-east-1.es.amazonaws.com
+
 - name: Fail unless every canary arrived
   ansible.builtin.assert:
     that: canary.missing | length == 0
@@ -187,6 +209,14 @@ from ansible_collections.logvault.aws.plugins.module_utils.opensearch import val
 GRACE_MS = 5 * 60 * 1000
 
 
+def partition_prefixes(prefix, accounts, since, now):
+    """The partition prefixes of ``accounts`` for every UTC day from since less the grace to now (ms)."""
+    first = (max(0, since - GRACE_MS) // 1000) // 86400
+    last = max(first, int(now // 1000) // 86400)
+    days = [time.strftime("%Y-%m-%d", time.gmtime(day * 86400)) for day in range(first, last + 1)]
+    return ["%saccount_id=%s/dt=%s/" % (prefix, account, day) for account in accounts for day in days]
+
+
 def start_after_key(prefix, since):
     """The StartAfter key for Firehose's dated keys: the prefix and the UTC hour of since less the grace."""
     hour = time.gmtime(max(0, since - GRACE_MS) / 1000.0)
@@ -196,22 +226,32 @@ def start_after_key(prefix, since):
 class S3Reader:
     """Reads each new object under a prefix once and reports which markers it holds."""
 
-    def __init__(self, module, client, bucket, prefix, since, dated_keys=True):
+    def __init__(self, module, client, bucket, prefix, since, dated_keys=True, accounts=None):
         self.module, self.client, self.bucket, self.prefix = module, client, bucket, prefix
         self.since = since
-        self.start_after = start_after_key(prefix, since) if dated_keys and since is not None else None
+        self.accounts = accounts
+        self.start_after = start_after_key(prefix, since) if dated_keys and not accounts and since is not None else None
         self.seen = set()
 
+    def _listing(self):
+        """Every object under the prefix, or under the accounts' partitions of the days so far."""
+        if self.accounts:
+            prefixes = partition_prefixes(self.prefix, self.accounts, self.since, time.time() * 1000)
+        else:
+            prefixes = [self.prefix]
+        paginator = self.client.get_paginator("list_objects_v2")
+        for prefix in prefixes:
+            kwargs = dict(Bucket=self.bucket, Prefix=prefix)
+            if self.start_after:
+                kwargs["StartAfter"] = self.start_after
+            try:
+                pages = paginator.paginate(**kwargs).build_full_result()
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                self.module.fail_json_aws(e, msg="Failed to list objects in s3://%s/%s" % (self.bucket, prefix))
+            yield from pages.get("Contents", [])
+
     def new_texts(self):
-        kwargs = dict(Bucket=self.bucket, Prefix=self.prefix)
-        if self.start_after:
-            kwargs["StartAfter"] = self.start_after
-        try:
-            paginator = self.client.get_paginator("list_objects_v2")
-            pages = paginator.paginate(**kwargs).build_full_result()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Failed to list objects in s3://%s/%s" % (self.bucket, self.prefix))
-        for obj in pages.get("Contents", []):
+        for obj in self._listing():
             key = obj["Key"]
             if key in self.seen:
                 continue
@@ -245,11 +285,12 @@ def search_opensearch(module, client, index, markers):
 
 def main():
     location = dict(bucket=dict(type="str", required=True), prefix=dict(type="str", default=""), dated_keys=dict(type="bool", default=True))
+    archive = dict(location, accounts=dict(type="list", elements="str"))
     module = AnsibleAWSModule(
         argument_spec=dict(
             markers=dict(type="list", elements="str", required=True),
             since=dict(type="int"),
-            archive=dict(type="dict", options=location),
+            archive=dict(type="dict", options=archive),
             search_backup=dict(type="dict", options=location),
             opensearch=dict(
                 type="dict",
@@ -269,6 +310,9 @@ def main():
         module.fail_json(msg="timeout must be >= 0 and interval >= 1, got timeout=%s interval=%s" % (params["timeout"], params["interval"]))
     if not (params["archive"] or params["search_backup"] or params["opensearch"]):
         module.fail_json(msg="give at least one of archive, search_backup and opensearch to look in")
+    accounts = (params["archive"] or {}).get("accounts")
+    if accounts is not None and (not accounts or any(not (len(a) == 12 and a.isdigit()) for a in accounts)):
+        module.fail_json(msg="archive.accounts must be a non-empty list of 12-digit account ids, got %r" % (accounts,))
     since = params["since"] if params["since"] is not None else int(time.time() * 1000)
     os_client = None
     if params["opensearch"]:
@@ -282,7 +326,7 @@ def main():
     readers = {}
     if params["archive"]:
         readers["archive"] = S3Reader(module, s3, params["archive"]["bucket"], params["archive"]["prefix"], since,
-                                      params["archive"]["dated_keys"])
+                                      params["archive"]["dated_keys"], accounts)
     if params["search_backup"]:
         readers["search"] = S3Reader(module, s3, params["search_backup"]["bucket"], params["search_backup"]["prefix"], since,
                                      params["search_backup"]["dated_keys"])

@@ -14,12 +14,22 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from transform_fixtures import FakeClock, FakeFirehose, FakeS3, load_transform  # noqa: E402  pylint: disable=wrong-import-position
+from transform_fixtures import FakeClock, FakeFirehose, FakeS3, lean_over, load_transform  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session")
 def transform():
     return load_transform()
+
+
+@pytest.fixture(params=["records", "lean"])
+def transport(request, transform):
+    """How the transform reaches a FakeFirehose: directly (a boto3-shaped client taking raw
+    records) or through a real LeanFirehose (base64 text, SigV4, JSON body) whose HTTP
+    layer decodes each request for it (WireHttp TEST DOUBLE)."""
+    if request.param == "records":
+        return lambda backend: backend
+    return lambda backend: lean_over(transform, backend)
 
 
 @pytest.fixture

@@ -97,13 +97,17 @@ def _transform_workload(rng):
     return records, events, poison
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_transform_accounts_for_every_event_under_faults(make_transformer, seed):
+# Every seed through the boto3-shaped client; two of them also over the wire to a LeanFirehose
+# (the Lambda's default transport), which costs more (each request is decoded back).
+@pytest.mark.parametrize("seed, transport", [(seed, "records") for seed in SEEDS] + [(2, "lean"), (3, "lean")],
+                         indirect=["transport"])
+def test_transform_accounts_for_every_event_under_faults(make_transformer, seed, transport):
     rng = random.Random(seed)
     records, events, poison = _transform_workload(rng)
     firehose, s3 = ChaosFirehose(rng, rate=0.3), ChaosS3(rng, rate=0.2)
     clock = FakeClock()
-    transformer, _lines = make_transformer(firehose, s3, max_workers=3)
+    # transport: the chaos either answers a boto3-shaped call or comes back over the wire to a LeanFirehose
+    transformer, _lines = make_transformer(transport(firehose), s3, max_workers=3)
     transformer.clock, transformer.sleep = clock, clock.sleep
     # a short invocation: 4 s, 2 s reserved, so the deadline is really reached sometimes
     on_failure = drive(lambda event: transformer.handle(event, FakeContext(clock, remaining_ms=4000)), records,

@@ -19,15 +19,15 @@ from transform_fixtures import (FakeContext, FakeFirehose, FakeS3, STREAM_ARN, S
 LIMIT = 1000 * 1024
 
 
-def _run(make_transformer, records, **kwargs):
+def _run(make_transformer, records, transport=None, **kwargs):
     firehose, s3 = FakeFirehose(), FakeS3()
-    transformer, lines = make_transformer(firehose, s3, **kwargs)
+    transformer, lines = make_transformer(transport(firehose) if transport else firehose, s3, **kwargs)
     answer = transformer.handle({"Records": records}, FakeContext())
     assert len(lines) == 1
     return answer, firehose, s3, json.loads(lines[0])
 
 
-def test_one_document_per_event_with_metadata(make_transformer):
+def test_one_document_per_event_with_metadata(make_transformer, transport):
     events = [
         log_event("3681", '{"level":"ERROR","user":"émilie","n":3,"@timestamp":"fake","message":"inner"}', 1764227295123),
         log_event("3682", "GET /index.html 200 — 李雷 ✓ 🚀", 1764227296007),
@@ -37,7 +37,7 @@ def test_one_document_per_event_with_metadata(make_transformer):
         log_event("3686", "[1, 2, 3]", 1764227295999),
         log_event("3687", '{"pretty": {\n  "a": 1\n}}', 1764227295999),
     ]
-    answer, firehose, _s3, _metrics = _run(make_transformer, [kinesis_record(0, subscription_payload(
+    answer, firehose, _s3, _metrics = _run(make_transformer, transport=transport, records=[kinesis_record(0, subscription_payload(
         events, log_group="/app/orders", log_stream="i-0abc/app.log", owner="111111111111", filters=["f1", "f2"]))])
     assert answer == {"batchItemFailures": []}
     docs = firehose.documents("search")
@@ -83,11 +83,11 @@ def test_json_messages_with_non_json_constants_are_plain_text(make_transformer):
     assert all("fields" not in doc for doc in docs)
 
 
-def test_lone_surrogates_still_give_valid_utf8_json(make_transformer):
+def test_lone_surrogates_still_give_valid_utf8_json(make_transformer, transport):
     payload = subscription_payload([log_event(1, "bad \ud800 half"), log_event(2, '{"k": "\\udc00"}')])
     raw = gzip.compress(json.dumps(payload).encode("ascii"))  # json.dumps escapes the surrogates
     record = kinesis_record(0, data=base64.b64encode(raw).decode())
-    _answer, firehose, _s3, _m = _run(make_transformer, [record])
+    _answer, firehose, _s3, _m = _run(make_transformer, transport=transport, records=[record])
     data = firehose.delivered["search"]
     assert all(d.decode("utf-8") for d in data)
     docs = firehose.documents("search")
@@ -151,8 +151,8 @@ def test_recursion_guard_never_drops_a_member_accounts_groups(make_transformer):
     ("\u0001" * (LIMIT // 5), False),
     ('{"blob": "%s"}' % ("y" * (LIMIT - 600)), True),
 ])
-def test_oversized_documents_are_truncated_and_flagged(make_transformer, message, json_message):
-    answer, firehose, _s3, metrics = _run(make_transformer, [kinesis_record(0, subscription_payload([
+def test_oversized_documents_are_truncated_and_flagged(make_transformer, message, json_message, transport):
+    answer, firehose, _s3, metrics = _run(make_transformer, transport=transport, records=[kinesis_record(0, subscription_payload([
         log_event(1, message), log_event(2, "small")]))])
     assert answer == {"batchItemFailures": []}
     big, small = firehose.documents("search")
@@ -186,6 +186,8 @@ def test_truncate_document_respects_any_limit(transform):
 
 @pytest.mark.parametrize("data, reason", [
     ("not base64 !!!", "not-base64"),
+    ("YWJjé", "not-base64"),  # not ASCII
+    ("YWJ", "not-base64"),  # bad padding
     (base64.b64encode(b"plain bytes, not gzip").decode(), "not-gzip"),
     (base64.b64encode(gzip.compress(b"\x00{not json")).decode(), "not-json"),
     (base64.b64encode(gzip.compress(b'["a", "list"]')).decode(), "not-subscription"),
@@ -358,20 +360,21 @@ def _sizes(firehose, stream):
     return [[len(d) for d in datas] for name, datas in firehose.calls if name == stream]
 
 
-def test_search_calls_hold_at_most_500_documents_packed_across_records(make_transformer):
+def test_search_calls_hold_at_most_500_documents_packed_across_records(make_transformer, transport):
     records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), "m") for j in range(167)]))
                for i in range(3)]
-    _answer, firehose, _s3, metrics = _run(make_transformer, records)
-    assert [len(call) for call in _sizes(firehose, "search")] == [500, 1]
+    _answer, firehose, _s3, metrics = _run(make_transformer, transport=transport, records=records)
+    # largest first: calls run concurrently, so the second may be recorded first
+    assert sorted((len(call) for call in _sizes(firehose, "search")), reverse=True) == [500, 1]
     assert metrics["PutRecordBatchCalls"] == 3
 
 
-def test_search_calls_stay_under_4_mb_once_base64_encoded(make_transformer):
+def test_search_calls_stay_under_4_mb_once_base64_encoded(make_transformer, transport):
     """The 4 MB limit is on the entire request, where every record is base64-encoded
     (PutRecordBatch API reference): six near-limit documents need three calls, not two."""
     big = "b" * (LIMIT - 400)
     records = [kinesis_record(i, subscription_payload([log_event(i, big)])) for i in range(6)]
-    _answer, firehose, _s3, _m = _run(make_transformer, records)
+    _answer, firehose, _s3, _m = _run(make_transformer, transport=transport, records=records)
     calls = _sizes(firehose, "search")
     assert [len(call) for call in calls] == [2, 2, 2]
     assert all(request_size(stream, datas) <= 4000000 for stream, datas in firehose.calls)
@@ -379,22 +382,22 @@ def test_search_calls_stay_under_4_mb_once_base64_encoded(make_transformer):
     assert [len(call) for call in _sizes(firehose, "archive")] == [2, 2, 2]
 
 
-def test_archive_calls_carry_three_packed_records(make_transformer):
+def test_archive_calls_carry_three_packed_records(make_transformer, transport):
     message = "a" * 1800
     records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), message) for j in range(100)]))
                for i in range(40)]
-    _answer, firehose, _s3, _m = _run(make_transformer, records)
+    _answer, firehose, _s3, _m = _run(make_transformer, transport=transport, records=records)
     archive = sorted((datas for stream, datas in firehose.calls if stream == "archive"), key=len, reverse=True)
     assert [len(datas) for datas in archive[:-1]] == [3] * (len(archive) - 1)
     sizes = sorted((request_size("archive", datas) for datas in archive), reverse=True)
     assert all(3850000 < size <= 4000000 for size in sizes[:-1]) and sizes[-1] <= 4000000
 
 
-def test_archive_records_are_packed_close_to_1000_kib(make_transformer):
+def test_archive_records_are_packed_close_to_1000_kib(make_transformer, transport):
     message = "a" * 1800
     records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), message) for j in range(100)]))
                for i in range(20)]
-    _answer, firehose, _s3, metrics = _run(make_transformer, records)
+    _answer, firehose, _s3, metrics = _run(make_transformer, transport=transport, records=records)
     # largest first: calls run concurrently, so the last (partial) record may be sent before others
     sizes = sorted((size for call in _sizes(firehose, "archive") for size in call), reverse=True)
     total = sum(sizes)
@@ -406,14 +409,14 @@ def test_archive_records_are_packed_close_to_1000_kib(make_transformer):
     assert len(firehose.documents("archive")) == 2000
 
 
-def test_archive_records_hold_at_most_500_lines(make_transformer):
+def test_archive_records_hold_at_most_500_lines(make_transformer, transport):
     """The archive stream deaggregates each record for dynamic partitioning, and AWS caps
     deaggregation at 500 JSON objects per record (Firehose developer guide, "Apply dynamic
     partitioning to aggregated data"): small events close a record at 500 lines, long before
     it reaches 975,000 bytes."""
     records = [kinesis_record(i, subscription_payload([log_event("%d-%d" % (i, j), "m") for j in range(300)]))
                for i in range(4)]
-    _answer, firehose, _s3, metrics = _run(make_transformer, records)
+    _answer, firehose, _s3, metrics = _run(make_transformer, transport=transport, records=records)
     lines = sorted((data.count(b"\n") for stream, datas in firehose.calls if stream == "archive" for data in datas),
                    reverse=True)
     assert lines == [500, 500, 200]

@@ -18,17 +18,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from transform_fixtures import FakeContext, kinesis_record, log_event, subscription_payload
+from transform_fixtures import FakeContext, RawBody, kinesis_record, log_event, subscription_payload
 
 
-class _Raw:
-    """TEST DOUBLE for urllib3's raw response."""
-
-    def __init__(self, body):
-        self.body = body
-
-    def stream(self, **_kwargs):
-        yield self.body
+_Raw = RawBody  # TEST DOUBLE for urllib3's raw response (transform_fixtures)
 
 
 class FakeHttp:
@@ -127,3 +120,67 @@ def test_lean_client_errors_drive_the_same_retries(transform, make_transformer, 
     transformer, lines = make_transformer(client, max_workers=1)
     answer = transformer.handle({"Records": [record]}, FakeContext(clock))
     assert answer["batchItemFailures"] == [{"itemIdentifier": record["kinesis"]["sequenceNumber"]}]
+
+
+@pytest.mark.parametrize("endpoint", ["https://firehose.eu-west-3.amazonaws.com", "http://LocalHost:4566/",
+                                      "https://firehose.eu-west-3.amazonaws.com:443/", "http://127.0.0.1:80/prefix/"])
+@pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzE  token/with+signs=="])
+def test_signature_is_botocore_sigv4(transform, monkeypatch, endpoint, token):
+    """The lean client signs the way botocore's SigV4Auth signs the same request, header for header."""
+    import datetime
+
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+
+    client = boto3.client("firehose", region_name="eu-west-3", endpoint_url=endpoint, aws_access_key_id="AKIDLEAN",
+                          aws_secret_access_key="secret")
+    credentials = Credentials("AKIDLEAN", "secret", token)
+    lean = transform.LeanFirehose(client, credentials=credentials)
+    body = transform.LeanFirehose.encoded_body("search", [b"eyJ4IjoxfQog", b"YWJj"])
+    ours = lean.signed_headers(body, "20261203T160405Z")
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: datetime.datetime(2026, 12, 3, 16, 4, 5))
+    request = AWSRequest(method="POST", url=client.meta.endpoint_url.rstrip("/") + "/", data=body,
+                         headers={"Content-Type": "application/x-amz-json-1.1",
+                                  "X-Amz-Target": "Firehose_20150804.PutRecordBatch"})
+    botocore.auth.SigV4Auth(credentials.get_frozen_credentials(), "firehose", "eu-west-3").add_auth(request)
+    assert ours == dict(request.headers.items())
+    # and a different body gives a different signature (the payload is signed)
+    assert lean.signed_headers(body + b" ", "20261203T160405Z")["Authorization"] != ours["Authorization"]
+
+
+def test_sent_request_carries_length_timeout_and_signature(transform):
+    ok = json.dumps({"FailedPutCount": 0, "RequestResponses": [{"RecordId": "r"}]}).encode()
+    client = _lean(transform, [(200, {}, ok)])
+    assert client.put_encoded_within("search", [b"YWJj"], timeout=2.5)["FailedPutCount"] == 0
+    (request,) = client._http.requests  # pylint: disable=protected-access
+    assert json.loads(request.body) == {"DeliveryStreamName": "search", "Records": [{"Data": "YWJj"}]}
+    assert request.headers["Content-Length"] == str(len(request.body))
+    assert request.context["read_timeout"] == 2.5
+    assert request.headers["Authorization"] == client.signed_headers(request.body, request.headers["X-Amz-Date"])["Authorization"]
+
+
+@pytest.mark.parametrize("answer, brief", [
+    (b'{"FailedPutCount":0,"Encrypted":false,"RequestResponses":[{"RecordId":"r1"}]}', True),
+    (b'{ "Encrypted" : true , "FailedPutCount" : 0 , "RequestResponses":[{"RecordId":"r1"}]}', True),
+    (b'{"FailedPutCount":1,"RequestResponses":[{"ErrorCode":"ServiceUnavailableException","ErrorMessage":"x"}]}', False),
+    # the words inside a string, not the top-level member: parsed in full
+    (b'{"RequestResponses":[{"ErrorCode":"E","ErrorMessage":"\\"FailedPutCount\\":0,"}],"FailedPutCount":1}', False),
+    (b'{"FailedPutCount":0e1,"RequestResponses":[{"RecordId":"r1"}]}', False),
+])
+def test_encoded_puts_skip_parsing_record_ids_only_when_all_were_accepted(transform, answer, brief):
+    client = _lean(transform, [(200, {}, answer)])
+    result = client.put_encoded_within("search", [b"YWJj"], timeout=5)
+    if brief:
+        assert result == {"FailedPutCount": 0}
+    else:
+        assert result == json.loads(answer)
+    # the boto3-compatible call always returns the whole answer
+    client = _lean(transform, [(200, {}, answer)])
+    assert client.put_record_batch(DeliveryStreamName="search", Records=[{"Data": b"abc"}]) == json.loads(answer)
+
+
+def test_encoded_body_takes_entries_in_pieces(transform):
+    body = transform.LeanFirehose.encoded_body("archive", [(b"YW", b"Jj"), (memoryview(b"ZGVm"),)])
+    assert json.loads(body) == {"DeliveryStreamName": "archive", "Records": [{"Data": "YWJj"}, {"Data": "ZGVm"}]}
+    assert transform.LeanFirehose.encoded_body("archive", []) == b'{"DeliveryStreamName":"archive","Records":[]}'

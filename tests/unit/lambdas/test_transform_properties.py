@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transform_fixtures import (FakeClock, FakeContext, FakeFirehose, FakeS3, control_payload, kinesis_record,
+from transform_fixtures import (FakeClock, FakeContext, FakeFirehose, FakeS3, control_payload, kinesis_record, lean_over,
                                 load_transform, log_event, sequence, subscription_payload)
 
 LIMIT = 1000 * 1024
@@ -117,9 +117,10 @@ def _build(shapes):
     max_attempts=st.integers(1, 4),
     workers=st.integers(1, 4),
     salt=st.integers(0, 2 ** 16),
+    lean=st.booleans(),
 )
 def test_every_event_is_delivered_once_or_inside_the_failure_range(
-        shapes, entry_failure_rate, permanent_failure_rate, call_failure_rate, max_attempts, workers, salt):
+        shapes, entry_failure_rate, permanent_failure_rate, call_failure_rate, max_attempts, workers, salt, lean):
     def fail(_stream, data, attempt, _call):
         key = zlib.crc32(data[:200] + data[-200:] + b"%d" % salt)
         if key % 100 < permanent_failure_rate:
@@ -132,7 +133,9 @@ def test_every_event_is_delivered_once_or_inside_the_failure_range(
     firehose, s3, clock, lines = FlakyFirehose(fail, call_failure_rate, salt), FakeS3(), FakeClock(), []
     config = transform.Config("search", "archive", "dlq", excluded_log_groups=["/logvault/*"], max_workers=workers,
                               max_attempts=max_attempts)
-    transformer = transform.Transformer(config, firehose, s3, sleep=clock.sleep, clock=clock, rand=lambda: 0.5,
+    # lean: through a real LeanFirehose (base64 text shared by search and archive) over the decoding wire
+    client = lean_over(transform, firehose) if lean else firehose
+    transformer = transform.Transformer(config, client, s3, sleep=clock.sleep, clock=clock, rand=lambda: 0.5,
                                         log=lines.append)
     try:
         answer = transformer.handle({"Records": records}, FakeContext(clock, remaining_ms=120000))

@@ -19,6 +19,11 @@ import os
 import sys
 import threading
 
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 LAMBDA_DIR = os.path.join(REPO, "roles", "central_account", "files", "transform_lambda")
 STREAM_ARN = "arn:aws:kinesis:eu-west-3:123456789012:stream/logvault-hub"
@@ -171,3 +176,54 @@ class FakeS3:
         with self.lock:
             self.objects[params["Key"]] = params
         return {"ETag": '"e"'}
+
+
+class RawBody:
+    """TEST DOUBLE for urllib3's raw response body."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def stream(self, **_kwargs):
+        yield self.body
+
+
+class WireHttp:
+    """TEST DOUBLE for botocore's URLLib3Session under a LeanFirehose: every request is
+    checked the way Firehose would check it (signature, 4 MB body, JSON with base64 Data),
+    its records are decoded and handed to ``backend`` (a FakeFirehose, or one that injects
+    faults), and the backend's answer goes back over the wire: a JSON body, an AWS error
+    body with its HTTP status, or the connection error it raised."""
+
+    def __init__(self, backend, client):
+        self.backend = backend
+        self.client = client
+        self.bodies = []
+
+    def send(self, request):
+        body = request.body
+        assert len(body) <= 4000000, len(body)  # "up to a limit of 4 MB for the entire request"
+        assert request.headers["Content-Length"] == str(len(body))
+        expected = self.client.signed_headers(body, request.headers["X-Amz-Date"])["Authorization"]
+        assert request.headers["Authorization"] == expected
+        self.bodies.append(body)
+        sent = json.loads(body)
+        records = [{"Data": base64.b64decode(record["Data"], validate=True)} for record in sent["Records"]]
+        try:
+            answer = self.backend.put_record_batch(DeliveryStreamName=sent["DeliveryStreamName"], Records=records)
+        except ClientError as exc:
+            error = exc.response["Error"]
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+            payload = json.dumps({"__type": error["Code"], "message": error.get("Message", "")}).encode()
+            return AWSResponse(request.url, status, {}, RawBody(payload))
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"},
+                           RawBody(json.dumps(answer).encode()))
+
+
+def lean_over(transform, backend):
+    """A real LeanFirehose whose HTTP layer is a WireHttp TEST DOUBLE in front of ``backend``."""
+    client = transform.LeanFirehose(
+        boto3.client("firehose", region_name="eu-west-3", aws_access_key_id="AKIDWIRE", aws_secret_access_key="s"),
+        credentials=Credentials("AKIDWIRE", "secret", "token"))
+    client._http = WireHttp(backend, client)  # pylint: disable=protected-access
+    return client

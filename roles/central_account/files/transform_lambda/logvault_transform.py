@@ -23,29 +23,32 @@ from there: delivery is at-least-once and duplicates are possible.
 Configuration comes from environment variables; see docs/transform-lambda.md.
 """
 
-import base64
 import binascii
 import concurrent.futures
 import hashlib
+import hmac
 import json
 import json.scanner
+import operator
 import os
 import random
+import re
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlsplit
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from json.scanner import c_make_scanner
 
 # boto3 and botocore are part of every Lambda Python runtime.
 import boto3
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, HeadersDict
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.httpsession import URLLib3Session
-from botocore.utils import get_environ_proxies
+from botocore.utils import get_environ_proxies, normalize_url_path
 
 
 __all__ = ["Config", "ConfigError", "LeanFirehose", "Transformer", "handler"]
@@ -113,6 +116,7 @@ METRICS = (
 )
 
 _MS_SUFFIX = tuple(".%03dZ" % ms for ms in range(1000))
+_EVENT_FIELDS = operator.itemgetter("timestamp", "id", "message")  # one log event's, in one call
 _JSON_WS = " \t\r\n"
 # Every document is padded with spaces before its newline to a multiple of 3 bytes, so
 # that the base64 of a concatenation of documents is the concatenation of their base64
@@ -351,15 +355,40 @@ def _error_code(exc):
     return type(exc).__name__, False
 
 
+# A PutRecordBatch answer whose top-level FailedPutCount is 0, recognised from its first
+# member(s) ({"Encrypted":...,"FailedPutCount":0,... or {"FailedPutCount":0,...); any other
+# answer is parsed in full.
+_ALL_PUT = re.compile(rb'\s*\{\s*(?:"Encrypted"\s*:\s*(?:true|false)\s*,\s*)?"FailedPutCount"\s*:\s*0\s*[,}]')
+
+
+def split_encoded(whole, sizes):
+    """Slices (memoryviews, no copies) of ``whole``, the base64 text of records of ``sizes``
+    raw bytes laid end to end, each size a multiple of 3: the base64 text of each record."""
+    encoded = []
+    append = encoded.append
+    start = 0
+    for size in sizes:
+        end = start + size // 3 * 4
+        append(whole[start:end])
+        start = end
+    return encoded
+
+
 class LeanFirehose:
     """PutRecordBatch without botocore's model-driven serialiser and parser.
 
     boto3's ``put_record_batch`` validates, serialises and parses every record through
     the service model in Python: about four times the CPU of the whole transformation
     (bench/transform.py measures both). This client writes the same JSON 1.1 request
-    itself (base64 of each record, as botocore does), signs it with botocore's SigV4Auth,
+    itself (base64 of each record, as botocore does), signs it (SigV4, below),
     sends it with botocore's HTTP session (same TLS, proxy and timeout handling), and
-    returns boto3's response shape. Errors raise botocore's ClientError with the AWS
+    returns boto3's response shape.
+
+    Signing is AWS Signature Version 4 as botocore's SigV4Auth does it (the unit tests
+    compare the two header for header), written out for this one request shape: the
+    payload is hashed once, the signing key is derived once per day and credentials,
+    and the prepared request is built directly
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html). Errors raise botocore's ClientError with the AWS
     error code, and connection errors and timeouts raise botocore's own exceptions, so
     retry decisions are the same as with a boto3 client. Endpoint and region come from a
     boto3 client created the usual way (AWS_ENDPOINT_URL, AWS_REGION...); credentials from
@@ -378,6 +407,13 @@ class LeanFirehose:
         self._read_timeout = read_timeout
         self._http = URLLib3Session(proxies=get_environ_proxies(self._endpoint), timeout=(connect_timeout, read_timeout),
                                     max_pool_connections=max_pool_connections)
+        # What SigV4 signs besides the payload, fixed for this client: the canonical URI
+        # (botocore's normalisation) and the host as botocore derives it from the URL
+        # (lower case, without a default port).
+        self._path = quote(normalize_url_path(urlsplit(self._endpoint).path), safe="/~")
+        self._host = SigV4Auth(None, "firehose", self._region).headers_to_sign(
+            AWSRequest(method="POST", url=self._endpoint))["host"]
+        self._keys = {}  # (day, access key, secret key) -> signing key
 
     @staticmethod
     def request_body(stream, records):
@@ -389,22 +425,35 @@ class LeanFirehose:
         """``request_body`` for a list of bytes. When every record is a multiple of 3 bytes
         long (the transform pads its documents so), base64 of the concatenation is the
         concatenation of the base64 forms: one b2a_base64 call for the whole request."""
-        head = b'{"DeliveryStreamName":' + _dumps(stream).encode("utf-8") + b',"Records":['
-        if not datas:
-            return head + b"]}"
         sizes = [len(data) for data in datas]
         if any(size % 3 for size in sizes):
             b64 = binascii.b2a_base64
             encoded = [b64(data, newline=False) for data in datas]
         else:
-            whole = memoryview(binascii.b2a_base64(b"".join(datas), newline=False))  # slices without copies
-            encoded = []
-            append = encoded.append
-            start = 0
-            for size in sizes:
-                end = start + size // 3 * 4
-                append(whole[start:end])
-                start = end
+            encoded = split_encoded(memoryview(binascii.b2a_base64(b"".join(datas), newline=False)), sizes)
+        return LeanFirehose.encoded_body(stream, encoded)
+
+    @staticmethod
+    def encoded_body(stream, encoded):
+        """The request body for records given already base64-encoded: each entry is a
+        bytes-like object holding the base64 text of one record's Data, or a tuple of them
+        (the text in pieces, laid end to end). Each piece is copied once, into the body."""
+        head = b'{"DeliveryStreamName":' + _dumps(stream).encode("utf-8") + b',"Records":['
+        if not encoded:
+            return head + b"]}"
+        if type(encoded[0]) is tuple:  # pylint: disable=unidiomatic-typecheck
+            parts = [head]
+            append, extend = parts.append, parts.extend
+            for entry in encoded:
+                append(b'{"Data":"')
+                if type(entry) is tuple:  # pylint: disable=unidiomatic-typecheck
+                    extend(entry)
+                else:
+                    append(entry)
+                append(b'"},')
+            parts[-1] = b'"}]}'
+            return b"".join(parts)
+        encoded = list(encoded)
         encoded[0] = head + b'{"Data":"' + encoded[0]
         encoded[-1] = bytes(encoded[-1]) + b'"}]}'
         return b'"},{"Data":"'.join(encoded)
@@ -416,15 +465,69 @@ class LeanFirehose:
         """PutRecordBatch whose read timeout is ``timeout`` seconds (capped by the caller at
         the time the invocation has left). botocore's HTTP session applies a per-request
         ``read_timeout`` from the request context (the mechanism botocore itself uses)."""
-        request = AWSRequest(method="POST", url=self._endpoint,
-                             data=self.body_of(DeliveryStreamName, [record["Data"] for record in Records]),
-                             headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": self.TARGET})
-        request.context = {"read_timeout": max(0.001, min(timeout, self._read_timeout))}
-        SigV4Auth(self._credentials.get_frozen_credentials(), "firehose", self._region).add_auth(request)
-        response = self._http.send(request.prepare())
+        return self._post(self.body_of(DeliveryStreamName, [record["Data"] for record in Records]), timeout)
+
+    def put_encoded_within(self, stream, encoded, timeout):
+        """``put_record_batch_within`` for records whose Data the caller has already
+        base64-encoded (``encoded``: one bytes-like object of base64 text per record). The
+        transform encodes each Kinesis record's documents once and shares that text between
+        the search and the archive requests. When every record is accepted the answer is
+        only ``{"FailedPutCount": 0}`` (the RecordIds are not parsed)."""
+        return self._post(self.encoded_body(stream, encoded), timeout, brief=True)
+
+    def signed_headers(self, body, amz_date=None):
+        """The request headers, signed with SigV4 for ``body`` at ``amz_date`` (now when None,
+        format 20261203T160000Z). Signed headers: content-type, host, x-amz-date,
+        x-amz-security-token (temporary credentials) and x-amz-target, as botocore signs them."""
+        credentials = self._credentials.get_frozen_credentials()
+        if amz_date is None:
+            amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        day = amz_date[:8]
+        scope = "%s/%s/firehose/aws4_request" % (day, self._region)
+        token = credentials.token
+        if token:
+            token_line = "x-amz-security-token:%s\n" % " ".join(token.split())
+            signed = "content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
+        else:
+            token_line = ""
+            signed = "content-type;host;x-amz-date;x-amz-target"
+        canonical = "POST\n%s\n\ncontent-type:application/x-amz-json-1.1\nhost:%s\nx-amz-date:%s\n%sx-amz-target:%s\n\n%s\n%s" % (
+            self._path, self._host, amz_date, token_line, self.TARGET, signed, hashlib.sha256(body).hexdigest())
+        string_to_sign = "AWS4-HMAC-SHA256\n%s\n%s\n%s" % (
+            amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+        cache_key = (day, credentials.access_key, credentials.secret_key)
+        key = self._keys.get(cache_key)
+        if key is None:
+            key = ("AWS4" + credentials.secret_key).encode("utf-8")
+            for part in (day, self._region, "firehose", "aws4_request"):
+                key = hmac.digest(key, part.encode("utf-8"), "sha256")
+            if len(self._keys) > 8:
+                self._keys.clear()
+            self._keys[cache_key] = key
+        signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": self.TARGET, "X-Amz-Date": amz_date}
+        if token:
+            headers["X-Amz-Security-Token"] = token
+        headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
+            credentials.access_key, scope, signed, signature)
+        return headers
+
+    def _post(self, body, timeout, brief=False):
+        """Send a signed PutRecordBatch ``body``; the answer as boto3 returns it, or only
+        ``{"FailedPutCount": 0}`` when ``brief`` and every record was accepted."""
+        headers = HeadersDict(self.signed_headers(body))
+        headers["Content-Length"] = str(len(body))
+        request = AWSPreparedRequest("POST", self._endpoint, headers, body, False,
+                                     {"read_timeout": max(0.001, min(timeout, self._read_timeout))})
+        response = self._http.send(request)
         status = response.status_code
+        content = response.content
+        if brief and status == 200 and _ALL_PUT.match(content):
+            # Every record was accepted: the transform needs no more than FailedPutCount, so
+            # the RecordIds (one per record) are not parsed.
+            return {"FailedPutCount": 0}
         try:
-            answer = json.loads(response.content) if response.content else {}
+            answer = json.loads(content) if content else {}
         except ValueError:
             answer = {}
         if status >= 300 or not isinstance(answer, dict):
@@ -454,6 +557,9 @@ class Transformer:
         self.log = log
         self._pool = ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="logvault")
         self._iso_cache = {}
+        # A client that takes records already base64-encoded (LeanFirehose): each Kinesis
+        # record's documents are then encoded once, for search and archive together.
+        self.encoded = callable(getattr(firehose, "put_encoded_within", None))
 
     @classmethod
     def from_environment(cls, environ=None):
@@ -501,15 +607,19 @@ class Transformer:
             return None
         return min(self.config.call_timeout, left)
 
-    def _send(self, stream, entries, timeout):
+    def _send(self, stream, datas, timeout):
+        if self.encoded:
+            return self.firehose.put_encoded_within(stream, datas, timeout)
+        entries = [{"Data": data} for data in datas]
         within = getattr(self.firehose, "put_record_batch_within", None)
         if within is not None:
             return within(DeliveryStreamName=stream, Records=entries, timeout=timeout)
         return self.firehose.put_record_batch(DeliveryStreamName=stream, Records=entries)
 
     def _put_batch(self, stream, datas, sources, deadline):
-        """Deliver ``datas`` (bytes) to Firehose ``stream``; ``sources[i]`` is the lowest
-        Kinesis record index inside ``datas[i]``. Retries only failed entries."""
+        """Deliver ``datas`` (bytes; their base64 text when ``self.encoded``) to Firehose
+        ``stream``; ``sources[i]`` is the lowest Kinesis record index inside ``datas[i]``.
+        Retries only failed entries."""
         result = _Result()
         pending = list(range(len(datas)))
         attempt = 0
@@ -523,8 +633,7 @@ class Transformer:
                 return result
             result.calls += 1
             try:
-                entries = [{"Data": data} for data in datas] if attempt == 1 else [{"Data": datas[i]} for i in pending]
-                response = self._send(stream, entries, timeout)
+                response = self._send(stream, datas if attempt == 1 else [datas[i] for i in pending], timeout)
             except Exception as exc:  # pylint: disable=broad-except
                 code, retryable = _error_code(exc)
                 result.error(code)
@@ -645,8 +754,10 @@ class _Invocation:
         self.jobs = []
         # Open search batch: documents, the record index of each, total bytes.
         self.s_data, self.s_src, self.s_bytes = [], [], 0
-        # Open archive record (lines) and open archive batch (packed records).
-        self.a_lines, self.a_bytes, self.a_first = [], 0, None
+        # Open archive record (lines, or chunks of their base64 text when encoded; raw bytes;
+        # line count; lowest record index) and open archive batch (packed records).
+        self.encoded = transformer.encoded
+        self.a_lines, self.a_bytes, self.a_count, self.a_first = [], 0, 0, None
         self.b_data, self.b_src, self.b_bytes = [], [], 0
 
     # ---------------------------------------------------------------- submission
@@ -670,51 +781,83 @@ class _Invocation:
     def _close_archive_record(self):
         if not self.a_lines:
             return
-        data = b"".join(self.a_lines)
-        cost = _encoded_cost(len(data))
+        # the record's bytes, or the pieces of its base64 text when encoded (joined in the body)
+        data = tuple(self.a_lines) if self.encoded else b"".join(self.a_lines)
+        cost = _encoded_cost(self.a_bytes)
         if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes + cost > MAX_BATCH_BYTES:
             self._submit_archive_batch()
         self.b_data.append(data)
         self.b_src.append(self.a_first)
         self.b_bytes += cost
-        self.a_lines, self.a_bytes, self.a_first = [], 0, None
+        self.a_lines, self.a_bytes, self.a_count, self.a_first = [], 0, 0, None
         if len(self.b_data) >= MAX_BATCH_RECORDS or self.b_bytes > MAX_BATCH_BYTES - _FULL_RECORD_COST:
             self._submit_archive_batch()  # no full-size record fits any more: send now, overlap with decoding
 
     def _add_documents(self, index, docs, total):
-        """Queue the documents of Kinesis record ``index`` (``total`` bytes) on both outputs."""
+        """Queue the documents of Kinesis record ``index`` (``total`` bytes) on both outputs.
+
+        When the client takes base64 text (``encoded``), the documents are encoded once,
+        together (each is a multiple of 3 bytes long, so the base64 of their concatenation
+        is the concatenation of theirs), and the search entries and archive records are
+        slices of that text: nothing is encoded twice."""
         count = len(docs)
+        if self.encoded:
+            whole = memoryview(binascii.b2a_base64(b"".join(docs), newline=False))
+            entries = split_encoded(whole, map(len, docs))
+        else:
+            whole = None
+            entries = docs
         # search: one document per Firehose record; the request size counts base64 (see MAX_REQUEST_BYTES).
         cost = (4 * total + 44 * count) // 3 + 1  # >= the sum of _encoded_cost over the documents
         if len(self.s_data) + count <= MAX_BATCH_RECORDS and self.s_bytes + cost <= MAX_BATCH_BYTES:
-            self.s_data += docs
+            self.s_data += entries
             self.s_src += [index] * count
             self.s_bytes += cost
         else:
-            for doc in docs:
+            for doc, entry in zip(docs, entries):
                 size = _encoded_cost(len(doc))
                 if len(self.s_data) >= MAX_BATCH_RECORDS or self.s_bytes + size > MAX_BATCH_BYTES:
                     self._submit_search()
-                self.s_data.append(doc)
+                self.s_data.append(entry)
                 self.s_src.append(index)
                 self.s_bytes += size
         if len(self.s_data) >= MAX_BATCH_RECORDS:
             self._submit_search()
-        # archive: NDJSON lines packed into records of at most ARCHIVE_RECORD_BYTES.
+        # archive: NDJSON lines packed into records of at most ARCHIVE_RECORD_BYTES and ARCHIVE_RECORD_LINES.
         if self.a_first is None:
             self.a_first = index
-        if self.a_bytes + total <= ARCHIVE_RECORD_BYTES and len(self.a_lines) + count <= ARCHIVE_RECORD_LINES:
-            self.a_lines += docs
+        if self.a_bytes + total <= ARCHIVE_RECORD_BYTES and self.a_count + count <= ARCHIVE_RECORD_LINES:
+            if whole is None:
+                self.a_lines += docs
+            else:
+                self.a_lines.append(whole)
             self.a_bytes += total
-        else:
+            self.a_count += count
+        elif whole is None:
             for doc in docs:
                 size = len(doc)
-                if self.a_bytes + size > ARCHIVE_RECORD_BYTES or len(self.a_lines) >= ARCHIVE_RECORD_LINES:
+                if self.a_bytes + size > ARCHIVE_RECORD_BYTES or self.a_count >= ARCHIVE_RECORD_LINES:
                     self._close_archive_record()
                     self.a_first = index
                 self.a_lines.append(doc)
                 self.a_bytes += size
-        if self.a_bytes >= ARCHIVE_RECORD_BYTES - 256 or len(self.a_lines) >= ARCHIVE_RECORD_LINES:
+                self.a_count += 1
+        else:
+            chunk = position = 0  # offsets in ``whole``: start of the open chunk, end of the last line
+            for doc in docs:
+                size = len(doc)
+                if self.a_bytes + size > ARCHIVE_RECORD_BYTES or self.a_count >= ARCHIVE_RECORD_LINES:
+                    if position > chunk:
+                        self.a_lines.append(whole[chunk:position])
+                        chunk = position
+                    self._close_archive_record()
+                    self.a_first = index
+                position += size // 3 * 4
+                self.a_bytes += size
+                self.a_count += 1
+            if position > chunk:
+                self.a_lines.append(whole[chunk:position])
+        if self.a_bytes >= ARCHIVE_RECORD_BYTES - 256 or self.a_count >= ARCHIVE_RECORD_LINES:
             self._close_archive_record()
 
     def _dead_letter(self, index, record, raw, reason):
@@ -738,7 +881,8 @@ class _Invocation:
             if not isinstance(data, str):
                 raise MalformedRecord("not-base64", "kinesis.data is missing")
             try:
-                raw = base64.b64decode(data, validate=True)
+                # base64.b64decode(data, validate=True) without its ASCII copy of the text first
+                raw = binascii.a2b_base64(data, strict_mode=True)
             except (binascii.Error, ValueError) as exc:
                 raise MalformedRecord("not-base64", str(exc)) from None
         except MalformedRecord as exc:
@@ -808,22 +952,21 @@ class _Invocation:
         ws = _JSON_WS
         pad = _PAD
         limit = MAX_RECORD_BYTES
+        fields_of = _EVENT_FIELDS
         docs = []
         append = docs.append
         last_second = None
-        second_text = ""
+        prefix = ""
         oversized = []
         for ev in events:
-            millis = ev["timestamp"]
+            millis, event_id, message = fields_of(ev)
             if type(millis) is not int:  # pylint: disable=unidiomatic-typecheck
                 millis = int(millis)
             second = millis // 1000
             if second != last_second:
-                second_text = _iso_second(second, cache)
+                prefix = '{"@timestamp":"' + _iso_second(second, cache)
                 last_second = second
-            event_id = ev["id"]
             event_id = enc(event_id) if type(event_id) is str else _dumps(event_id)  # pylint: disable=unidiomatic-typecheck
-            message = ev["message"]
             fields = ""
             first = message[:1]
             if first == "{" or (first in ws and first and message.lstrip(ws)[:1] == "{"):
@@ -832,14 +975,14 @@ class _Invocation:
                     if type(parsed) is dict and (end == len(message) or not message[end:].strip(ws)):  # pylint: disable=unidiomatic-typecheck
                         # A valid JSON object: its text is embedded as is (no second serialisation)
                         # unless line breaks between tokens would split the NDJSON line.
-                        if "\n" in message or "\r" in message:
-                            fields = ',"fields":' + encode_fields(parsed)
-                        else:
-                            fields = ',"fields":' + message
+                        fields = encode_fields(parsed) if "\n" in message or "\r" in message else message
                 except (ValueError, StopIteration, RecursionError):
                     fields = ""
-            text = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},' \
-                   f'"message":{enc(message)}{tail}{fields}}}\n'
+            if fields:
+                text = f'{prefix}{ms_suffix[millis % 1000]}","event_id":{event_id},' \
+                       f'"message":{enc(message)}{tail},"fields":{fields}}}\n'
+            else:
+                text = f'{prefix}{ms_suffix[millis % 1000]}","event_id":{event_id},"message":{enc(message)}{tail}}}\n'
             try:
                 doc = text.encode("utf-8")
             except UnicodeEncodeError:
@@ -848,7 +991,7 @@ class _Invocation:
             if size % 3:
                 doc = doc[:-1] + pad[size % 3]
             if len(doc) > limit:
-                head = f'{{"@timestamp":"{second_text}{ms_suffix[millis - second * 1000]}","event_id":{event_id},"message":'
+                head = f'{prefix}{ms_suffix[millis % 1000]}","event_id":{event_id},"message":'
                 oversized.append((len(docs), head, message, doc))
             append(doc)
         return docs, oversized

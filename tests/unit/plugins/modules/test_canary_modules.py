@@ -242,3 +242,40 @@ def test_dated_keys_false_lists_the_whole_prefix(aws):
     with patch:
         run(pipeline_canary_info, dict(markers=["m-1"], archive=dict(bucket="archive", prefix="x/", dated_keys=False), timeout=0))
     assert [c[1].get("StartAfter") for c in _listed(calls)] == [None]
+
+
+def test_partitioned_archive_lists_only_the_canary_accounts_partitions_of_the_day(aws):
+    """Issue 19: the archive is partitioned by account and day; the canary lists
+    logs/account_id=<id>/dt=<day>/ for its accounts and days, not the whole archive."""
+    s3 = aws[1]
+    s3.create_bucket(Bucket="archive")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    put(s3, "archive", "logs/account_id=111111111111/dt=%s/a.gz" % today, '{"message": "m-1"}\n', compress=True)
+    put(s3, "archive", "logs/account_id=222222222222/dt=%s/b.gz" % today, '{"message": "m-2"}\n', compress=True)
+    put(s3, "archive", "logs/account_id=333333333333/dt=%s/c.gz" % today, '{"message": "m-1 elsewhere"}\n')
+    put(s3, "archive", "logs/account_id=111111111111/dt=2020-01-01/old.gz", '{"message": "old"}\n')
+    patch, calls = _recording()
+    with patch:
+        result = run(pipeline_canary_info, dict(markers=["m-1", "m-2"], archive=dict(
+            bucket="archive", prefix="logs/", accounts=["111111111111", "222222222222"]), timeout=0))
+    assert result["missing"] == []
+    prefixes = [c[1]["Prefix"] for c in _listed(calls)]
+    assert {"logs/account_id=111111111111/dt=%s/" % today, "logs/account_id=222222222222/dt=%s/" % today} <= set(prefixes)
+    assert all(p.startswith(("logs/account_id=111111111111/dt=", "logs/account_id=222222222222/dt=")) for p in prefixes)
+    assert not any(c[1].get("StartAfter") for c in _listed(calls))
+    assert result["objects_read"] == 2  # neither the other account's partition nor an old day
+
+
+def test_partition_prefixes_cover_every_day_from_since_to_now(aws):  # pylint: disable=unused-argument
+    since = int(datetime.datetime(2026, 12, 3, 0, 2, tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    now = int(datetime.datetime(2026, 12, 4, 0, 1, tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    # 00:02 less the 5-minute grace is the day before; the look runs past midnight
+    assert pipeline_canary_info.partition_prefixes("logs/", ["111111111111"], since, now) == [
+        "logs/account_id=111111111111/dt=2026-12-02/", "logs/account_id=111111111111/dt=2026-12-03/",
+        "logs/account_id=111111111111/dt=2026-12-04/"]
+
+
+@pytest.mark.parametrize("accounts", [[], ["12345"], ["11111111111a"]])
+def test_partition_accounts_are_validated(aws, accounts):  # pylint: disable=unused-argument
+    result = run(pipeline_canary_info, dict(markers=["m"], archive=dict(bucket="archive", accounts=accounts), timeout=0))
+    assert result["failed"] is True and "archive.accounts" in result["msg"]
