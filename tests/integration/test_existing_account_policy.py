@@ -121,11 +121,24 @@ def test_another_account_policy_stops_preflight_before_any_write(emulator, tmp_p
     policies = logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")["accountPolicies"]
     assert [p["policyName"] for p in policies] == [OTHER]
 
-    # The per-group mode works beside the other policy.
+    # The per-group mode works beside the other policy. The instances' existing role "web"
+    # gets the fleet policy (issue 13 item 9), whose groups include those of logvault_fleet_sources.
     logs.create_log_group(logGroupName="/app/orders")
+    iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
     rc, out = _run(tmp_path, endpoint, {"member_account_subscription_mode": "log_groups",
-                                        "member_account_subscribe_log_groups": ["/app/orders"]})
+                                        "member_account_subscribe_log_groups": ["/app/orders"],
+                                        "member_account_fleet_policy_roles": ["web"],
+                                        "logvault_fleet_sources": [{"name": "app", "paths": ["/var/log/app.log"],
+                                                                    "log_group": "/logvault/hosts/app", "parser": "json"}]})
     assert rc == 0
+    attached = iam.list_attached_role_policies(RoleName="web")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["logvault-fluentd-fleet"]
+    version = iam.get_policy(PolicyArn=attached[0]["PolicyArn"])["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=attached[0]["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert "arn:aws:logs:%s:%s:log-group:/logvault/hosts/app" % (REGION, MEMBER) in document["Statement"][0]["Resource"]
+    assert "/logvault/hosts/app" in [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
     filters = logs.describe_subscription_filters(logGroupName="/app/orders")["subscriptionFilters"]
     assert [f["destinationArn"].rsplit(":", 1)[1] for f in filters] == ["logvault-central"]
     policies = logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")["accountPolicies"]

@@ -80,7 +80,7 @@ def _kind(data):
         return "play"
     if isinstance(data, list) and data and all(isinstance(t, dict) for t in data):
         return "tasks"
-    if isinstance(data, dict) and data and all(str(k).startswith(ROLE_PREFIXES) for k in data):
+    if isinstance(data, dict) and data and all(str(k).startswith(ROLE_PREFIXES + ("logvault_",)) for k in data):
         return "role_variables"
     return "other"
 
@@ -128,6 +128,9 @@ def _role_options(role, entry="main"):
 
 def _role_of_variables(names):
     roles = {p for p in ROLE_PREFIXES for n in names if n.startswith(p + "_")}
+    if not roles:  # shared logvault_* variables only: a role that documents them all
+        roles = {r for r in ROLE_PREFIXES if set(names) <= set(_role_options(r))}
+        return sorted(roles)[0] if roles else "no role documents %s" % sorted(names)
     assert len(roles) == 1, "variables of several roles in one block: %s" % sorted(names)
     return roles.pop()
 
