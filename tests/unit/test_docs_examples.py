@@ -261,3 +261,75 @@ def test_site_runs_the_stream_alerts_unless_switched_off(emulator, tmp_path, swi
                                      ["stream_alerts"], "--limit", "central", *switch)
     assert returncode == 0, out[-6000:]
     assert ("TASK [logvault.aws.stream_alerts : Assert that the role's variables are usable]" in out) is runs, out[-6000:]
+
+
+# --- the walkthrough: every command in it exists ----------------------------------------------
+
+WALKTHROUGH = os.path.join(ROOT, "docs", "first-run.md")
+BASH = re.compile(r"^```(?:bash|sh)[ \t]*\n(.*?)^```", re.M | re.S)
+
+
+def _walkthrough_commands():
+    with open(WALKTHROUGH, encoding="utf-8") as handle:
+        text = handle.read()
+    commands = []
+    for block in BASH.findall(text):
+        for command in block.replace("\\\n", " ").splitlines():
+            if command.strip():
+                commands.append(command.split())
+    # Inline commands: `ansible-playbook ...` in the prose.
+    commands += [c.split() for c in re.findall(r"`((?:ansible-playbook|ansible-inventory) [^`]+)`", text)]
+    return commands
+
+
+def _known_tags():
+    tags = set()
+    for path in glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml")) + glob.glob(os.path.join(ROOT, "playbooks", "*.yml")):
+        with open(path, encoding="utf-8") as handle:
+            for found in re.findall(r"tags:\s*\[([^\]]*)\]", handle.read()):
+                tags.update(t.strip() for t in found.split(","))
+    return tags
+
+
+def test_every_command_of_the_walkthrough_exists():
+    import botocore.session  # pylint: disable=import-outside-toplevel
+    from botocore import xform_name  # pylint: disable=import-outside-toplevel
+
+    session = botocore.session.get_session()
+    commands = _walkthrough_commands()
+    assert len(commands) >= 8
+    problems = []
+    for words in commands:
+        tool = words[0]
+        if tool in ("ansible-playbook", "ansible-inventory"):
+            for i, word in enumerate(words):
+                if word.startswith("logvault.aws."):
+                    if not os.path.isfile(os.path.join(ROOT, "playbooks", word.split(".")[-1] + ".yml")):
+                        problems.append("no playbook %s" % word)
+                elif re.match(r"^(inventories|playbooks|deployer)/", word) and not os.path.exists(os.path.join(ROOT, word)):
+                    problems.append("no path %s" % word)
+                elif word == "--tags" and not set(words[i + 1].split(",")) <= _known_tags():
+                    problems.append("unknown tag in %s" % words[i + 1])
+        elif tool == "make":
+            with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as handle:
+                if not re.search(r"^%s:" % re.escape(words[1]), handle.read(), re.M):
+                    problems.append("no make target %s" % words[1])
+        elif tool == "ansible-galaxy":
+            assert words[1:3] == ["collection", "install"]
+        elif tool == "aws":
+            model = session.get_service_model(words[1])
+            operations = dict((xform_name(op, "-"), op) for op in model.operation_names)
+            if words[2] not in operations:
+                problems.append("no aws %s %s" % (words[1], words[2]))
+                continue
+            members = model.operation_model(operations[words[2]]).input_shape.members
+            options = set(xform_name(m, "-") for m in members)
+            for word in words[3:]:
+                if word.startswith("--") and word[2:] not in options:
+                    problems.append("aws %s %s has no option %s" % (words[1], words[2], word))
+            for word in words[3:]:
+                if word.startswith("file://") and not os.path.exists(os.path.join(ROOT, word[len("file://"):])):
+                    problems.append("no file %s" % word)
+        else:
+            problems.append("unknown command %s" % " ".join(words))
+    assert problems == [], problems
