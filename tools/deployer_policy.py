@@ -270,13 +270,21 @@ def stackset_template(policies):
     }
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint (ansible-lint) wants them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super(_IndentedDumper, self).increase_indent(flow, False)
+
+
 def rendered():
     """{relative path: text} of every generated file."""
     policies = dict((kind, policy(kind)) for kind in DEPLOYERS)
     files = {}
     for kind, document in policies.items():
         files["deployer/%s-policy.json" % kind] = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    files["deployer/logvault-deployer.cfn.yml"] = "---\n" + yaml.safe_dump(stackset_template(policies), sort_keys=False, width=120)
+    files["deployer/logvault-deployer.cfn.yml"] = "---\n" + yaml.dump(stackset_template(policies), Dumper=_IndentedDumper,
+                                                                         sort_keys=False, width=120)
     return files
 
 
