@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deployer's least-privilege policies (issue 13 item 5).
+
+Every AWS API that the modules of the central (central_account, stream_alerts, cloudtrail and
+the central playbooks) and member (member_account, cloudtrail, fleet profile, verify) roles
+call, read from the modules' sources and mapped to IAM actions through botocore's service
+models (tools/deployer_policy.py), is allowed by the shipped policy; the shipped policy allows
+nothing else; the StackSet template carries exactly these policies."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import json
+import os
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import deployer_policy  # noqa: E402  pylint: disable=wrong-import-position,import-error
+
+
+def _shipped(kind):
+    with open(os.path.join(ROOT, "deployer", "%s-policy.json" % kind), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _allowed(document, action):
+    return any(
+        statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, pattern) for pattern in statement["Action"])
+        and statement["Resource"] == "*"
+        for statement in document["Statement"]
+    )
+
+
+@pytest.fixture(scope="module")
+def derived():
+    return dict((kind, deployer_policy.derive(kind)) for kind in deployer_policy.DEPLOYERS)
+
+
+@pytest.mark.parametrize("kind", sorted(deployer_policy.DEPLOYERS))
+def test_every_api_the_roles_call_is_allowed(derived, kind):
+    document = _shipped(kind)
+    missing = sorted("%s (%s)" % (action, module) for module, actions in derived[kind].items()
+                     for action in actions if not _allowed(document, action))
+    assert missing == [], "deployer/%s-policy.json denies: %s" % (kind, ", ".join(missing))
+
+
+@pytest.mark.parametrize("kind", sorted(deployer_policy.DEPLOYERS))
+def test_the_policy_allows_nothing_else(derived, kind):
+    needed = set(deployer_policy.IMPLICIT[kind])
+    for actions in derived[kind].values():
+        needed.update(actions)
+    allowed = set(a for s in _shipped(kind)["Statement"] for a in s["Action"])
+    assert sorted(allowed - needed) == [], "allowed but never called"
+    assert not any("*" in a for a in allowed), "wildcard actions are not least privilege"
+
+
+def test_the_modules_that_matter_are_seen(derived):
+    """The derivation finds the calls that onboarding depends on (a broken parser would find nothing)."""
+    member = set(a for actions in derived["member"].values() for a in actions)
+    central = set(a for actions in derived["central"].values() for a in actions)
+    assert {"logs:PutAccountPolicy", "logs:DescribeAccountPolicies", "logs:PutSubscriptionFilter", "iam:CreateRole",
+            "iam:PutRolePolicy", "iam:CreatePolicy", "ec2:AssociateIamInstanceProfile", "logs:PutLogEvents"} <= member
+    assert {"logs:PutDestination", "logs:PutDestinationPolicy", "kinesis:CreateStream", "firehose:CreateDeliveryStream",
+            "lambda:CreateFunction", "lambda:CreateEventSourceMapping", "es:CreateDomain", "kms:CreateKey",
+            "s3:PutBucketPolicy", "s3:PutBucketObjectLockConfiguration", "dynamodb:UpdateTimeToLive",
+            "lambda:InvokeFunction", "s3:RestoreObject"} <= central
+    assert "logs:PutAccountPolicy" not in central and "es:CreateDomain" not in member
+
+
+def test_the_shipped_files_are_the_derived_ones():
+    assert deployer_policy.main(["--check"]) == 0, "run: python tools/deployer_policy.py"
+
+
+def test_the_stackset_template_carries_the_policies():
+    with open(os.path.join(ROOT, "deployer", "logvault-deployer.cfn.yml"), encoding="utf-8") as handle:
+        template = yaml.safe_load(handle)
+    role = template["Resources"]["DeployerRole"]["Properties"]
+    central, member = role["Policies"][0]["PolicyDocument"]["Fn::If"][1:]
+    assert central == _shipped("central") and member == _shipped("member")
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [{"Sid": "TheControlNodeOnly", "Effect": "Allow", "Principal": {"AWS": {"Ref": "TrustedPrincipalArn"}},
+                      "Action": "sts:AssumeRole"}]
+
+
+@pytest.mark.parametrize("kind", sorted(deployer_policy.DEPLOYERS))
+def test_the_policy_fits_an_inline_role_policy(kind):
+    # IAM quotas: the inline policies of a role total at most 10,240 characters, whitespace not counted
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+    assert len(json.dumps(_shipped(kind), separators=(",", ":"))) <= 10240
