@@ -24,6 +24,10 @@ DEFAULTS = {
     # Trust policies (docs/local-aws.md, "Trust policies"): "1" = a service refuses a role
     # whose trust policy does not let it assume the role with the context it sends.
     "LOGVAULT_AWS_TRUST_POLICIES": "0",
+    # Service roles (docs/local-aws.md, "Service roles evaluated"): "1" = a service acting
+    # with a role (CloudWatch Logs, Firehose, Lambda mappings and functions) may do only what
+    # the role's identity policies allow.
+    "LOGVAULT_AWS_SERVICE_ROLE_POLICIES": "1",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",
