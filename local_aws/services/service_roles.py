@@ -535,7 +535,7 @@ def _wrap_firehose(firehose):
 
 def _logs_role(item, logs):
     """The role CloudWatch Logs uses for a queued batch, and the final target."""
-    arn = item["destination"].split(":")
+    arn = item["destination"].split(":", 5)
     if len(arn) > 5 and arn[2] == "logs" and arn[5].startswith("destination:"):
         destination = logs._logs_backend(arn[4], arn[3]).destinations.get(item["destination"])  # pylint: disable=protected-access
         if destination is None:
@@ -602,7 +602,7 @@ def _wrap_logs_backend(logs):
     def put_subscription_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn,
                                 distribution=None):
         if enabled():
-            arn = (destination_arn or "").split(":")
+            arn = (destination_arn or "").split(":", 5)
             if len(arn) > 5 and arn[2] == "logs" and arn[5].startswith("destination:"):
                 destination = logs._logs_backend(arn[4], arn[3]).destinations.get(destination_arn)  # pylint: disable=protected-access
                 if destination is not None:
