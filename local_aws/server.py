@@ -89,7 +89,7 @@ def _service_role_refusal(environ):
     import io  # pylint: disable=import-outside-toplevel
     from local_aws.services import service_roles  # pylint: disable=import-outside-toplevel
 
-    if not service_roles.enabled() or not service_roles.lambda_key(environ):
+    if not service_roles._any_enabled() or not service_roles.lambda_key(environ):  # pylint: disable=protected-access
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)

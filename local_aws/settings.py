@@ -28,6 +28,10 @@ DEFAULTS = {
     # with a role (CloudWatch Logs, Firehose, Lambda mappings and functions) may do only what
     # the role's identity policies allow.
     "LOGVAULT_AWS_SERVICE_ROLE_POLICIES": "1",
+    # KMS key policies (docs/local-aws.md, "KMS key policies"): "1" = a service or role using a
+    # customer managed key needs the key policy (with kms:ViaService, kms:CallerAccount and the
+    # service's encryption context) and, when the key policy delegates to the account, its IAM policy.
+    "LOGVAULT_AWS_KMS_KEY_POLICIES": "1",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",

@@ -337,7 +337,7 @@ def lambda_key(environ):
 def check_request(environ, body):
     """For a request signed with a Lambda function's execution-role credentials: None when
     allowed (or not evaluated), else ``(status, content type, body)`` of AWS's refusal."""
-    if not enabled():
+    if not _any_enabled():
         return None
     key = _access_key(environ)
     with _LOCK:
@@ -350,12 +350,75 @@ def check_request(environ, body):
     if found is None:
         return None
     action, resource = found
+    principal = "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role_arn.rsplit("/", 1)[-1], session)
     refused = denied(role_arn, action, resource, "Lambda function's own call")
+    if refused:
+        return refusal(environ, action, not_authorized_message(principal, action, resource, refused[1]))
+    return _kms_refusal(environ, role_arn, principal, action, resource)
+
+
+def _kms_refusal(environ, role_arn, principal, action, resource):
+    """A request the caller may make, but through a CMK its role may not use (S3 SSE-KMS,
+    SNS topic with a CMK): the service's answer."""
+    from local_aws.services import kms_policies  # pylint: disable=import-outside-toplevel
+
+    if not kms_policies.enabled():
+        return None
+    region = _region(environ)
+    if action == "sns:Publish":
+        key_arn = kms_policies.topic_key(resource)
+        context = kms_policies.sns_context(region, resource)
+        actions = ["kms:GenerateDataKey", "kms:Decrypt"]
+    elif action == "s3:PutObject":
+        bucket, key = resource[len("arn:aws:s3:::"):].split("/", 1)
+        key_arn, bucket_key = _s3_request_key(environ, bucket, region, role_arn.split(":")[4])
+        context = kms_policies.s3_context(region, bucket, key, bucket_key)
+        actions = ["kms:GenerateDataKey"]
+    else:
+        return None
+    if not key_arn:
+        return None
+    refused = kms_policies.denied(key_arn, actions, kms_policies.role_caller(role_arn), context, "Lambda function's own call")
     if not refused:
         return None
-    principal = "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role_arn.rsplit("/", 1)[-1], session)
-    message = not_authorized_message(principal, action, resource, refused[1])
+    message = not_authorized_message(principal, refused[0], key_arn, refused[1]).replace(
+        "identity-based policy", "identity-based policy or key policy") if refused[1] == IMPLICIT_DENY else \
+        not_authorized_message(principal, refused[0], key_arn, refused[1])
+    if action == "sns:Publish":
+        # SNS Publish: KMSAccessDeniedException (botocore sns model), HTTP 400.
+        xml = ("<ErrorResponse><Error><Type>Sender</Type><Code>KMSAccessDenied</Code><Message>%s</Message></Error>"
+               "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>" % _xml(message))
+        return "400 Bad Request", "text/xml", xml.encode("utf-8")
     return refusal(environ, action, message)
+
+
+def _s3_request_key(environ, bucket_name, region, account):
+    """(CMK ARN, bucket key enabled) a PutObject would encrypt with, or (None, False)."""
+    from local_aws.services import kms_policies  # pylint: disable=import-outside-toplevel
+
+    try:
+        from moto.s3.models import s3_backends  # pylint: disable=import-outside-toplevel
+        from moto.utilities.utils import get_partition  # pylint: disable=import-outside-toplevel
+        bucket = s3_backends[account][get_partition(region)].get_bucket(bucket_name)
+    except Exception:  # pylint: disable=broad-except
+        bucket = None
+    key_id = None
+    bucket_key = False
+    if environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION", "").startswith("aws:kms"):
+        key_id = environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID") or "alias/aws/s3"
+    elif bucket is not None:
+        key_id = _bucket_kms_key(bucket)
+    if bucket is not None:
+        try:
+            rule = (bucket.encryption or {}).get("Rule") or {}
+            rule = rule[0] if isinstance(rule, list) and rule else rule
+            bucket_key = str(rule.get("BucketKeyEnabled", "false")).lower() == "true"
+        except Exception:  # pylint: disable=broad-except
+            bucket_key = False
+    if not key_id:
+        return None, False
+    owner = bucket.account_id if bucket is not None else account
+    return kms_policies.key_arn_of(key_id, owner, region), bucket_key
 
 
 def refusal(environ, action, message):
@@ -446,12 +509,20 @@ def _wrap_service_put_object(lambda_runtime):
                     key_id = None
             key_arn = _kms_key_arn(key_id, account_id, region)
             if key_arn:
-                require(role_arn, "kms:GenerateDataKey", key_arn, where,
-                        {"kms:ViaService": "s3.%s.amazonaws.com" % region,
-                         "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::%s/%s" % (bucket_name, key)})
+                from local_aws.services import kms_policies  # pylint: disable=import-outside-toplevel
+                context = kms_policies.s3_context(region, bucket_name, key)
+                if kms_policies.enabled():
+                    kms_policies.require(key_arn, "kms:GenerateDataKey", role_arn, context, where)
+                else:
+                    require(role_arn, "kms:GenerateDataKey", key_arn, where, context)
         return original(account_id, region, bucket_name, key, body, kms_key_id=kms_key_id)
 
     lambda_runtime.service_put_object = service_put_object
+
+
+def _any_enabled():
+    from local_aws.services import kms_policies  # pylint: disable=import-outside-toplevel
+    return enabled() or kms_policies.enabled()
 
 
 def _acting_as(role_arn, where):
@@ -502,7 +573,7 @@ def _wrap_firehose(firehose):
     original_process = firehose._process  # pylint: disable=protected-access
 
     def _put_s3(backend, stream, config, records, *args, **kwargs):
-        previous = _acting_as(_firehose_role(stream, config) if enabled() else None, "Firehose delivery to S3")
+        previous = _acting_as(_firehose_role(stream, config) if _any_enabled() else None, "Firehose delivery to S3")
         try:
             return original_put_s3(backend, stream, config, records, *args, **kwargs)
         except AccessDenied as exc:
@@ -556,11 +627,12 @@ def _wrap_logs(logs):
     original_deliver = logs._deliver  # pylint: disable=protected-access
 
     def _deliver(item):
-        if enabled():
+        if _any_enabled():
             role_arn, target = _logs_role(item, logs)
             service = (target or "").split(":")[2] if target and target.count(":") >= 2 else None
-            if role_arn and service in LOGS_TARGET_ACTIONS and denied(
-                    role_arn, LOGS_TARGET_ACTIONS[service], target, "CloudWatch Logs subscription delivery"):
+            if role_arn and service in LOGS_TARGET_ACTIONS and (denied(
+                    role_arn, LOGS_TARGET_ACTIONS[service], target, "CloudWatch Logs subscription delivery")
+                    or _stream_key_denied(role_arn, target, "kms:GenerateDataKey", "CloudWatch Logs subscription delivery")):
                 # AWS retries, then drops the batch; the AWS/Logs DeliveryErrors metric counts it.
                 with _LOCK:
                     _LOGS_FAILED.append(dict(item, role=role_arn, target=target))
@@ -580,6 +652,18 @@ def failed_log_batches():
         return list(_LOGS_FAILED)
 
 
+def _stream_key_denied(role_arn, stream_arn, action, where):
+    """True when ``stream_arn`` is a Kinesis stream encrypted with a CMK the role may not use."""
+    from local_aws.services import kms_policies  # pylint: disable=import-outside-toplevel
+
+    if not kms_policies.enabled() or not role_arn or ":kinesis:" not in (stream_arn or ""):
+        return False
+    key_arn = kms_policies.stream_key(stream_arn)
+    region = stream_arn.split(":")[3]
+    return bool(key_arn and kms_policies.denied(key_arn, action, kms_policies.role_caller(role_arn),
+                                                kms_policies.kinesis_context(region, stream_arn), where))
+
+
 def _logs_test_message(role_arn, target_arn, via_destination):
     """PutSubscriptionFilter/PutAccountPolicy send a test message with the role: AWS's answer."""
     from moto.logs.exceptions import InvalidParameterException  # pylint: disable=import-outside-toplevel
@@ -588,7 +672,8 @@ def _logs_test_message(role_arn, target_arn, via_destination):
     service = (target_arn or "").split(":")[2] if (target_arn or "").count(":") >= 2 else None
     if not role_arn or service not in LOGS_TARGET_ACTIONS:
         return
-    if denied(role_arn, LOGS_TARGET_ACTIONS[service], target_arn, "CloudWatch Logs test message"):
+    if (denied(role_arn, LOGS_TARGET_ACTIONS[service], target_arn, "CloudWatch Logs test message")
+            or _stream_key_denied(role_arn, target_arn, "kms:GenerateDataKey", "CloudWatch Logs test message")):
         if via_destination:
             raise InvalidParameterException(answers.LOGS_DESTINATION)
         raise InvalidParameterException(answers.LOGS_KINESIS if service == "kinesis" else answers.LOGS_FIREHOSE)
@@ -601,7 +686,7 @@ def _wrap_logs_backend(logs):
 
     def put_subscription_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn,
                                 distribution=None):
-        if enabled():
+        if _any_enabled():
             arn = (destination_arn or "").split(":", 5)
             if len(arn) > 5 and arn[2] == "logs" and arn[5].startswith("destination:"):
                 destination = logs._logs_backend(arn[4], arn[3]).destinations.get(destination_arn)  # pylint: disable=protected-access
@@ -616,7 +701,7 @@ def _wrap_logs_backend(logs):
     original_policy = logs.put_account_policy
 
     def put_account_policy(backend, name, document, policy_type, *args, **kwargs):
-        if enabled() and policy_type == "SUBSCRIPTION_FILTER_POLICY":
+        if _any_enabled() and policy_type == "SUBSCRIPTION_FILTER_POLICY":
             try:
                 doc = json.loads(document or "")
             except ValueError:
@@ -636,10 +721,13 @@ def _wrap_lambda_esm(lambda_esm, lambda_runtime):
     original_drive = lambda_esm._drive_shard  # pylint: disable=protected-access
 
     def _drive_shard(state, fn, stream, shard, force):
-        refused = denied(lambda_runtime._role_arn(fn), ESM_READ_ACTIONS, stream.arn,  # pylint: disable=protected-access
-                         "Lambda event source mapping")
+        role_arn = lambda_runtime._role_arn(fn)  # pylint: disable=protected-access
+        refused = denied(role_arn, ESM_READ_ACTIONS, stream.arn, "Lambda event source mapping")
         if refused:
             state.last_result = ESM_PROBLEM % refused[0]
+            return 0
+        if _stream_key_denied(role_arn, stream.arn, "kms:Decrypt", "Lambda event source mapping"):
+            state.last_result = ESM_PROBLEM % "kms:Decrypt"
             return 0
         return original_drive(state, fn, stream, shard, force)
 
@@ -648,7 +736,7 @@ def _wrap_lambda_esm(lambda_esm, lambda_runtime):
     original_send = lambda_esm._send_on_failure  # pylint: disable=protected-access
 
     def _send_on_failure(state, fn, stream, shard_id, unit, condition):
-        previous = _acting_as(lambda_runtime._role_arn(fn) if enabled() else None,  # pylint: disable=protected-access
+        previous = _acting_as(lambda_runtime._role_arn(fn) if _any_enabled() else None,  # pylint: disable=protected-access
                               "Lambda on-failure destination")
         try:
             return original_send(state, fn, stream, shard_id, unit, condition)
