@@ -100,6 +100,12 @@ def _service_role_refusal(environ):
     return service_roles.check_request(environ, body)
 
 
+def _resource_policy_refusal(environ):
+    """AWS's refusal when an S3 bucket policy's Deny statement applies to the request."""
+    from local_aws.services import resource_policies  # pylint: disable=import-outside-toplevel
+    return resource_policies.check_s3(environ)
+
+
 class _Application(object):
     """WSGI wrapper: ``/_logvault/*`` is ours, everything else goes to moto."""
 
@@ -113,6 +119,8 @@ class _Application(object):
             if injected is not None:
                 return injected
             refused = _service_role_refusal(environ)  # LOGVAULT_AWS_SERVICE_ROLE_POLICIES
+            if refused is None:
+                refused = _resource_policy_refusal(environ)  # LOGVAULT_AWS_RESOURCE_POLICIES
             if refused is not None:
                 status, content_type, body = refused
                 start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])

@@ -32,6 +32,10 @@ DEFAULTS = {
     # customer managed key needs the key policy (with kms:ViaService, kms:CallerAccount and the
     # service's encryption context) and, when the key policy delegates to the account, its IAM policy.
     "LOGVAULT_AWS_KMS_KEY_POLICIES": "1",
+    # Resource policies that deny (docs/local-aws.md, "Resource policies that deny"): "1" = S3
+    # bucket policy Deny statements refuse requests; EventBridge and CloudWatch alarms publish to
+    # SNS only when the topic policy (and its key policy) allow the service.
+    "LOGVAULT_AWS_RESOURCE_POLICIES": "1",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",
