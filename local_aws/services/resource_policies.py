@@ -128,6 +128,10 @@ _OBJECT_GET = {"retention": "s3:GetObjectRetention", "legal-hold": "s3:GetObject
                "acl": "s3:GetObjectAcl"}
 
 
+_LIST_PARAMETERS = ("x-id", "list-type", "prefix", "delimiter", "max-keys", "marker", "continuation-token",
+                    "start-after", "encoding-type", "fetch-owner")
+
+
 def _split(environ):
     """(bucket, key) of an S3 request (path style, or virtual-hosted on ``<bucket>.s3.``)."""
     path = unquote(environ.get("PATH_INFO", ""))
@@ -145,8 +149,7 @@ def s3_action(environ):
     bucket, key = _split(environ)
     if not bucket:
         return [], None
-    names = [n for n in query if n not in ("x-id", "list-type", "prefix", "delimiter", "max-keys", "marker",
-                                            "continuation-token", "start-after", "encoding-type", "fetch-owner")]
+    names = [n for n in query if n not in _LIST_PARAMETERS]
     actions = []
     if key:
         resource = "arn:aws:s3:::%s/%s" % (bucket, key)

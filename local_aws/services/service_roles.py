@@ -762,6 +762,27 @@ def _wrap_lambda_esm(lambda_esm, lambda_runtime):
     lambda_models.LambdaBackend.create_event_source_mapping = create_event_source_mapping
 
 
+def _wrap_function_logs(lambda_runtime):
+    """Lambda writes a function's logs with its execution role (Lambda Developer Guide,
+    "Sending Lambda function logs to CloudWatch Logs": logs:CreateLogGroup,
+    logs:CreateLogStream, logs:PutLogEvents); without them nothing is written."""
+    original = lambda_runtime._save_logs  # pylint: disable=protected-access
+
+    def _save_logs(fn, stream_name, request_id, outcome):
+        if enabled():
+            role_arn = lambda_runtime._role_arn(fn)  # pylint: disable=protected-access
+            group = fn.logs_group_name
+            group_arn = "arn:aws:logs:%s:%s:log-group:%s" % (fn.region, fn.account_id, group)
+            stream_arn = "%s:log-stream:%s" % (group_arn, stream_name)
+            exists = group in getattr(fn.logs_backend, "groups", {})
+            if (not exists and denied(role_arn, "logs:CreateLogGroup", group_arn + ":*", "Lambda function logs")) or \
+                    denied(role_arn, ["logs:CreateLogStream", "logs:PutLogEvents"], stream_arn, "Lambda function logs"):
+                return None
+        return original(fn, stream_name, request_id, outcome)
+
+    lambda_runtime._save_logs = _save_logs  # pylint: disable=protected-access
+
+
 def install():
     from local_aws import hooks  # pylint: disable=import-outside-toplevel
     from local_aws.services import firehose, lambda_esm, lambda_runtime, logs  # pylint: disable=import-outside-toplevel
@@ -773,6 +794,7 @@ def install():
     _wrap_logs(logs)
     _wrap_logs_backend(logs)
     _wrap_lambda_esm(lambda_esm, lambda_runtime)
+    _wrap_function_logs(lambda_runtime)
     hooks.register_reset(reset)
     _INSTALLED["done"] = True
 

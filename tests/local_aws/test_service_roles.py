@@ -335,3 +335,26 @@ def test_on_failure_destination_needs_the_execution_role(local_aws, aws_client, 
         assert json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())["KinesisBatchInfo"]["streamArn"] == stream_arn
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+PRINTER = '''
+def handler(event, context):
+    print("hello")
+    return None
+'''
+
+
+def test_function_logs_need_the_execution_role(aws_client, unique):
+    lam, logs = aws_client("lambda"), aws_client("logs")
+    name = unique("sr-logs")
+    group = "/aws/lambda/%s" % name
+    role = _role(aws_client, unique, _allow("s3:GetObject", "*"), trust=LAMBDA_TRUST)
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="app.handler",
+                        Code={"ZipFile": _zip(PRINTER)}, Timeout=30)
+    lam.invoke(FunctionName=name)
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+    _set_policy(aws_client, role, _allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                                         "arn:aws:logs:us-east-1:123456789012:log-group:%s:*" % group))
+    lam.invoke(FunctionName=name)
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+    assert "hello" in messages
