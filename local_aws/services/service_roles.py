@@ -687,14 +687,17 @@ def _wrap_logs_backend(logs):
     def put_subscription_filter(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn,
                                 distribution=None):
         if _any_enabled():
-            arn = (destination_arn or "").split(":", 5)
-            if len(arn) > 5 and arn[2] == "logs" and arn[5].startswith("destination:"):
-                destination = logs._logs_backend(arn[4], arn[3]).destinations.get(destination_arn)  # pylint: disable=protected-access
-                if destination is not None:
-                    _logs_test_message(destination.role_arn, destination.target_arn, True)
-            else:
-                _logs_test_message(role_arn, destination_arn, False)
+            _test_message_for(destination_arn, role_arn)
         return original(self, log_group_name, filter_name, filter_pattern, destination_arn, role_arn, distribution)
+
+    def _test_message_for(destination_arn, role_arn):
+        arn = (destination_arn or "").split(":", 5)
+        if len(arn) > 5 and arn[2] == "logs" and arn[5].startswith("destination:"):
+            destination = logs._logs_backend(arn[4], arn[3]).destinations.get(destination_arn)  # pylint: disable=protected-access
+            if destination is not None:
+                _logs_test_message(destination.role_arn, destination.target_arn, True)
+        else:
+            _logs_test_message(role_arn, destination_arn, False)
 
     LogsBackend.put_subscription_filter = put_subscription_filter
 
@@ -707,7 +710,7 @@ def _wrap_logs_backend(logs):
             except ValueError:
                 doc = None
             if isinstance(doc, dict):
-                _logs_test_message(doc.get("RoleArn"), doc.get("DestinationArn"), False)
+                _test_message_for(doc.get("DestinationArn"), doc.get("RoleArn"))
         return original_policy(backend, name, document, policy_type, *args, **kwargs)
 
     logs.put_account_policy = put_account_policy
