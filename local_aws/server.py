@@ -83,6 +83,29 @@ def _quiet_handler(base, verbose):
     return Handler
 
 
+def _service_role_refusal(environ):
+    """AWS's refusal when a Lambda function's execution role may not make this request
+    (local_aws.services.service_roles); the body is read once and put back for moto."""
+    import io  # pylint: disable=import-outside-toplevel
+    from local_aws.services import service_roles  # pylint: disable=import-outside-toplevel
+
+    if not service_roles._any_enabled() or not service_roles.lambda_key(environ):  # pylint: disable=protected-access
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return service_roles.check_request(environ, body)
+
+
+def _resource_policy_refusal(environ):
+    """AWS's refusal when an S3 bucket policy's Deny statement applies to the request."""
+    from local_aws.services import resource_policies  # pylint: disable=import-outside-toplevel
+    return resource_policies.check_s3(environ)
+
+
 class _Application(object):
     """WSGI wrapper: ``/_logvault/*`` is ours, everything else goes to moto."""
 
@@ -95,6 +118,13 @@ class _Application(object):
             injected = faults.intercept(environ, start_response)  # LOGVAULT_AWS_FAULTS
             if injected is not None:
                 return injected
+            refused = _service_role_refusal(environ)  # LOGVAULT_AWS_SERVICE_ROLE_POLICIES
+            if refused is None:
+                refused = _resource_policy_refusal(environ)  # LOGVAULT_AWS_RESOURCE_POLICIES
+            if refused is not None:
+                status, content_type, body = refused
+                start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+                return [body]
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Kinesis_"):
                 with hooks.KINESIS_LOCK:
                     return list(self.moto_app(environ, start_response))

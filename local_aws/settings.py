@@ -24,6 +24,18 @@ DEFAULTS = {
     # Trust policies (docs/local-aws.md, "Trust policies"): "1" = a service refuses a role
     # whose trust policy does not let it assume the role with the context it sends.
     "LOGVAULT_AWS_TRUST_POLICIES": "1",
+    # Service roles (docs/local-aws.md, "Service roles evaluated"): "1" = a service acting
+    # with a role (CloudWatch Logs, Firehose, Lambda mappings and functions) may do only what
+    # the role's identity policies allow.
+    "LOGVAULT_AWS_SERVICE_ROLE_POLICIES": "1",
+    # KMS key policies (docs/local-aws.md, "KMS key policies"): "1" = a service or role using a
+    # customer managed key needs the key policy (with kms:ViaService, kms:CallerAccount and the
+    # service's encryption context) and, when the key policy delegates to the account, its IAM policy.
+    "LOGVAULT_AWS_KMS_KEY_POLICIES": "1",
+    # Resource policies that deny (docs/local-aws.md, "Resource policies that deny"): "1" = S3
+    # bucket policy Deny statements refuse requests; EventBridge and CloudWatch alarms publish to
+    # SNS only when the topic policy (and its key policy) allow the service.
+    "LOGVAULT_AWS_RESOURCE_POLICIES": "1",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",

@@ -140,10 +140,13 @@ def _role_arn(fn):
 
 def credentials_for(account_id, role_arn, session_name, region):
     """Credentials of ``account_id`` as moto's sts:AssumeRole would issue them (cached)."""
+    from local_aws.services import service_roles  # pylint: disable=import-outside-toplevel
     key = (account_id, role_arn)
     with _LOCK:
         cached = _CREDENTIALS.get(key)
     if cached and cached["expires"] > time.time() + 600:
+        # (issue 15 item 2) requests signed with these keys are evaluated against the role
+        service_roles.register_lambda_credentials(cached["AWS_ACCESS_KEY_ID"], role_arn, session_name[:64])
         return cached
     from moto.sts.models import sts_backends  # pylint: disable=import-outside-toplevel
     from moto.utilities.utils import get_partition  # pylint: disable=import-outside-toplevel
@@ -159,6 +162,7 @@ def credentials_for(account_id, role_arn, session_name, region):
     }
     with _LOCK:
         _CREDENTIALS[key] = creds
+    service_roles.register_lambda_credentials(creds["AWS_ACCESS_KEY_ID"], role_arn, session_name[:64])
     return creds
 
 

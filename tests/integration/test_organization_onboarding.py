@@ -77,6 +77,12 @@ def _central_destination(endpoint, organization_id):
                                                      "Action": "sts:AssumeRole"}]}
         ),
     )["Role"]["Arn"]
+    # central_account's PutIntoTheHubStream statement: the emulator evaluates the destination's role
+    _client(endpoint, "iam").put_role_policy(
+        RoleName="logvault-cwl-to-kinesis", PolicyName="logvault-cwl-to-kinesis",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kinesis:PutRecord", "kinesis:PutRecords"], "Resource": stream_arn}]}),
+    )
     logs = _client(endpoint, "logs")
     # The role was created a moment ago: like AWS (IAM eventual consistency), the emulator
     # refuses it for a few seconds with PutDestination's documented answer; retry exactly that.

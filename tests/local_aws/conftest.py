@@ -235,3 +235,32 @@ def allow():
 def decode():
     """``decode(data)`` -> the decoded CloudWatch Logs subscription payload."""
     return decode_record
+
+
+# Test double: the permissions policy the emulator's own tests give the roles they create.
+# The emulator evaluates a service role's identity policies (LOGVAULT_AWS_SERVICE_ROLE_POLICIES,
+# local_aws/services/service_roles.py), so a role with only a trust policy can do nothing,
+# as on AWS. Tests about other behaviours grant their roles these services' actions; the
+# collection's own, scoped policies are exercised by the integration/molecule layers.
+TEST_DOUBLE_ACTIONS = ("kinesis:*", "firehose:*", "s3:*", "kms:*", "lambda:*", "logs:*", "sqs:*", "sns:*",
+                       "dynamodb:*", "cloudwatch:*")
+
+
+def grant_role(iam, role, actions=TEST_DOUBLE_ACTIONS, resource="*", name="test-double"):
+    """Put an inline policy allowing ``actions`` on ``resource`` on ``role`` (name or ARN)."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    iam.put_role_policy(RoleName=role.rsplit("/", 1)[-1], PolicyName=name, PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": resource}]}))
+    return role
+
+
+@pytest.fixture(scope="session")
+def grant(aws_client):  # pylint: disable=redefined-outer-name
+    """``grant(role, actions=TEST_DOUBLE_ACTIONS, account_id=...)``: see grant_role."""
+
+    def factory(role, actions=TEST_DOUBLE_ACTIONS, account_id=CENTRAL_ACCOUNT, resource="*"):
+        return grant_role(aws_client("iam", account_id=account_id), role, actions, resource)
+
+    return factory

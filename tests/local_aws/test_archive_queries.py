@@ -100,13 +100,13 @@ class _Context(object):
 
 
 @pytest.fixture(scope="module")
-def archive(local_aws, aws_client, tmp_path_factory):
+def archive(local_aws, aws_client, tmp_path_factory, grant):
     s3, fh, iam = aws_client("s3"), aws_client("firehose"), aws_client("iam")
     suffix = uuid.uuid4().hex[:8]
     bucket, dlq, search, stream = "archive-q-" + suffix, "dlq-q-" + suffix, "search-q-" + suffix, "archive-q-" + suffix
     for name in (bucket, dlq, search):
         s3.create_bucket(Bucket=name)
-    role = iam.create_role(RoleName="archive-q-" + suffix, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = grant(iam.create_role(RoleName="archive-q-" + suffix, AssumeRolePolicyDocument="{}")["Role"]["Arn"])
     fh.create_delivery_stream(DeliveryStreamName=search, ExtendedS3DestinationConfiguration={
         "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % search})
     fh.create_delivery_stream(DeliveryStreamName=stream, ExtendedS3DestinationConfiguration=_role_archive_stream(role, bucket))

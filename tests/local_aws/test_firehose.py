@@ -38,7 +38,7 @@ def handler(event, context):
 
 
 @pytest.fixture()
-def fh(aws_client, unique):
+def fh(aws_client, unique, grant):
     class Env(object):
         firehose = aws_client("firehose")
         s3 = aws_client("s3")
@@ -58,7 +58,7 @@ def fh(aws_client, unique):
             return self.firehose.put_record_batch(DeliveryStreamName=name, Records=[{"Data": d} for d in datas])
 
     env = Env()
-    env.role = env.iam.create_role(RoleName=unique("fh-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    env.role = grant(env.iam.create_role(RoleName=unique("fh-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"])
     env.s3.create_bucket(Bucket=env.bucket)
     env.name = unique("fh")
     yield env

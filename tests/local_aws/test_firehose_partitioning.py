@@ -30,7 +30,7 @@ def _processors(query=QUERY, deaggregation="JSON"):
 
 
 @pytest.fixture()
-def env(aws_client, unique):
+def env(aws_client, unique, grant):
     class Env(object):
         firehose = aws_client("firehose")
         s3 = aws_client("s3")
@@ -54,7 +54,7 @@ def env(aws_client, unique):
             return out
 
     e = Env()
-    e.role = aws_client("iam").create_role(RoleName=unique("dp-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    e.role = grant(aws_client("iam").create_role(RoleName=unique("dp-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"])
     e.s3.create_bucket(Bucket=e.bucket)
     yield e
     try:

@@ -31,7 +31,13 @@ def _error(caught):
 
 
 def _role(aws_client, unique):
-    return aws_client("iam").create_role(RoleName=unique("prop"), AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    iam = aws_client("iam")
+    role = iam.create_role(RoleName=unique("prop"), AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    # what the services need once the role propagated (roles' identity policies are evaluated)
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="put", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kinesis:PutRecord", "s3:PutObject"],
+                                                "Resource": "*"}]}))
+    return role
 
 
 def _zip():

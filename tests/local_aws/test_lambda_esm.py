@@ -87,7 +87,7 @@ def _zip(source, name="app.py"):
 
 
 @pytest.fixture()
-def pipeline(aws_client, unique):
+def pipeline(aws_client, unique, grant):
     """A bucket, a stream and a factory for (function, mapping) pairs on that stream.
 
     Mappings and streams are deleted afterwards: the session's emulator is shared."""
@@ -112,6 +112,7 @@ def pipeline(aws_client, unique):
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
             }))["Role"]["Arn"]
+            grant(self.role, account_id=account_id)
 
         def function(self, mode="ok", source=RECORDER, timeout=30, env=None):
             variables = {"BUCKET": self.bucket, "MODE": mode, "GREETING": "bonjour"}

@@ -19,7 +19,7 @@ def _zip():
 
 
 @pytest.fixture()
-def setup(aws_client, unique):
+def setup(aws_client, unique, grant):
     lam = aws_client("lambda")
     kinesis = aws_client("kinesis")
     stream = unique("esm-list")
@@ -29,6 +29,7 @@ def setup(aws_client, unique):
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }))["Role"]["Arn"]
+    grant(role)
     functions = []
     for _index in range(2):
         functions.append(lam.create_function(FunctionName=unique("esm-list-fn"), Runtime="python3.11", Role=role, Handler="app.handler",

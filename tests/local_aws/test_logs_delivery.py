@@ -256,7 +256,7 @@ def handler(event, context):
 '''
 
 
-def test_direct_lambda_subscription_gets_the_awslogs_event(local_aws, aws_client, unique, log_group, put_events):
+def test_direct_lambda_subscription_gets_the_awslogs_event(local_aws, aws_client, unique, log_group, put_events, grant):
     bucket = unique("lambda-sub")
     aws_client("s3").create_bucket(Bucket=bucket)
     buf = io.BytesIO()
@@ -265,6 +265,7 @@ def test_direct_lambda_subscription_gets_the_awslogs_event(local_aws, aws_client
     role = aws_client("iam").create_role(RoleName=unique("fn"), AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    grant(role)
     fn = aws_client("lambda").create_function(
         FunctionName=unique("sub"), Runtime="python3.11", Handler="handler.handler", Timeout=30,
         Role=role, Code={"ZipFile": buf.getvalue()},

@@ -66,7 +66,7 @@ def _alerts(sqs, queue):
 
 
 def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
-        local_aws, aws_client, unique, kinesis_stream, destination, allow, log_group, tmp_path):
+        local_aws, aws_client, unique, kinesis_stream, destination, allow, log_group, tmp_path, grant):
     lam, iam, ddb = aws_client("lambda"), aws_client("iam"), aws_client("dynamodb")
     sns, sqs, s3 = aws_client("sns"), aws_client("sqs"), aws_client("s3")
     with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:
@@ -97,7 +97,7 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
                   Endpoint=sqs.get_queue_attributes(QueueUrl=pager_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
                                                      "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": CENTRAL}}}]}
-    role = iam.create_role(RoleName=unique("alerts-role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = grant(iam.create_role(RoleName=unique("alerts-role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
     function_name = unique("logvault-alerts")
     function_arn = lam.create_function(
         FunctionName=function_name, Runtime="python3.12", Role=role, Handler="logvault_alerts.handler",

@@ -62,7 +62,7 @@ def _ndjson(objects):
 
 
 def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_client, unique, kinesis_stream, destination,
-                                                            allow, log_group, put_events):
+                                                            allow, log_group, put_events, grant):
     s3, lam, iam = aws_client("s3"), aws_client("lambda"), aws_client("iam")
     fh, kinesis = aws_client("firehose"), aws_client("kinesis")
     stream = unique("hub")
@@ -72,7 +72,7 @@ def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_clien
         s3.create_bucket(Bucket=bucket)
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = grant(iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
     search, archive = unique("search"), unique("archive")
     fh.create_delivery_stream(
         DeliveryStreamName=search,
@@ -161,7 +161,7 @@ def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_clien
     assert base64  # (kept for readers decoding records by hand)
 
 
-def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique):
+def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique, grant):
     """LeanFirehose speaks the same PutRecordBatch as boto3: records arrive, errors keep their AWS code."""
     import sys  # pylint: disable=import-outside-toplevel
 
@@ -174,7 +174,7 @@ def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique
     fh, s3, iam = aws_client("firehose"), aws_client("s3"), aws_client("iam")
     bucket, name = unique("lean"), unique("lean")
     s3.create_bucket(Bucket=bucket)
-    role = iam.create_role(RoleName=unique("lean-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = grant(iam.create_role(RoleName=unique("lean-role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"])
     fh.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
         "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % bucket},
         Tags=[{"Key": firehose_service.FAILURE_TAG, "Value": "1"}])
@@ -196,7 +196,7 @@ def test_lean_firehose_client_against_the_emulator(local_aws, aws_client, unique
     assert list(_objects(s3, bucket, "").values()) == ["a\né\n".encode("utf-8")]
 
 
-def test_search_outage_loses_nothing(local_aws, aws_client, unique, kinesis_stream):
+def test_search_outage_loses_nothing(local_aws, aws_client, unique, kinesis_stream, grant):
     """The search stream does not exist: every batch reports its first record as failed, the
     mapping retries, then hands the whole range to the on-failure bucket; the archive still
     gets every event (at least once). Nothing is lost silently."""
@@ -206,7 +206,7 @@ def test_search_outage_loses_nothing(local_aws, aws_client, unique, kinesis_stre
     archive_bucket, dlq_bucket = unique("archive"), unique("dlq")
     for bucket in (archive_bucket, dlq_bucket):
         s3.create_bucket(Bucket=bucket)
-    role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    role = grant(iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"])
     archive, search = unique("archive"), unique("missing-search")
     fh.create_delivery_stream(DeliveryStreamName=archive, ExtendedS3DestinationConfiguration={
         "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % archive_bucket, "CompressionFormat": "GZIP", "Prefix": "logs/"})

@@ -27,7 +27,13 @@ def _trust(service, condition=None, effect="Allow"):
 
 
 def _role(aws_client, unique, document):
-    return aws_client("iam").create_role(RoleName=unique("trust"), AssumeRolePolicyDocument=json.dumps(document))["Role"]["Arn"]
+    iam = aws_client("iam")
+    role = iam.create_role(RoleName=unique("trust"), AssumeRolePolicyDocument=json.dumps(document))["Role"]
+    # what the services need once they assumed the role (roles' identity policies are evaluated)
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="put", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kinesis:PutRecord", "s3:PutObject"],
+                                                "Resource": "*"}]}))
+    return role["Arn"]
 
 
 def _code(caught):
