@@ -504,10 +504,10 @@ def query_string_to_dsl(text, default_fields=("message",), default_operator="OR"
         value = value.strip('"')
         if phrase:
             queries = [{"match_phrase": {f: value}} for f in fields]
-        elif "*" in value or "?" in value:
-            queries = [{"wildcard": {f: value}} for f in fields]
+        elif re.search(r"(?<!\\)[*?]", value):
+            queries = [{"wildcard": {f: value}} for f in fields]  # backslash escapes stay for the wildcard
         else:
-            queries = [{"match": {f: value}} for f in fields]
+            queries = [{"match": {f: re.sub(r"\\(.)", r"\1", value)}} for f in fields]
         clause = queries[0] if len(queries) == 1 else {"bool": {"should": queries}}
         clauses.append(({"bool": {"must_not": [clause]}} if negate else clause, operator))
         negate = False
