@@ -53,7 +53,9 @@ What it does, and why it can be trusted as a test oracle:
   mapped to no role gets 403 ``security_exception``. Other keys keep full access (the master user).
 * **Document-level security**: the ``dls`` query (a JSON string) of every role that grants the read
   is applied as a filter; the queries of several roles are OR-ed and a role without ``dls`` does not
-  lift another's restriction (the plugin's default, ``plugins.security.dfm_empty_overrides_all: false``).
+  lift another's restriction (the plugin's default, ``plugins.security.dfm_empty_overrides_all: false``,
+  declared in opensearch-project/security ``DlsFlsProcessedConfig``; DLS itself:
+  https://docs.opensearch.org/latest/security/access-control/document-level-security/).
 * **Data plane** (a subset, for tests): ``PUT/GET/DELETE _ingest/pipeline/<id>`` (only the ``set``
   processor is run: ``field``, ``value``, ``override``, ``ignore_empty_value``, ``ignore_failure``;
   mustache ``{{field}}`` JSON-escaped and ``{{{field}}}`` raw; ``_id``/``_index`` metadata may be
