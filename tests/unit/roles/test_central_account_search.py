@@ -221,3 +221,12 @@ def test_verify_takes_the_endpoint_from_describe_domain(registered, override, ex
 def test_verify_searches_the_indices_the_role_writes():
     dummy, render_var = _verify_vars()
     assert render_var("_logvault_opensearch_index") == render("central_account", "central_account_opensearch_index_prefix") + "-*"
+
+
+def test_team_and_verify_roles_are_idempotent(domain):
+    overrides = dict(central_account_search_teams=TEAMS, logvault_assume_role_arn=DEPLOYER)
+    _write_readers(domain, **overrides)
+    for reader in render("central_account", "_central_account_opensearch_readers", **overrides):
+        again = run_module(opensearch_role_mapping, dict(endpoint=domain.endpoint, ca_path=domain.ca_path, **reader),
+                           defaults={"region": "us-east-1", "access_key": "testing", "secret_key": "testing"}, check_mode=True)
+        assert again["changed"] is False, (reader["role"], again)
