@@ -88,6 +88,7 @@ import argparse
 import copy
 import datetime
 import fnmatch
+import functools
 import hmac
 import json
 import os
@@ -475,7 +476,7 @@ def _matches(index, doc_id, document, query, now=None):
         bounds = {k: v for k, v in arg.items() if k in ("gt", "gte", "lt", "lte")}
         for value in values:
             if kind_of_field == "date":
-                current, convert = _parse_date(value, now), (lambda b: _parse_date(b, now))
+                current, convert = _parse_date(value, now), functools.partial(_parse_date, now=now)
             elif kind_of_field == "number":
                 current, convert = float(value), float
             else:
@@ -500,7 +501,7 @@ def query_string_to_dsl(text, default_fields=("message",), default_operator="OR"
         if token in ("NOT", "!"):
             negate = True
             continue
-        field, _, value = token.partition(":") if ":" in token and not token.startswith('"') else ("", "", token)
+        field, dummy, value = token.partition(":") if ":" in token and not token.startswith('"') else ("", "", token)
         fields = [field] if field else list(default_fields)
         phrase = value.startswith('"') and value.endswith('"') and len(value) >= 2
         value = value.strip('"')
