@@ -39,6 +39,13 @@ DEFAULTS = {
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",
+    # OpenSearch delivery (docs/local-aws.md, "OpenSearch delivery"): the base URL of an
+    # OpenSearch stand-in (the test double in tests/opensearch_stub) that the search streams
+    # send their documents to with a SigV4-signed _bulk; empty = documents are not indexed.
+    "LOGVAULT_AWS_OPENSEARCH_URL": "",
+    # Its CA file and the access key / secret Firehose signs with (key:secret).
+    "LOGVAULT_AWS_OPENSEARCH_CA": "",
+    "LOGVAULT_AWS_OPENSEARCH_CREDENTIAL": "firehose:firehose",
 }
 
 

@@ -55,10 +55,17 @@ def start_opensearch_double(state_dir, log_path):
     port_file = os.path.join(state_dir, "port")
     if os.path.exists(port_file):
         os.remove(port_file)
+    # TEST DOUBLE identities: testing = the deployer (the domain's master user here), firehose =
+    # the search Firehose role (the emulator's _bulk, authorised by the writer role mapping), and
+    # one key per example search team of the inventory, authorised by the team's mapping and DLS.
+    identities = ["--credential", "testing:testing", "--credential", "firehose:firehose",
+                  "--role-arn", "firehose=arn:aws:iam::123456789012:role/logvault-search-firehose"]
+    for name, arn in demo_teams():
+        identities += ["--credential", "team-%s:team-%s" % (name, name), "--role-arn", "team-%s=%s" % (name, arn)]
     log = open(log_path, "w", encoding="utf-8")  # pylint: disable=consider-using-with
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
         [sys.executable, os.path.join(ROOT, "tests", "opensearch_stub", "server.py"), "--state-dir", state_dir,
-         "--lifetime", "3600", "--credential", "testing:testing"],
+         "--lifetime", "3600"] + identities,
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 60
@@ -73,6 +80,65 @@ def start_opensearch_double(state_dir, log_path):
         time.sleep(0.2)
     proc.terminate()
     sys.exit("demo: the OpenSearch test double did not start within 60 s; see %s" % log_path)
+
+
+def demo_teams():
+    """(name, first IAM principal) of each search team declared in inventories/local."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(ROOT, "inventories", "local", "hosts.yml"), encoding="utf-8") as handle:
+        hosts = yaml.safe_load(handle)["all"]["children"]["central"]["hosts"]
+    return [(team["name"], team["principal_arns"][0]) for host in hosts.values()
+            for team in host.get("central_account_search_teams", []) if team.get("principal_arns")]
+
+
+def signed(endpoint, ca, method, path, body, key):
+    """A SigV4-signed request (service es) to the OpenSearch test double; (status, JSON)."""
+    import json  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    import urllib.error  # pylint: disable=import-outside-toplevel
+    import urllib.request  # pylint: disable=import-outside-toplevel
+
+    from botocore.auth import SigV4Auth  # pylint: disable=import-outside-toplevel
+    from botocore.awsrequest import AWSRequest  # pylint: disable=import-outside-toplevel
+    from botocore.credentials import Credentials  # pylint: disable=import-outside-toplevel
+
+    data = json.dumps(body).encode("utf-8") if body is not None else b""
+    request = AWSRequest(method=method, url=endpoint + path, data=data, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(key, key), "es", "us-east-1").add_auth(request)
+    prepared = urllib.request.Request(endpoint + path, data=data or None, headers=dict(request.headers.items()), method=method)
+    try:
+        with urllib.request.urlopen(prepared, context=ssl.create_default_context(cafile=ca), timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def search_as_teams(endpoint, ca):
+    """Issue 18: each example team's OpenSearch role, its mapping, and a search as the team of
+    the canaries the Firehose stream indexed (through the emulator's _bulk). The team must see
+    its own accounts' canaries only; the master user sees every account's."""
+    query = {"query": {"match_phrase": {"message": "logvault-canary"}}, "size": 1000}
+    lines, problems = [], []
+    status, everything = signed(endpoint, ca, "POST", "/logs-*/_search", query, "testing")
+    all_accounts = sorted({h["_source"]["account_id"] for h in everything.get("hits", {}).get("hits", [])}) if status == 200 else []
+    lines.append("search (master user): canaries of accounts %s in logs-*" % (", ".join(all_accounts) or "none"))
+    if len(all_accounts) < 2:
+        problems.append("the search stream indexed canaries of %d accounts, expected both members" % len(all_accounts))
+    for name, dummy in demo_teams():
+        role = "logvault_team_%s" % name
+        status, answer = signed(endpoint, ca, "GET", "/_plugins/_security/api/roles/%s" % role, None, "testing")
+        dls = answer.get(role, {}).get("index_permissions", [{}])[0].get("dls", "") if status == 200 else ""
+        lines.append("team %s: role %s, DLS %s" % (name, role, dls or "MISSING"))
+        status, answer = signed(endpoint, ca, "GET", "/_plugins/_security/api/rolesmapping/%s" % role, None, "testing")
+        lines.append("team %s: mapped to %s" % (name, answer.get(role, {}).get("backend_roles") if status == 200 else "NOTHING"))
+        status, answer = signed(endpoint, ca, "POST", "/logs-*/_search", query, "team-%s" % name)
+        seen = sorted({(h["_source"]["account_id"], h["_source"]["log_group"]) for h in answer.get("hits", {}).get("hits", [])}) \
+            if status == 200 else []
+        lines.append("team %s: search as the team (HTTP %s) sees %s" % (name, status, ", ".join("%s %s" % s for s in seen) or "nothing"))
+        if status != 200 or not seen or len({account for account, dummy in seen}) >= len(all_accounts):
+            problems.append("team %s does not see exactly its own accounts' canaries" % name)
+    return lines, problems
 
 
 def playbook(name, env, log_path, extra=()):
@@ -245,10 +311,13 @@ def main():
     if not port_is_free(port):
         sys.exit("demo: port %d is in use; stop what runs there or set LOGVAULT_AWS_PORT" % port)
     step(2, "starting the local AWS emulator on 127.0.0.1:%d (log: build/demo-local-aws.log)" % port)
-    emulator = start_emulator(port, os.path.join(BUILD, "demo-local-aws.log"))
     opensearch, os_endpoint, os_ca = start_opensearch_double(
         os.path.join(BUILD, "demo-opensearch"), os.path.join(BUILD, "demo-opensearch.log"))
     print("    OpenSearch data plane (not emulated): SigV4-verifying test double at %s" % os_endpoint, flush=True)
+    # The emulator's search Firehose stream delivers its documents there (signed _bulk).
+    os.environ.update({"LOGVAULT_AWS_OPENSEARCH_URL": os_endpoint, "LOGVAULT_AWS_OPENSEARCH_CA": os_ca,
+                       "LOGVAULT_AWS_OPENSEARCH_CREDENTIAL": "firehose:firehose"})
+    emulator = start_emulator(port, os.path.join(BUILD, "demo-local-aws.log"))
     env = dict(os.environ)
     env.update({
         "LOGVAULT_AWS_PORT": str(port),
@@ -299,6 +368,12 @@ def main():
             print("  " + line)
         if problems:
             print("demo: CloudTrail events in a member's trail log group did not raise the CIS alerts (docs/cloudtrail.md)")
+            return 1
+        lines, problems = search_as_teams(os_endpoint, os_ca)
+        for line in lines + problems:
+            print("  " + line)
+        if problems:
+            print("demo: search as the example team is not what docs/search.md says")
             return 1
         print("demo: every canary arrived; pipeline built and verified in %.0f s" % (time.time() - started))
         return 0

@@ -23,8 +23,10 @@ This module (``install()`` is called once by the server):
   (ProcessingConfiguration) is invoked and ``ProcessingFailed`` records go to the
   evaluated ErrorOutputPrefix (``processing-failed``);
 * OpenSearch/Elasticsearch: with S3BackupMode AllDocuments every record is written to
-  the S3 configuration; with FailedDocumentsOnly nothing is (the OpenSearch data plane
-  is not emulated: documents are accepted and not indexed anywhere);
+  the S3 configuration; with FailedDocumentsOnly nothing is. The OpenSearch data plane is
+  not emulated: documents are indexed only when ``LOGVAULT_AWS_OPENSEARCH_URL`` names a
+  stand-in (the test double of tests/opensearch_stub), with one signed ``_bulk`` per
+  delivery into ``IndexName`` plus the rotation suffix;
 * ExtendedS3 with dynamic partitioning: deaggregation, jq keys, one object per partition
   (``firehose_partitioning``);
 * a test hook injects per-record PutRecordBatch failures (:func:`inject_failures`).
@@ -41,7 +43,7 @@ import time
 import uuid
 from collections import deque
 
-from local_aws import faults
+from local_aws import faults, settings
 from local_aws.services import firehose_partitioning, firehose_prefix, lambda_runtime
 
 LOG = logging.getLogger("local_aws.firehose")
@@ -624,10 +626,59 @@ def _deliver(backend, stream, records):
             _put_s3(backend, stream, s3_config, records, error_output_type="processing-failed", body=body)
         if config.get("S3BackupMode") == "AllDocuments" and s3_config:
             _put_s3(backend, stream, s3_config, kept)
-        # FailedDocumentsOnly: documents would be indexed; the OpenSearch data plane is not emulated.
+        # Indexed only when an OpenSearch stand-in is configured (LOGVAULT_AWS_OPENSEARCH_URL).
+        _bulk_to_opensearch(stream, config, kept)
     elif name == "HttpEndpoint":
         backend.put_http_records(config, [{"Data": r[0]} for r in records])
     # Redshift, Splunk, Snowflake, Iceberg: accepted, not delivered (as in moto).
+
+
+def opensearch_index_name(config, when):
+    """IndexName with the rotation suffix AWS documents for IndexRotationPeriod (Firehose
+    developer guide, "Index rotation for the OpenSearch Service destination"): OneHour
+    -YYYY-MM-DD-HH, OneDay -YYYY-MM-DD, OneWeek -YYYY-ww, OneMonth -YYYY-MM, NoRotation none."""
+    name = config.get("IndexName") or ""
+    period = config.get("IndexRotationPeriod") or "OneDay"
+    suffix = {"OneHour": when.strftime("-%Y-%m-%d-%H"), "OneDay": when.strftime("-%Y-%m-%d"),
+              "OneWeek": when.strftime("-%Y-%W"), "OneMonth": when.strftime("-%Y-%m")}.get(period, "")
+    return name + suffix
+
+
+def _bulk_to_opensearch(stream, config, records):
+    """Send the records as one SigV4-signed _bulk (service es) to LOGVAULT_AWS_OPENSEARCH_URL,
+    one ``index`` action each with a Firehose-generated document id, as Firehose does. Off when
+    the URL is unset. A failure is logged; documents are not retried (the S3 backup holds them
+    when S3BackupMode is AllDocuments)."""
+    url = settings.get("LOGVAULT_AWS_OPENSEARCH_URL").rstrip("/")
+    if not url or not records:
+        return
+    import ssl
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    index = opensearch_index_name(config, datetime.datetime.now(datetime.timezone.utc))
+    lines = []
+    for record in records:
+        lines.append(json.dumps({"index": {"_index": index, "_id": "%s-%s" % (stream.delivery_stream_name, uuid.uuid4().hex)}}))
+        lines.append(record[0].decode("utf-8", "replace").strip())
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    key, dummy, secret = settings.get("LOGVAULT_AWS_OPENSEARCH_CREDENTIAL").partition(":")
+    region = stream.delivery_stream_arn.split(":")[3]
+    request = AWSRequest(method="POST", url=url + "/_bulk", data=body, headers={"Content-Type": "application/x-ndjson"})
+    SigV4Auth(Credentials(key, secret), "es", region).add_auth(request)
+    context = ssl.create_default_context(cafile=settings.get("LOGVAULT_AWS_OPENSEARCH_CA") or None)
+    try:
+        prepared = urllib.request.Request(url + "/_bulk", data=body, headers=dict(request.headers.items()), method="POST")
+        with urllib.request.urlopen(prepared, context=context, timeout=30) as response:
+            answer = json.loads(response.read() or b"{}")
+        if answer.get("errors"):
+            LOG.warning("firehose %s: _bulk to %s had failed items: %s", stream.delivery_stream_name, url,
+                        [i for i in answer.get("items", []) if list(i.values())[0].get("error")][:3])
+    except Exception as exc:  # pylint: disable=broad-except
+        LOG.warning("firehose %s: _bulk to %s failed: %s", stream.delivery_stream_name, url, exc)
 
 
 def _deliver_partitioned(backend, stream, config, records):

@@ -21,6 +21,10 @@ description:
   - Search is either the OpenSearch domain (O(opensearch); a SigV4-signed C(_search)
     with C(match_phrase) on C(message)) or the S3 backup of the search Firehose stream
     (O(search_backup)), which is what the local AWS emulator provides.
+  - On a domain with fine-grained access control the signing principal must be mapped to an
+    OpenSearch role that may read the indices (role M(logvault.aws.central_account) maps
+    C(central_account_opensearch_verify_principal_arns) to a read-only role of its own); an
+    unmapped principal gets 403 C(security_exception) and the module fails saying so.
   - Read-only; it never changes anything, and it never fails because a marker is
     missing. The C(logvault.aws.verify) playbook asserts on the result.
 author:
@@ -108,9 +112,14 @@ options:
         type: str
         required: true
       index:
-        description: Index pattern to search.
+        description:
+          - Index pattern to search; role M(logvault.aws.central_account) writes daily indices
+            C(<central_account_opensearch_index_prefix>-YYYY-MM-DD), by default C(logs-*).
         type: str
-        default: logvault-*
+        default: logs-*
+      ca_path:
+        description: PEM file of the CA that signed the endpoint's certificate, when it is not a public CA (tests, proxies).
+        type: path
   timeout:
     description:
       - Seconds to wait for every marker.
@@ -272,7 +281,7 @@ def search_opensearch(module, client, index, markers):
     for marker in markers:
         query = {"size": 0, "query": {"match_phrase": {"message": marker}}}
         try:
-            response = client.request("POST", "/%s/_search" % index, body=query)
+            dummy, response = client.request("POST", "/%s/_search" % index, body=query)
         except OpenSearchError as e:
             module.fail_json(msg="Failed to search %s for the canaries: %s" % (index, e))
         hits = (response or {}).get("hits", {}).get("total", 0)
@@ -294,7 +303,7 @@ def main():
             search_backup=dict(type="dict", options=location),
             opensearch=dict(
                 type="dict",
-                options=dict(endpoint=dict(type="str", required=True), index=dict(type="str", default="logvault-*")),
+                options=dict(endpoint=dict(type="str", required=True), index=dict(type="str", default="logs-*"), ca_path=dict(type="path")),
             ),
             timeout=dict(type="int", default=300),
             interval=dict(type="int", default=5),
@@ -321,6 +330,7 @@ def main():
         except ValueError as e:
             module.fail_json(msg="opensearch.endpoint: %s" % e)
         os_client = opensearch_client(module, endpoint, signing_region(module, endpoint))
+        os_client.ca_path = params["opensearch"]["ca_path"]
 
     s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
     readers = {}

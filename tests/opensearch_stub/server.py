@@ -43,6 +43,30 @@ What it does, and why it can be trusted as a test oracle:
 * **Fine-grained access control**: access key ids listed in ``fgac_denied`` may read but get the
   security plugin's 403 ``security_exception`` for ISM and template writes (a read-only role), and
   the REST API's 403 "No permission to access REST API" for every security API call.
+  Access key ids named in ``role_arns`` (TEST DOUBLE: key -> the IAM role ARN of its assumed-role
+  session, which AWS derives from the credentials) are authorised as the security plugin does for
+  IAM principals: the role ARN is the user name and the backend role, matched against the role
+  mappings (``users``, ``backend_roles``, ``and_backend_roles``). Mapped to ``all_access`` they may do
+  everything; otherwise every admin API (security, ISM, templates, ingest) is refused and
+  ``_search``/``_count``/``_bulk`` need a role whose ``index_permissions`` give a read (``read``,
+  ``search``, ``crud``, ``indices_all``, ``*``) or write action on each concrete index. A principal
+  mapped to no role gets 403 ``security_exception``. Other keys keep full access (the master user).
+* **Document-level security**: the ``dls`` query (a JSON string) of every role that grants the read
+  is applied as a filter; the queries of several roles are OR-ed and a role without ``dls`` does not
+  lift another's restriction (the plugin's default, ``plugins.security.dfm_empty_overrides_all: false``,
+  declared in opensearch-project/security ``DlsFlsProcessedConfig``; DLS itself:
+  https://docs.opensearch.org/latest/security/access-control/document-level-security/).
+* **Data plane** (a subset, for tests): ``PUT/GET/DELETE _ingest/pipeline/<id>`` (only the ``set``
+  processor is run: ``field``, ``value``, ``override``, ``ignore_empty_value``, ``ignore_failure``;
+  mustache ``{{field}}`` JSON-escaped and ``{{{field}}}`` raw; ``_id``/``_index`` metadata may be
+  set); ``_bulk`` (``index``, ``create``, ``delete``) creating indices from the highest-priority
+  matching template and running the request's ``pipeline`` or the index's ``index.default_pipeline``;
+  ``_search`` and ``_count`` on names, wildcards and ``_all`` with ``q=`` or a body query of
+  ``match_all``, ``bool`` (must/filter/should/must_not, minimum_should_match), ``term(s)``, ``ids``,
+  ``exists``, ``wildcard``, ``prefix``, ``match``, ``match_phrase``, ``range`` (dates with ``now-1h``
+  math) and a basic ``query_string``; ``size``, ``from`` and ``sort``. Text fields use a lowercase
+  word-token analyzer; keyword and ``flat_object`` fields match exactly; unmapped fields of an index
+  with mappings match nothing. No aggregations, scoring or highlighting.
 
 Usage in Python::
 
@@ -63,6 +87,8 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import copy
 import datetime
+import fnmatch
+import functools
 import hmac
 import json
 import os
@@ -239,14 +265,291 @@ def _normalise_settings(settings):
     return nested
 
 
+# ---------------------------------------------------------------------------------------------
+# TEST DOUBLE data plane: documents, _bulk, _search/_count, ingest pipelines, FGAC and DLS.
+# ---------------------------------------------------------------------------------------------
+# Action groups of the security plugin (docs.opensearch.org, "Default action groups") reduced to
+# what the data plane checks: reading documents, writing them, creating an index.
+READ_ACTIONS = {"*", "indices_all", "read", "search", "crud", "indices:data/read/*", "indices:data/read/search", "indices:*"}
+WRITE_ACTIONS = {"*", "indices_all", "write", "index", "crud", "indices:data/write/*", "indices:data/write/index",
+                 "indices:data/write/bulk*", "indices:*"}
+CREATE_INDEX_ACTIONS = {"*", "indices_all", "create_index", "manage", "indices:admin/create", "indices:*"}
+# The processors the stub runs; real OpenSearch has many more (a PUT naming another one is refused here).
+SUPPORTED_PROCESSORS = ("set",)
+_MUSTACHE_RE = re.compile(r"\{\{\{\s*([^{}\s]+)\s*\}\}\}|\{\{\s*([^{}#/^!&\s]+)\s*\}\}")
+_DATE_MATH_RE = re.compile(r"^now(?:([+-])(\d+)([smhdw]))?(?:/[smhdw])?$")
+_DATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def _lookup(document, path):
+    """A dotted field of a document (``a.b`` is ``{"a": {"b": ..}}`` or the literal key ``a.b``)."""
+    if path in document:
+        return document[path]
+    cursor = document
+    for part in path.split("."):
+        if not isinstance(cursor, dict) or part not in cursor:
+            return None
+        cursor = cursor[part]
+    return cursor
+
+
+def render_mustache(template, document, metadata):
+    """Mustache as ingest processors use it: ``{{field}}`` is the field's value JSON-string-escaped
+    (OpenSearch compiles ingest templates for application/json), ``{{{field}}}`` the raw value,
+    a missing field renders empty. Sections and partials are not supported by this test double."""
+    if not isinstance(template, str):
+        return template
+
+    def value(match):
+        raw, escaped = match.group(1), match.group(2)
+        name = raw or escaped
+        found = metadata.get(name) if name in metadata else _lookup(document, name)
+        if found is None:
+            return ""
+        text = found if isinstance(found, str) else json.dumps(found)
+        return text if raw else json.dumps(text)[1:-1]
+
+    return _MUSTACHE_RE.sub(value, template)
+
+
+def _analyze(text):
+    """The standard analyzer, approximately: lowercase word tokens."""
+    return [t.lower() for t in _TOKEN_RE.findall(str(text))]
+
+
+def _parse_date(value, now=None):
+    if isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value / 1000.0, datetime.timezone.utc)
+    text = str(value)
+    match = _DATE_MATH_RE.match(text)
+    if match:
+        moment = now or datetime.datetime.now(datetime.timezone.utc)
+        if match.group(1):
+            delta = datetime.timedelta(seconds=int(match.group(2)) * _DATE_UNITS[match.group(3)])
+            moment = moment - delta if match.group(1) == "-" else moment + delta
+        return moment
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        text += "T00:00:00Z"
+    try:
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError("failed to parse date field [%s]" % value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def _wildcard_regex(pattern):
+    """``*`` any characters, ``?`` one character, ``\\`` escapes the next one."""
+    out, escaped = [], False
+    for char in pattern:
+        if escaped:
+            out.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(char))
+    return "^" + "".join(out) + "$"
+
+
+class QueryError(Exception):
+    """A query the stub (like OpenSearch) refuses: 400 parsing_exception / query_shard_exception."""
+
+
+class Index:
+    """One index: its settings and mappings (from the matching template at creation) and documents."""
+
+    def __init__(self, name, settings, mappings):
+        self.name = name
+        self.settings = settings or {}
+        self.mappings = mappings or {}
+        self.documents = {}  # _id -> _source
+        self.versions = {}
+
+    def default_pipeline(self):
+        return ((self.settings.get("index") or {}).get("default_pipeline")) or None
+
+    def field_kind(self, field):
+        """'text', 'keyword', 'date', 'number' or None (unmapped: not searchable with dynamic=false)."""
+        properties = self.mappings.get("properties")
+        if not properties:  # dynamic mapping: strings are text with a .keyword subfield
+            if field.endswith(".keyword"):
+                return "keyword"
+            return "date" if field == "@timestamp" else "text"
+        cursor, parts = properties, field.split(".")
+        for position, part in enumerate(parts):
+            mapping = cursor.get(part) if isinstance(cursor, dict) else None
+            if mapping is None:
+                return None
+            kind = mapping.get("type", "object")
+            rest = parts[position + 1:]
+            if kind == "flat_object":
+                return "keyword"
+            if not rest:
+                return {"text": "text", "keyword": "keyword", "date": "date", "long": "number", "integer": "number",
+                        "double": "number", "float": "number"}.get(kind, "keyword")
+            if len(rest) == 1 and rest[0] in (mapping.get("fields") or {}):
+                return "keyword"
+            cursor = mapping.get("properties") or {}
+        return None
+
+    def values(self, document, field):
+        """The values a field holds in a document (a flat_object leaf or a .keyword subfield included)."""
+        base = field[:-len(".keyword")] if field.endswith(".keyword") else field
+        value = _lookup(document, base)
+        if value is None:
+            return []
+        return value if isinstance(value, list) else [value]
+
+
+def _matches(index, doc_id, document, query, now=None):
+    """Whether a document matches a query of the supported DSL subset (see the module docstring)."""
+    if not isinstance(query, dict) or len(query) != 1:
+        raise QueryError("query malformed, must start with start_object and have exactly one query type")
+    (kind, spec), = query.items()
+    if kind == "match_all":
+        return True
+    if kind == "match_none":
+        return False
+    if kind == "bool":
+        must = list(spec.get("must") or []) if isinstance(spec.get("must"), list) else ([spec["must"]] if spec.get("must") else [])
+        filt = list(spec.get("filter") or []) if isinstance(spec.get("filter"), list) else ([spec["filter"]] if spec.get("filter") else [])
+        should = list(spec.get("should") or []) if isinstance(spec.get("should"), list) else ([spec["should"]] if spec.get("should") else [])
+        must_not = list(spec.get("must_not") or []) if isinstance(spec.get("must_not"), list) else ([spec["must_not"]] if spec.get("must_not") else [])
+        if not all(_matches(index, doc_id, document, q, now) for q in must + filt):
+            return False
+        if any(_matches(index, doc_id, document, q, now) for q in must_not):
+            return False
+        if should:
+            minimum = spec.get("minimum_should_match", 0 if (must or filt) else 1)
+            hits = sum(1 for q in should if _matches(index, doc_id, document, q, now))
+            return hits >= int(minimum)
+        return True
+    if kind == "ids":
+        return doc_id in (spec.get("values") or [])
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise QueryError("[%s] query malformed, expected one field" % kind)
+    (field, arg), = spec.items()
+    if kind == "exists":
+        return bool(index.values(document, arg)) if index.field_kind(arg) is not None else False
+    kind_of_field = index.field_kind(field)
+    if kind_of_field is None:
+        return False
+    values = index.values(document, field)
+    if kind in ("term", "terms"):
+        wanted = arg if kind == "terms" else [arg.get("value") if isinstance(arg, dict) else arg]
+        if kind == "terms" and not isinstance(wanted, list):
+            raise QueryError("[terms] query requires an array of values")
+        if kind_of_field == "text":
+            return any(str(w) in _analyze(v) for v in values for w in wanted)
+        return any(str(v) == str(w) for v in values for w in wanted)
+    if kind in ("wildcard", "prefix"):
+        pattern = str(arg.get("value") if isinstance(arg, dict) else arg)
+        insensitive = bool(isinstance(arg, dict) and arg.get("case_insensitive"))
+        regex = re.compile("^" + re.escape(pattern) + ".*$" if kind == "prefix" else _wildcard_regex(pattern), re.I if insensitive else 0)
+        if kind_of_field == "text":
+            return any(regex.match(token) for v in values for token in _analyze(v))
+        return any(regex.match(str(v)) for v in values)
+    if kind in ("match", "match_phrase"):
+        text = arg.get("query") if isinstance(arg, dict) else arg
+        if kind_of_field != "text":
+            return any(str(v) == str(text) for v in values)
+        wanted = _analyze(text)
+        if not wanted:
+            return False
+        for value in values:
+            tokens = _analyze(value)
+            if kind == "match_phrase":
+                if any(tokens[i:i + len(wanted)] == wanted for i in range(len(tokens) - len(wanted) + 1)):
+                    return True
+            elif (arg.get("operator", "or") if isinstance(arg, dict) else "or").lower() == "and":
+                if all(w in tokens for w in wanted):
+                    return True
+            elif any(w in tokens for w in wanted):
+                return True
+        return False
+    if kind == "range":
+        bounds = {k: v for k, v in arg.items() if k in ("gt", "gte", "lt", "lte")}
+        for value in values:
+            if kind_of_field == "date":
+                current, convert = _parse_date(value, now), functools.partial(_parse_date, now=now)
+            elif kind_of_field == "number":
+                current, convert = float(value), float
+            else:
+                current, convert = str(value), str
+            checks = {"gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b}
+            if all(checks[op](current, convert(bound)) for op, bound in bounds.items()):
+                return True
+        return False
+    raise QueryError("unknown query [%s] (not supported by the OpenSearch test double)" % kind)
+
+
+def query_string_to_dsl(text, default_fields=("message",), default_operator="OR"):
+    """The basic query_string syntax: ``field:value``, ``field:"a phrase"``, ``field:val*``, bare
+    words (searched in ``default_fields``), AND / OR / NOT between clauses and ``(...)`` groups
+    are not supported by the test double beyond a flat sequence."""
+    tokens = re.findall(r'(?:[^\s"]+:)?"[^"]*"|\S+', text or "")
+    clauses, operator, negate = [], default_operator.upper(), False
+    for token in tokens:
+        if token in ("AND", "OR", "&&", "||"):
+            operator = "AND" if token in ("AND", "&&") else "OR"
+            continue
+        if token in ("NOT", "!"):
+            negate = True
+            continue
+        field, dummy, value = token.partition(":") if ":" in token and not token.startswith('"') else ("", "", token)
+        fields = [field] if field else list(default_fields)
+        phrase = value.startswith('"') and value.endswith('"') and len(value) >= 2
+        value = value.strip('"')
+        if phrase:
+            queries = [{"match_phrase": {f: value}} for f in fields]
+        elif re.search(r"(?<!\\)[*?]", value):
+            queries = [{"wildcard": {f: value}} for f in fields]  # backslash escapes stay for the wildcard
+        else:
+            queries = [{"match": {f: re.sub(r"\\(.)", r"\1", value)}} for f in fields]
+        clause = queries[0] if len(queries) == 1 else {"bool": {"should": queries}}
+        clauses.append(({"bool": {"must_not": [clause]}} if negate else clause, operator))
+        negate = False
+    if not clauses:
+        return {"match_all": {}}
+    if all(op == "AND" for dummy, op in clauses[1:]) and len(clauses) > 1:
+        return {"bool": {"must": [c for c, dummy in clauses]}}
+    if any(op == "AND" for dummy, op in clauses[1:]):
+        raise QueryError("the OpenSearch test double supports query_string with one operator only")
+    return {"bool": {"should": [c for c, dummy in clauses]}} if len(clauses) > 1 else clauses[0][0]
+
+
+def expand_query(query):
+    """Rewrite query_string into the DSL subset (recursively)."""
+    if isinstance(query, dict):
+        if set(query) == {"query_string"}:
+            spec = query["query_string"]
+            return query_string_to_dsl(spec.get("query", ""), spec.get("fields") or [spec.get("default_field") or "message"],
+                                       spec.get("default_operator", "OR"))
+        return dict((k, expand_query(v)) for k, v in query.items())
+    if isinstance(query, list):
+        return [expand_query(v) for v in query]
+    return query
+
+
 class OpenSearchStub:
     """State and behaviour of the stand-in domain. See the module docstring."""
 
-    def __init__(self, credentials, region="us-east-1", fgac_denied=(), principal_arns=None, master_arn=None):
+    def __init__(self, credentials, region="us-east-1", fgac_denied=(), principal_arns=None, master_arn=None, role_arns=None):
         self.credentials = dict(credentials)
         self.region = region
         self.fgac_denied = set(fgac_denied)
         self.principal_arns = principal_arns or {}
+        # TEST DOUBLE: which IAM role an access key's assumed-role session belongs to. AWS derives it
+        # from the session credentials; here the test says it. Keys named here are authorised
+        # through the role mappings like fine-grained access control does.
+        self.role_arns = dict(role_arns or {})
+        self.pipelines = {}  # id -> ingest pipeline body
+        self.indices = {}  # name -> Index
         self.policies = {}  # id -> {"policy", "seq_no", "primary_term", "version"}
         self.templates = {}  # name -> index_template body
         self.security_roles = copy.deepcopy(PREDEFINED_ROLES)  # name -> role as GET returns it
@@ -292,13 +595,17 @@ class OpenSearchStub:
                 denied = None if method == "GET" else self._fgac(access_key, "cluster:admin/opendistro/ism/policy/write")
                 return denied or self._policy(method, segments[3], query, body)
             if len(segments) == 5 and segments[:3] == ["_plugins", "_security", "api"] and segments[3] in ("roles", "rolesmapping"):
-                if access_key in self.fgac_denied:
-                    user = self.principal_arns.get(access_key, "arn:aws:iam::123456789012:user/%s" % access_key)
-                    return 403, {"status": "FORBIDDEN", "message": "No permission to access REST API: User %s with Security roles [readall] "
-                                 "does not have any role privileged for admin access" % user}
+                if not self._is_admin(access_key):
+                    user = self.principal(access_key)[0]
+                    roles = ", ".join(self.mapped_roles(access_key)) if self._enforced(access_key) else "readall"
+                    return 403, {"status": "FORBIDDEN", "message": "No permission to access REST API: User %s with Security roles [%s] "
+                                 "does not have any role privileged for admin access" % (user, roles)}
                 if segments[3] == "roles":
                     return self._security_role(method, segments[4], body)
                 return self._security_mapping(method, segments[4], body)
+            answer = self._data_plane(access_key, method, segments, query, body)
+            if answer is not None:
+                return answer
             if len(segments) == 2 and segments[0] == "_index_template":
                 denied = None if method == "GET" else self._fgac(access_key, "indices:admin/index_template/put")
                 return denied or self._template(method, segments[1], body)
@@ -306,12 +613,9 @@ class OpenSearchStub:
                          "status": 400}
 
     def _fgac(self, access_key, action):
-        if access_key not in self.fgac_denied:
+        if self._is_admin(access_key):
             return None
-        user = self.principal_arns.get(access_key, "arn:aws:iam::123456789012:user/%s" % access_key)
-        reason = "no permissions for [%s] and User [name=%s, backend_roles=[], requestedTenant=null]" % (action, user)
-        error = {"type": "security_exception", "reason": reason}
-        return 403, {"error": {"root_cause": [error], "type": "security_exception", "reason": reason}, "status": 403}
+        return self._security_exception(access_key, action)
 
     @staticmethod
     def _error(status, error_type, reason, extra=None):
@@ -556,6 +860,303 @@ class OpenSearchStub:
         self.templates[name] = stored
         return 200, {"acknowledged": True}
 
+    # -- data plane (TEST DOUBLE): principals, FGAC, DLS ------------------------------------------
+    def principal(self, access_key):
+        """(user name, backend roles) the security plugin derives from a SigV4 request: the IAM
+        role ARN of an assumed-role session (``role_arns``) is both the user and its backend role."""
+        arn = self.role_arns.get(access_key) or self.principal_arns.get(access_key) or "arn:aws:iam::123456789012:user/%s" % access_key
+        return arn, [arn] if access_key in self.role_arns else []
+
+    def mapped_roles(self, access_key):
+        """Names of the OpenSearch roles the principal is mapped to (by user or backend role)."""
+        user, backend_roles = self.principal(access_key)
+        names = []
+        for name, mapping in self.role_mappings.items():
+            if user in mapping.get("users", []) or set(backend_roles) & set(mapping.get("backend_roles", [])):
+                names.append(name)
+            elif mapping.get("and_backend_roles") and set(mapping["and_backend_roles"]) <= set(backend_roles):
+                names.append(name)
+        return sorted(n for n in names if n in self.security_roles)
+
+    def _enforced(self, access_key):
+        """Principals named in ``role_arns`` are checked against the role mappings like fine-grained
+        access control does; the others keep the legacy behaviour (all access unless fgac_denied)."""
+        return access_key in self.role_arns
+
+    def _is_admin(self, access_key):
+        if not self._enforced(access_key):
+            return access_key not in self.fgac_denied
+        return "all_access" in self.mapped_roles(access_key)
+
+    def _security_exception(self, access_key, action):
+        user, backend_roles = self.principal(access_key)
+        reason = "no permissions for [%s] and User [name=%s, backend_roles=%s, requestedTenant=null]" % (
+            action, user, "[%s]" % ", ".join(backend_roles))
+        error = {"type": "security_exception", "reason": reason}
+        return 403, {"error": {"root_cause": [error], "type": "security_exception", "reason": reason}, "status": 403}
+
+    def index_grants(self, access_key, index, actions):
+        """The role entries that give the principal one of ``actions`` on ``index``:
+        None = unrestricted (admin or legacy principal), else a list of DLS strings ("" = no DLS)."""
+        if not self._enforced(access_key):
+            return None if access_key not in self.fgac_denied or actions is READ_ACTIONS else []
+        grants = []
+        for name in self.mapped_roles(access_key):
+            for permission in self.security_roles[name].get("index_permissions", []):
+                if set(permission.get("allowed_actions", [])) & actions and \
+                        any(fnmatch.fnmatchcase(index, pattern) for pattern in permission.get("index_patterns", [])):
+                    grants.append(permission.get("dls") or "")
+        return grants
+
+    def dls_filter(self, grants):
+        """The document filter of a set of grants, as the security plugin applies DLS: the queries of
+        every role that restricts the index are OR-ed; a role without DLS on it is ignored while
+        another role restricts it (plugins.security.dfm_empty_overrides_all defaults to false)."""
+        if grants is None:
+            return None
+        queries = [json.loads(g) for g in grants if g]
+        if not queries:
+            return None
+        return expand_query({"bool": {"should": queries, "minimum_should_match": 1}})
+
+    def resolve_indices(self, expression):
+        """Concrete indices of a comma-separated list of names and wildcard patterns."""
+        names = []
+        for part in (expression or "_all").split(","):
+            if part in ("_all", "*"):
+                names += [n for n in self.indices if not n.startswith(".")]
+            elif "*" in part or "?" in part:
+                names += [n for n in self.indices if fnmatch.fnmatchcase(n, part)]
+            elif part in self.indices:
+                names.append(part)
+            else:
+                raise KeyError(part)
+        return sorted(set(names))
+
+    # -- ingest pipelines -------------------------------------------------------------------------
+    def _ingest_pipeline(self, access_key, method, pipeline_id, body):
+        if method != "GET" and not self._is_admin(access_key):
+            return self._security_exception(access_key, "cluster:admin/ingest/pipeline/%s" % ("delete" if method == "DELETE" else "put"))
+        current = self.pipelines.get(pipeline_id)
+        if method == "GET":
+            if current is None:
+                return 404, {}
+            return 200, {pipeline_id: copy.deepcopy(current)}
+        if method == "DELETE":
+            if current is None:
+                return self._error(404, "resource_not_found_exception", "pipeline [%s] is missing" % pipeline_id)
+            del self.pipelines[pipeline_id]
+            return 200, {"acknowledged": True}
+        if method != "PUT":
+            return 405, {"error": "Incorrect HTTP method for uri [/_ingest/pipeline/%s] and method [%s], allowed: [PUT, GET, DELETE]"
+                         % (pipeline_id, method), "status": 405}
+        try:
+            document = json.loads(body or b"")
+        except ValueError:
+            return self._error(400, "parse_exception", "request body is required")
+        if not isinstance(document, dict) or "processors" not in document:
+            return self._error(400, "parse_exception", "[processors] required property is missing", {"property_name": "processors"})
+        if not isinstance(document["processors"], list):
+            return self._error(400, "parse_exception", "[processors] property isn't a list, but of type [%s]" % type(document["processors"]).__name__)
+        for processor in document["processors"]:
+            if not isinstance(processor, dict) or len(processor) != 1:
+                return self._error(400, "parse_exception", "processor must be an object with exactly one processor type")
+            (kind, config), = processor.items()
+            if kind not in SUPPORTED_PROCESSORS:
+                return self._error(400, "parse_exception", "No processor type exists with name [%s]" % kind, {"processor_type": kind})
+            for key in ("field", "value"):
+                if key not in (config or {}):
+                    return self._error(400, "parse_exception", "[%s] required property is missing" % key, {"processor_type": kind, "property_name": key})
+        self.pipelines[pipeline_id] = copy.deepcopy(document)
+        return 200, {"acknowledged": True}
+
+    def run_pipeline(self, pipeline_id, index_name, doc_id, source):
+        """Run an ingest pipeline on one document; returns (index, _id, source) or raises KeyError/ValueError."""
+        pipeline = self.pipelines.get(pipeline_id)
+        if pipeline is None:
+            raise KeyError(pipeline_id)
+        metadata = {"_index": index_name, "_id": doc_id}
+        source = copy.deepcopy(source)
+        for processor in pipeline["processors"]:
+            (kind, config), = processor.items()
+            try:
+                field = render_mustache(config["field"], source, metadata)
+                value = render_mustache(config["value"], source, metadata)
+                if config.get("ignore_empty_value") and value in (None, ""):
+                    continue
+                if field in ("_id", "_index", "_routing"):
+                    if config.get("override", True) or metadata.get(field) is None:
+                        metadata[field] = value
+                    continue
+                if not config.get("override", True) and _lookup(source, field) is not None:
+                    continue
+                cursor, parts = source, field.split(".")
+                for part in parts[:-1]:
+                    cursor = cursor.setdefault(part, {})
+                cursor[parts[-1]] = copy.deepcopy(value)
+            except Exception:  # pylint: disable=broad-except
+                if not config.get("ignore_failure"):
+                    raise
+        return metadata["_index"], metadata["_id"], source
+
+    # -- documents --------------------------------------------------------------------------------
+    def matching_template(self, name):
+        """The highest-priority composable template whose patterns match an index name."""
+        best = None
+        for template in self.templates.values():
+            if any(fnmatch.fnmatchcase(name, p) for p in template.get("index_patterns", [])):
+                if best is None or template.get("priority", 0) > best.get("priority", 0):
+                    best = template
+        return best
+
+    def _create_index(self, name):
+        """An index created by a write takes the settings and mappings of the highest-priority
+        matching composable template, as OpenSearch does."""
+        inner = (self.matching_template(name) or {}).get("template") or {}
+        self.indices[name] = Index(name, copy.deepcopy(inner.get("settings") or {}), copy.deepcopy(inner.get("mappings") or {}))
+        return self.indices[name]
+
+    def _index_one(self, access_key, action, meta, source, query):
+        """One index/create action of a bulk request: (item status, item body)."""
+        index_name = meta.get("_index")
+        doc_id = meta.get("_id")
+        kind = "index" if action == "index" else "create"
+        index = self.indices.get(index_name)
+        pipeline = meta.get("pipeline") or query.get("pipeline")
+        if pipeline is None:
+            settings = index.settings if index is not None else (((self.matching_template(index_name) or {}).get("template") or {}).get("settings") or {})
+            pipeline = (settings.get("index") or {}).get("default_pipeline")
+        if pipeline and pipeline != "_none":
+            try:
+                index_name, doc_id, source = self.run_pipeline(pipeline, index_name, doc_id, source)
+            except KeyError:
+                return 400, self._error(400, "illegal_argument_exception", "pipeline with id [%s] does not exist" % pipeline)[1]["error"]
+            index = self.indices.get(index_name)
+        if doc_id is not None and len(str(doc_id).encode("utf-8")) > 512:
+            return 400, {"type": "illegal_argument_exception", "reason": "id [%s] is too long, must be no longer than 512 bytes but was: %d"
+                         % (doc_id, len(str(doc_id).encode("utf-8")))}
+        if self._enforced(access_key) or access_key in self.fgac_denied:
+            if index is None and not self.index_grants(access_key, index_name, CREATE_INDEX_ACTIONS) and not self._is_admin(access_key):
+                return 403, self._security_exception(access_key, "indices:admin/create")[1]["error"]
+            if not self._is_admin(access_key) and not self.index_grants(access_key, index_name, WRITE_ACTIONS):
+                return 403, self._security_exception(access_key, "indices:data/write/bulk[s]")[1]["error"]
+        if index is None:
+            index = self._create_index(index_name)
+        if doc_id is None:
+            doc_id = "stub-%d" % self._next_seq_no()
+        doc_id = str(doc_id)
+        exists = doc_id in index.documents
+        if kind == "create" and exists:
+            return 409, {"type": "version_conflict_engine_exception", "reason": "[%s]: version conflict, document already exists (current version [%d])"
+                         % (doc_id, index.versions[doc_id]), "index": index_name}
+        index.documents[doc_id] = source
+        index.versions[doc_id] = index.versions.get(doc_id, 0) + 1
+        return (200 if exists else 201), {"_index": index_name, "_id": doc_id, "_version": index.versions[doc_id],
+                                          "result": "updated" if exists else "created", "_seq_no": self._next_seq_no(), "_primary_term": 1,
+                                          "_shards": {"total": 2, "successful": 1, "failed": 0}}
+
+    def _bulk(self, access_key, default_index, query, body):
+        lines = [line for line in (body or b"").decode("utf-8").split("\n") if line.strip()]
+        items, errors, position = [], False, 0
+        started = time.time()
+        while position < len(lines):
+            try:
+                action_line = json.loads(lines[position])
+            except ValueError:
+                return self._error(400, "illegal_argument_exception", "Malformed action/metadata line [%d]" % (position + 1))
+            if not isinstance(action_line, dict) or len(action_line) != 1:
+                return self._error(400, "illegal_argument_exception", "Malformed action/metadata line [%d], expected a single action" % (position + 1))
+            (action, meta), = action_line.items()
+            if action not in ("index", "create", "delete"):
+                return self._error(400, "illegal_argument_exception", "Malformed action/metadata line [%d], expected one of [create, delete, index, "
+                                   "update] but found [%s]" % (position + 1, action))
+            meta = dict(meta or {})
+            meta.setdefault("_index", default_index)
+            if not meta.get("_index"):
+                return self._error(400, "action_request_validation_exception", "Validation Failed: 1: index is missing;")
+            if action == "delete":
+                index = self.indices.get(meta["_index"])
+                found = index is not None and index.documents.pop(str(meta.get("_id")), None) is not None
+                items.append({"delete": {"_index": meta["_index"], "_id": meta.get("_id"), "result": "deleted" if found else "not_found",
+                                         "status": 200 if found else 404}})
+                position += 1
+                continue
+            try:
+                source = json.loads(lines[position + 1])
+            except (IndexError, ValueError):
+                return self._error(400, "illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]")
+            position += 2
+            status, answer = self._index_one(access_key, action, meta, source, query)
+            if status >= 300:
+                errors = True
+                items.append({action: {"_index": meta["_index"], "_id": meta.get("_id"), "status": status, "error": answer}})
+            else:
+                answer["status"] = status
+                items.append({action: answer})
+        return 200, {"took": int((time.time() - started) * 1000), "errors": errors, "items": items}
+
+    def _search(self, access_key, expression, query, body, count_only=False):
+        """_search and _count: authorised per concrete index (READ), DLS applied per index."""
+        try:
+            request = json.loads(body) if body else {}
+        except ValueError:
+            return self._error(400, "parse_exception", "request body is not valid JSON")
+        if "q" in query:
+            request["query"] = {"query_string": {"query": query["q"], "default_operator": query.get("default_operator", "OR")}}
+        try:
+            names = self.resolve_indices(expression)
+        except KeyError as e:
+            if self._enforced(access_key) and not self.index_grants(access_key, e.args[0], READ_ACTIONS) and not self._is_admin(access_key):
+                return self._security_exception(access_key, "indices:data/read/search")
+            return self._error(404, "index_not_found_exception", "no such index [%s]" % e.args[0], {"index": e.args[0]})
+        filters = {}
+        if self._enforced(access_key) and not self._is_admin(access_key):
+            candidates = names or [expression or "_all"]
+            for name in candidates:
+                grants = self.index_grants(access_key, name, READ_ACTIONS)
+                if not grants:
+                    return self._security_exception(access_key, "indices:data/read/search")
+                filters[name] = self.dls_filter(grants)
+        try:
+            wanted = expand_query(request.get("query") or {"match_all": {}})
+            now = datetime.datetime.now(datetime.timezone.utc)
+            hits = []
+            for name in names:
+                index = self.indices[name]
+                for doc_id, source in index.documents.items():
+                    if filters.get(name) is not None and not _matches(index, doc_id, source, filters[name], now):
+                        continue
+                    if _matches(index, doc_id, source, wanted, now):
+                        hits.append({"_index": name, "_id": doc_id, "_score": 1.0, "_source": copy.deepcopy(source)})
+        except (QueryError, AttributeError, TypeError, ValueError) as e:
+            return self._error(400, "parsing_exception", str(e))
+        if count_only:
+            return 200, {"count": len(hits), "_shards": {"total": len(names), "successful": len(names), "skipped": 0, "failed": 0}}
+        for spec in reversed(request.get("sort") or []):
+            (field, order), = (spec.items() if isinstance(spec, dict) else [(spec, "asc")])
+            order = order.get("order", "asc") if isinstance(order, dict) else order
+            hits.sort(key=lambda h, f=field: str(_lookup(h["_source"], f[:-8] if f.endswith(".keyword") else f) or ""), reverse=order == "desc")
+        start = int(request.get("from", query.get("from", 0)))
+        size = int(request.get("size", query.get("size", 10)))
+        return 200, {"took": 1, "timed_out": False, "_shards": {"total": len(names), "successful": len(names), "skipped": 0, "failed": 0},
+                     "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 1.0 if hits else None,
+                              "hits": hits[start:start + size]}}
+
+    def documents(self, pattern="*"):
+        """Every stored document of the indices matching ``pattern``: [(index, _id, _source)] (test hook)."""
+        return [(name, doc_id, source) for name in sorted(self.indices) if fnmatch.fnmatchcase(name, pattern)
+                for doc_id, source in sorted(self.indices[name].documents.items())]
+
+    def _data_plane(self, access_key, method, segments, query, body):
+        """Routes of the data plane, or None when the path is not one of them."""
+        if len(segments) == 3 and segments[:2] == ["_ingest", "pipeline"]:
+            return self._ingest_pipeline(access_key, method, segments[2], body)
+        if segments and segments[-1] == "_bulk" and len(segments) <= 2 and method in ("POST", "PUT"):
+            return self._bulk(access_key, segments[0] if len(segments) == 2 else None, query, body)
+        if segments and segments[-1] in ("_search", "_count") and len(segments) <= 2 and method in ("GET", "POST"):
+            return self._search(access_key, segments[0] if len(segments) == 2 else None, query, body, count_only=segments[-1] == "_count")
+        return None
+
     # -- server -----------------------------------------------------------------
     def start(self, port=0, host="127.0.0.1", cert_dir=None):
         stub = self
@@ -609,9 +1210,10 @@ class OpenSearchStub:
         self.stop()
 
 
-def start(credentials=None, region="us-east-1", port=0, fgac_denied=(), cert_dir=None, master_arn=None):
+def start(credentials=None, region="us-east-1", port=0, fgac_denied=(), cert_dir=None, master_arn=None, role_arns=None):
     """Start a stub domain on 127.0.0.1 (HTTPS); returns the running OpenSearchStub."""
-    stub = OpenSearchStub(credentials or {"testing": "testing"}, region=region, fgac_denied=fgac_denied, master_arn=master_arn)
+    stub = OpenSearchStub(credentials or {"testing": "testing"}, region=region, fgac_denied=fgac_denied, master_arn=master_arn,
+                          role_arns=role_arns)
     return stub.start(port=port, cert_dir=cert_dir)
 
 
@@ -626,11 +1228,14 @@ def main(argv=None):
                         help="access key id refused by fine-grained access control")
     parser.add_argument("--lifetime", type=int, default=900, help="seconds before the server exits by itself")
     parser.add_argument("--master-arn", default=None, help="IAM role ARN mapped to all_access (the domain's master user)")
+    parser.add_argument("--role-arn", action="append", default=[], metavar="KEY=ARN",
+                        help="TEST DOUBLE: the IAM role ARN of an access key's assumed-role session; such keys are "
+                             "authorised through the role mappings (fine-grained access control)")
     args = parser.parse_args(argv)
     credentials = dict(c.split(":", 1) for c in args.credential) or {"testing": "testing"}
     os.makedirs(args.state_dir, exist_ok=True)
     stub = start(credentials, region=args.region, port=args.port, fgac_denied=args.fgac_denied, cert_dir=args.state_dir,
-                 master_arn=args.master_arn)
+                 master_arn=args.master_arn, role_arns=dict(r.split("=", 1) for r in args.role_arn))
     with open(os.path.join(args.state_dir, "pid"), "w") as handle:
         handle.write(str(os.getpid()))
     tmp_port = os.path.join(args.state_dir, "port.tmp")
