@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: opensearch_dashboards_saved_objects
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Import OpenSearch Dashboards saved objects into an Amazon OpenSearch Service domain, idempotently
 description:
   - Keeps a set of OpenSearch Dashboards saved objects (index patterns, saved searches, visualizations,

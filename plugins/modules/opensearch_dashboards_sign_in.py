@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: opensearch_dashboards_sign_in
-version_added: 0.2.0
+version_added: 0.1.0
 short_description: Set how people sign in to OpenSearch Dashboards (SAML or Amazon Cognito) on an OpenSearch Service domain
 description:
   - Manages the two Dashboards sign-in settings of an existing Amazon OpenSearch Service domain through

@@ -158,3 +158,25 @@ def test_bad_input_fails_before_any_aws_call(monkeypatch, args, parameter, words
         result = run(dict(dict(domain_name=DOMAIN), **args))
     assert result["failed"] is True and result["parameter"] == parameter and words in result["msg"]
     client.assert_not_called()
+
+
+def test_why_community_aws_opensearch_is_not_used():
+    """The module's DOCUMENTATION says community.aws.opensearch 10.0.0 cannot set either method; this
+    shows it on its own functions, so the statement fails the day community.aws fixes them."""
+    from ansible_collections.community.aws.plugins.modules import opensearch as community
+
+    class Params(object):
+        def __init__(self, params):
+            self.params = params
+
+    desired = {"CognitoOptions": {"Enabled": False}}
+    community.set_cognito_options(Params({"cognito_options": dict(COGNITO_ON)}), None, desired, [])
+    assert desired["CognitoOptions"] == {"Enabled": True}, "the pool ids and role are never sent"
+
+    # The API's key is SAMLOptions (botocore's AdvancedSecurityOptionsInput); the module writes SamlOptions.
+    desired = {"AdvancedSecurityOptions": {"Enabled": True, "InternalUserDatabaseEnabled": False,
+                                           "SAMLOptions": {"Enabled": False}}}
+    saml = {"enabled": True, "idp": {"metadata_content": METADATA, "entity_id": ENTITY}}
+    with pytest.raises(KeyError, match="SamlOptions"):
+        community.set_advanced_security_options(Params({"advanced_security_options": {"enabled": True, "saml_options": saml}}),
+                                                None, desired, [])
