@@ -159,7 +159,7 @@ updates:
 """
 
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 try:
     import botocore
