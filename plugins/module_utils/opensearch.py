@@ -164,28 +164,41 @@ class OpenSearchClient:
             url += "?" + urlencode(sorted(query.items()))
         return url
 
-    def signed_headers(self, method, url, data):
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    def signed_headers(self, method, url, data, content_type="application/json", extra_headers=None):
+        headers = {"Content-Type": content_type, "Accept": "application/json"}
+        headers.update(extra_headers or {})
         request = AWSRequest(method=method, url=url, data=data, headers=headers)
         SigV4Auth(self.credentials, SERVICE, self.region).add_auth(request)
         return dict(request.headers.items())
 
-    def request(self, method, path, body=None, query=None):
-        """Send a signed request; return (status, decoded JSON or None).
+    def request(self, method, path, body=None, query=None, headers=None):
+        """Send a signed JSON request; return (status, decoded JSON or None).
 
-        Raises OpenSearchError for any HTTP status >= 400 or a connection failure.
+        ``body`` may be any JSON value (the Dashboards bulk APIs take a list). Raises
+        OpenSearchError for any HTTP status >= 400 or a connection failure.
         """
+        data = json.dumps(body, sort_keys=True).encode("utf-8") if body is not None else None
+        status, raw = self.send(method, path, data, query=query, headers=headers)
+        if not raw:
+            return status, None
+        try:
+            return status, json.loads(to_native(raw, errors="surrogate_or_strict"))
+        except ValueError:
+            raise OpenSearchError(
+                "%s %s returned a body that is not JSON: %r" % (method, path, raw[:200]), status=status, method=method, path=path,
+            )
+
+    def send(self, method, path, data=None, query=None, headers=None, content_type="application/json"):
+        """Send signed bytes (``data``, or no body when None); return (status, raw body bytes)."""
         url = self.url(path, query)
-        data = json.dumps(body, sort_keys=True).encode("utf-8") if body is not None else b""
-        headers = self.signed_headers(method, url, data)
+        signed = self.signed_headers(method, url, data if data is not None else b"", content_type, headers)
         try:
             response = open_url(
-                url, data=data if body is not None else None, headers=headers, method=method,
+                url, data=data, headers=signed, method=method,
                 validate_certs=self.validate_certs, ca_path=self.ca_path, timeout=self.timeout,
                 follow_redirects="none", use_proxy=True,
             )
-            status = response.getcode()
-            raw = response.read()
+            return response.getcode(), response.read()
         except HTTPError as e:
             raw = e.read() if hasattr(e, "read") else b""
             text = to_native(raw or b"", errors="surrogate_or_strict")
@@ -202,14 +215,6 @@ class OpenSearchClient:
         except Exception as e:  # ssl, socket and timeout errors surface under several types
             raise OpenSearchError(
                 "Request %s %s to %s failed: %s" % (method, path, self.base_url, to_native(e)), method=method, path=path,
-            )
-        if not raw:
-            return status, None
-        try:
-            return status, json.loads(to_native(raw, errors="surrogate_or_strict"))
-        except ValueError:
-            raise OpenSearchError(
-                "%s %s returned a body that is not JSON: %r" % (method, path, raw[:200]), status=status, method=method, path=path,
             )
 
 

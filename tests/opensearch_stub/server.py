@@ -40,6 +40,17 @@ What it does, and why it can be trusted as a test oracle:
   ``all_access`` and ``readall`` (static, reserved), ``security_manager`` (reserved) and
   ``kibana_server`` (static, reserved), and the mappings ``all_access`` (not reserved, the master
   role of ``master_arn`` when given) and ``kibana_server`` (reserved).
+* **OpenSearch Dashboards saved objects** (``/_dashboards/api/saved_objects/...``, the base path
+  OpenSearch Service serves Dashboards under) follow the Saved Objects APIs
+  (https://docs.opensearch.org/latest/dashboards/management/saved-objects-api/): every POST, PUT
+  or DELETE without an ``osd-xsrf`` header is a 400 "Request must contain a osd-xsrf header.";
+  ``_bulk_get`` answers ``{"saved_objects": [...]}`` in request order with a 404 ``error`` entry
+  for a missing object; ``_find`` pages with ``page``/``per_page``/``total``; ``_export`` answers
+  NDJSON ending in the export-details line; ``_import`` takes ``multipart/form-data`` with a
+  ``file`` part (else 415), refuses an existing object without ``overwrite=true`` (``conflict``
+  error, ``success: false``), refuses references to objects that are neither stored nor in the
+  file (``missing_references``), and stores objects with the fields the server adds
+  (``updated_at``, ``version``, ``migrationVersion``). Access keys in ``fgac_denied`` get a 403.
 * **Fine-grained access control**: access key ids listed in ``fgac_denied`` may read but get the
   security plugin's 403 ``security_exception`` for ISM and template writes (a read-only role), and
   the REST API's 403 "No permission to access REST API" for every security API call.
@@ -85,10 +96,13 @@ writes DIR/port, DIR/ca.pem and DIR/pid once it is serving.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import base64
 import copy
 import datetime
 import fnmatch
 import functools
+import email.parser
+import email.policy
 import hmac
 import json
 import os
@@ -137,6 +151,10 @@ _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
     r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<sig>[0-9a-f]{64})$"
 )
+
+
+def _iso_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _now_ms():
@@ -554,6 +572,7 @@ class OpenSearchStub:
         self.templates = {}  # name -> index_template body
         self.security_roles = copy.deepcopy(PREDEFINED_ROLES)  # name -> role as GET returns it
         self.role_mappings = copy.deepcopy(PREDEFINED_MAPPINGS)  # name -> mapping as GET returns it
+        self.saved_objects = {}  # (type, id) -> saved object as _bulk_get returns it
         if master_arn:
             self.role_mappings["all_access"]["backend_roles"] = [master_arn]
         self.requests = []
@@ -603,6 +622,8 @@ class OpenSearchStub:
                 if segments[3] == "roles":
                     return self._security_role(method, segments[4], body)
                 return self._security_mapping(method, segments[4], body)
+            if len(segments) == 4 and segments[:3] == ["_dashboards", "api", "saved_objects"]:
+                return self._saved_objects(method, segments[3], query, headers, body, access_key)
             answer = self._data_plane(access_key, method, segments, query, body)
             if answer is not None:
                 return answer
@@ -1156,6 +1177,117 @@ class OpenSearchStub:
         if segments and segments[-1] in ("_search", "_count") and len(segments) <= 2 and method in ("GET", "POST"):
             return self._search(access_key, segments[0] if len(segments) == 2 else None, query, body, count_only=segments[-1] == "_count")
         return None
+    # -- OpenSearch Dashboards saved objects -------------------------------------
+    @staticmethod
+    def _osd_error(status, error, message, **extra):
+        answer = {"statusCode": status, "error": error, "message": message}
+        answer.update(extra)
+        return status, answer
+
+    def _saved_object_version(self):
+        return base64.b64encode(json.dumps([self._next_seq_no(), 1]).encode("utf-8")).decode("ascii")
+
+    def _saved_objects(self, method, action, query, headers, body, access_key):
+        lowered = dict((name.lower(), value) for name, value in headers.items())
+        if method in ("POST", "PUT", "DELETE") and "osd-xsrf" not in lowered:
+            return self._osd_error(400, "Bad Request", "Request must contain a osd-xsrf header.")
+        if action == "_find" and method == "GET":
+            return self._saved_objects_find(query)
+        if method != "POST" or action not in ("_bulk_get", "_export", "_import"):
+            return self._osd_error(404, "Not Found", "Not Found")
+        if action == "_import":
+            if access_key in self.fgac_denied:
+                return self._osd_error(403, "Forbidden", "no permissions for [indices:data/write/bulk] and User [name=%s]"
+                                       % self.principal_arns.get(access_key, access_key))
+            return self._saved_objects_import(query, lowered.get("content-type", ""), body)
+        try:
+            document = json.loads(body or b"null")
+        except ValueError:
+            return self._osd_error(400, "Bad Request", "Invalid request payload JSON format")
+        if action == "_bulk_get":
+            if not isinstance(document, list) or not all(isinstance(i, dict) and i.get("type") and i.get("id") for i in document):
+                return self._osd_error(400, "Bad Request", '[request body]: expected value of type [array] of {type, id}')
+            return 200, {"saved_objects": [self._saved_object_or_404(i["type"], i["id"]) for i in document]}
+        wanted = (document or {}).get("objects") if isinstance(document, dict) else None
+        types = (document or {}).get("type") if isinstance(document, dict) else None
+        if wanted:
+            objects = [self._saved_object_or_404(i.get("type"), i.get("id")) for i in wanted]
+        elif types:
+            types = [types] if isinstance(types, str) else types
+            objects = [copy.deepcopy(o) for k, o in sorted(self.saved_objects.items()) if k[0] in types]
+        else:
+            return self._osd_error(400, "Bad Request", "Either `type` or `objects` are required.")
+        missing = [{"type": o["type"], "id": o["id"]} for o in objects if "error" in o]
+        if missing:
+            return self._osd_error(400, "Bad Request", "Error fetching objects to export", attributes={"objects": missing})
+        lines = [json.dumps(o, sort_keys=True) for o in objects]
+        lines.append(json.dumps({"exportedCount": len(objects), "missingRefCount": 0, "missingReferences": []}))
+        return 200, ("\n".join(lines) + "\n").encode("utf-8")
+
+    def _saved_object_or_404(self, object_type, object_id):
+        stored = self.saved_objects.get((object_type, object_id))
+        if stored is None:
+            return {"id": object_id, "type": object_type,
+                    "error": {"statusCode": 404, "error": "Not Found", "message": "Saved object [%s/%s] not found" % (object_type, object_id)}}
+        return copy.deepcopy(stored)
+
+    def _saved_objects_find(self, query):
+        try:
+            page, per_page = int(query.get("page", 1)), int(query.get("per_page", 20))
+        except ValueError:
+            return self._osd_error(400, "Bad Request", "[request query.page]: expected value of type [number]")
+        types = [t for t in (query.get("type") or "").split(",") if t]
+        found = [copy.deepcopy(o) for k, o in sorted(self.saved_objects.items()) if not types or k[0] in types]
+        start = (page - 1) * per_page
+        return 200, {"page": page, "per_page": per_page, "total": len(found), "saved_objects": found[start:start + per_page]}
+
+    def _saved_objects_import(self, query, content_type, body):
+        if not content_type.lower().startswith("multipart/form-data"):
+            return self._osd_error(415, "Unsupported Media Type", "Unsupported Media Type")
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + (body or b""))
+        parts = [p for p in (message.iter_parts() if message.is_multipart() else [])
+                 if p.get_param("name", header="content-disposition") == "file"]
+        if not parts:
+            return self._osd_error(400, "Bad Request", "[request body.file]: expected value of type [Stream] but got [undefined]")
+        objects = []
+        for number, line in enumerate(parts[0].get_payload(decode=True).decode("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError:
+                return self._osd_error(400, "Bad Request", "Unexpected token in JSON at line %d" % number)
+            if not isinstance(item, dict) or not item.get("type") or not item.get("id") or not isinstance(item.get("attributes"), dict):
+                return self._osd_error(400, "Bad Request", "line %d is not a saved object with type, id and attributes" % number)
+            objects.append(item)
+        overwrite = query.get("overwrite") == "true"
+        in_file = set((o["type"], o["id"]) for o in objects)
+        errors, results = [], []
+        for item in objects:
+            key = (item["type"], item["id"])
+            title = item["attributes"].get("title")
+            missing = [r for r in item.get("references") or [] if (r.get("type"), r.get("id")) not in in_file
+                       and (r.get("type"), r.get("id")) not in self.saved_objects]
+            if missing:
+                errors.append({"id": item["id"], "type": item["type"], "title": title, "meta": {"title": title},
+                               "error": {"type": "missing_references", "references": [{"type": r["type"], "id": r["id"]} for r in missing]}})
+            elif key in self.saved_objects and not overwrite:
+                errors.append({"id": item["id"], "type": item["type"], "title": title, "meta": {"title": title},
+                               "error": {"type": "conflict"}})
+            else:
+                stored = {"id": item["id"], "type": item["type"], "attributes": copy.deepcopy(item["attributes"]),
+                          "references": copy.deepcopy(item.get("references") or []),
+                          "migrationVersion": {item["type"]: "7.10.0"}, "updated_at": _iso_now(),
+                          "version": self._saved_object_version()}
+                self.saved_objects[key] = stored
+                results.append({"type": item["type"], "id": item["id"], "meta": {"title": title}})
+        answer = {"success": not errors, "successCount": len(results)}
+        if results:
+            answer["successResults"] = results
+        if errors:
+            answer["errors"] = errors
+        return 200, answer
 
     # -- server -----------------------------------------------------------------
     def start(self, port=0, host="127.0.0.1", cert_dir=None):
@@ -1176,9 +1308,10 @@ class OpenSearchStub:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, answer = stub.handle(self.command, self.path, self.headers, body)
-                payload = json.dumps(answer).encode("utf-8")
+                raw = isinstance(answer, bytes)  # NDJSON (saved objects _export)
+                payload = answer if raw else json.dumps(answer).encode("utf-8")
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Type", "application/ndjson" if raw else "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
