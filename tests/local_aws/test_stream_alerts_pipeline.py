@@ -73,11 +73,12 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
         import yaml  # pylint: disable=import-outside-toplevel
 
         cis = yaml.safe_load(handle)["stream_alerts_cis_rules"]
-    rules = [dict(rule, outputs=["pager"]) if rule["name"] == "root_account_usage" else rule
-             for rule in cis if rule["name"] not in ("iam_policy_changes", "unauthorized_api_calls")] + [{
+    burst = {
         "name": "denied-burst", "severity": "high", "description": "5 denied calls by one principal",
         "match": {"accounts": [MEMBER], "log_groups": ["aws-cloudtrail-logs-*"], "filter_pattern": '{ $.errorCode = "AccessDenied" }'},
-        "threshold": {"count": 5, "window_seconds": 86400, "group_by": "$.userIdentity.arn"}, "suppress_for": 3600}]
+        "threshold": {"count": 5, "window_seconds": 86400, "group_by": "$.userIdentity.arn"}, "suppress_for": 3600}
+    rules = [dict(rule, outputs=["pager"]) if rule["name"] == "root_account_usage" else rule
+             for rule in cis if rule["name"] not in ("iam_policy_changes", "unauthorized_api_calls")] + [burst]
 
     stream = unique("hub")
     stream_arn = kinesis_stream(stream)

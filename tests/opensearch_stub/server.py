@@ -1177,6 +1177,7 @@ class OpenSearchStub:
         if segments and segments[-1] in ("_search", "_count") and len(segments) <= 2 and method in ("GET", "POST"):
             return self._search(access_key, segments[0] if len(segments) == 2 else None, query, body, count_only=segments[-1] == "_count")
         return None
+
     # -- OpenSearch Dashboards saved objects -------------------------------------
     @staticmethod
     def _osd_error(status, error, message, **extra):
