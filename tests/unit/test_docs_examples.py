@@ -126,10 +126,23 @@ def _role_options(role, entry="main"):
         return yaml.safe_load(handle)["argument_specs"][entry]["options"]
 
 
+def _read_by_a_playbook(name):
+    """True when a playbook of playbooks/ reads the variable (a play-level switch, no role's)."""
+    pattern = re.compile(r"\b%s\b" % re.escape(name))
+    for entry in sorted(os.listdir(os.path.join(ROOT, "playbooks"))):
+        if entry.endswith(".yml"):
+            with open(os.path.join(ROOT, "playbooks", entry), encoding="utf-8") as handle:
+                if pattern.search(handle.read()):
+                    return True
+    return False
+
+
 def _role_of_variables(names):
     roles = {p for p in ROLE_PREFIXES for n in names if n.startswith(p + "_")}
     if not roles:  # shared logvault_* variables only: a role that documents them all
         roles = {r for r in ROLE_PREFIXES if set(names) <= set(_role_options(r))}
+        if not roles and all(_read_by_a_playbook(n) for n in names):
+            return "playbooks"  # switches the playbooks read (logvault_cloudtrail, logvault_stream_alerts)
         return sorted(roles)[0] if roles else "no role documents %s" % sorted(names)
     assert len(roles) == 1, "variables of several roles in one block: %s" % sorted(names)
     return roles.pop()
@@ -187,6 +200,8 @@ def test_task_examples_call_modules_with_valid_arguments(module_docs, document, 
 def test_role_variable_examples_are_valid_for_the_role(document, line, text):
     data = yaml.safe_load(text)
     role = _role_of_variables(data)
+    if role == "playbooks":  # every name is a switch a playbook reads (checked by _role_of_variables)
+        return
     _validate(_role_options(role), data, "%s:%d (role %s)" % (os.path.relpath(document, ROOT), line, role), ignore_required=True)
 
 
