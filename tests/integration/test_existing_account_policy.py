@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import boto3
 import pytest
@@ -67,8 +68,25 @@ def _destination(endpoint, name):
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
     )["Role"]["Arn"]
+    # The emulator evaluates the destination's role (service roles, on by default): it may put
+    # records into the stream, as central_account's PutIntoTheHubStream statement allows.
+    _client(endpoint, "iam").put_role_policy(
+        RoleName=name, PolicyName=name,
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kinesis:PutRecord", "kinesis:PutRecords"], "Resource": stream_arn}]}),
+    )
     logs = _client(endpoint, "logs")
-    arn = logs.put_destination(destinationName=name, targetArn=stream_arn, roleArn=role_arn)["destination"]["arn"]
+    # The role was created a moment ago: like AWS (IAM eventual consistency), the emulator
+    # refuses it for a few seconds with PutDestination's documented answer; retry exactly that.
+    deadline = time.time() + 120
+    while True:
+        try:
+            arn = logs.put_destination(destinationName=name, targetArn=stream_arn, roleArn=role_arn)["destination"]["arn"]
+            break
+        except logs.exceptions.InvalidParameterException as exc:
+            if "Could not deliver test message" not in str(exc) or time.time() > deadline:
+                raise
+            time.sleep(1)
     logs.put_destination_policy(destinationName=name, accessPolicy=json.dumps(destination_policy(arn, [MEMBER])))
     return arn
 
