@@ -32,11 +32,11 @@ MEMBER = "111111111111"
 REGION = "us-east-1"
 
 
-def client(endpoint, service, account=None, region=REGION):
+def client(endpoint, service, account=None, region=REGION, role="logvault-admin"):
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
     if account:
         creds = session.client("sts", endpoint_url=endpoint).assume_role(
-            RoleArn="arn:aws:iam::%s:role/logvault-admin" % account, RoleSessionName="drift-selftest")["Credentials"]
+            RoleArn="arn:aws:iam::%s:role/%s" % (account, role), RoleSessionName="drift-selftest")["Credentials"]
         session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                                         aws_session_token=creds["SessionToken"], region_name=region)
     return session.client(service, endpoint_url=endpoint)
@@ -79,8 +79,11 @@ def tamper(endpoint):
     sns = client(endpoint, "sns")
     topic = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":logvault-alerts")][0]
     sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns")
-    # 3. The archive bucket's lifecycle rule: a shorter transition.
-    s3 = client(endpoint, "s3")
+    # 3. The archive bucket's lifecycle rule: a shorter transition. The bucket policy denies
+    # lifecycle changes to everyone but the break-glass principals and the deployer (the emulator
+    # enforces its Deny statements, as AWS does), so the change is made as the break-glass role
+    # of inventories/local, the person who could drift it on a real account.
+    s3 = client(endpoint, "s3", CENTRAL, role="logvault-break-glass")
     for bucket in s3.list_buckets()["Buckets"]:
         try:
             rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket["Name"])["Rules"]
