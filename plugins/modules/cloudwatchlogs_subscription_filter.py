@@ -119,11 +119,13 @@ options:
   max_concurrency:
     description:
       - Number of log groups handled in parallel (1 to 5).
-      - The cap is CloudWatch Logs' default API quota of 5 transactions per second per account
-        and Region for C(PutSubscriptionFilter), C(DeleteSubscriptionFilter) and
-        C(DescribeSubscriptionFilters) (U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html)).
-        More workers than that would only be throttled; requests beyond the quota are retried
-        with backoff.
+      - CloudWatch Logs' request quotas are per account and Region; they are listed on
+        U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html) and in
+        Service Quotas (service code C(logs)). The cap of 5 is a conservative choice, no higher than
+        the 5 transactions per second that page gives for the control-plane calls it lists; the
+        C(PutSubscriptionFilter) figure itself was not confirmed from AWS's text.
+      - Every request that is throttled (C(ThrottlingException)) is retried with jittered backoff,
+        so a lower quota costs time, never a log group.
     type: int
     default: 5
 notes:
@@ -274,9 +276,10 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 ACTIONS = ("created", "updated", "unchanged", "deleted", "failed")
 # Throttling only. LimitExceededException is a quota (two filters per group) and is never retried.
 RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
-# CloudWatch Logs quotas: PutSubscriptionFilter, DeleteSubscriptionFilter and DescribeSubscriptionFilters
-# each allow 5 transactions per second per account and Region by default
-# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html).
+# A conservative cap: CloudWatch Logs' quotas page gives 5 transactions per second per account and
+# Region for the control-plane calls it lists; the PutSubscriptionFilter row was not confirmed
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html). Throttling
+# is retried with backoff, so a lower quota only costs time.
 MAX_CONCURRENCY = 5
 SHOWN_KEYS = ("filterName", "logGroupName", "destinationArn", "roleArn", "filterPattern", "distribution", "creationTime",
               "applyOnTransformedLogs", "fieldSelectionCriteria", "emitSystemFields")
