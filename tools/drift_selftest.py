@@ -124,7 +124,8 @@ def main():
             "alert topic's key (stream_alerts)":
                 lambda r: r["account"] == CENTRAL and "stream_alerts" in r["resource"] and "alias/aws/sns" in r["differs"],
             "lifecycle of %s" % bucket:
-                lambda r: r["account"] == CENTRAL and bucket in r["resource"] + r["differs"] and "lifecycle" in r["differs"],
+                lambda r: r["account"] == CENTRAL and bucket in r["resource"] + r["differs"]
+                and "lifecycle" in (r["resource"] + r["differs"]).lower() and "Transitions" in r["differs"],
         }
         for what, match in expected.items():
             if not any(match(r) for r in rows):
