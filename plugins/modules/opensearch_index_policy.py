@@ -177,13 +177,9 @@ primary_term:
 import copy
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import OpenSearchError
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import fail_opensearch
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_argument_spec
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_client
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import validated_connection_params
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch_document import JsonDocument
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch_document import document_module
 
 POLICY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 INDEX_PATTERN_RE = re.compile(r"^[^\s,\"\\/<>|#A-Z]+$")
@@ -299,16 +295,6 @@ def validate_params(module):
     return policy
 
 
-def get_policy(module, client, policy_id):
-    try:
-        dummy, answer = client.request("GET", "_plugins/_ism/policies/%s" % policy_id)
-    except OpenSearchError as e:
-        if e.status == 404:
-            return None
-        fail_opensearch(module, e, "Failed to get ISM policy %s" % policy_id)
-    return answer
-
-
 def main():
     argument_spec = opensearch_argument_spec()
     argument_spec.update(
@@ -320,34 +306,20 @@ def main():
         ism_template_priority=dict(type="int", default=100),
         description=dict(type="str", default="Managed by logvault.aws - delete indices after the retention period"),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    module, desired, client = document_module(
+        argument_spec, validate_params,
         mutually_exclusive=[["policy", "delete_after_days"], ["policy", "index_patterns"]],
         required_by={"index_patterns": "delete_after_days"},
     )
     policy_id = module.params["policy_id"]
-    desired = validate_params(module)
-    base_url, region = validated_connection_params(module)
-    client = opensearch_client(module, base_url, region)
+    document = JsonDocument(module, client, "_plugins/_ism/policies/%s" % policy_id, "ISM policy %s" % policy_id)
 
-    current = get_policy(module, client, policy_id)
+    current = document.get()
     before = normalize_policy(current["policy"]) if current else None
     result = dict(changed=False, policy_id=policy_id)
 
     if module.params["state"] == "absent":
-        result["policy"] = {}
-        if current is not None:
-            result["changed"] = True
-            if not module.check_mode:
-                try:
-                    client.request("DELETE", "_plugins/_ism/policies/%s" % policy_id)
-                except OpenSearchError as e:
-                    if e.status != 404:
-                        fail_opensearch(module, e, "Failed to delete ISM policy %s" % policy_id)
-        if module._diff:
-            result["diff"] = dict(before=before or {}, after={})
-        module.exit_json(**result)
+        document.exit_absent(current, before, result, "policy")
 
     after = normalize_policy(desired)
     if current is not None and before == after:
@@ -362,15 +334,10 @@ def main():
             query = None
             if current is not None:
                 query = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
-            try:
-                dummy, answer = client.request("PUT", "_plugins/_ism/policies/%s" % policy_id, body={"policy": desired}, query=query)
-            except OpenSearchError as e:
-                fail_opensearch(module, e, "Failed to %s ISM policy %s" % ("update" if current else "create", policy_id))
+            answer = document.put({"policy": desired}, bool(current), query=query)
             stored = (answer.get("policy") or {}).get("policy") or desired
             result.update(policy=stored, seq_no=answer.get("_seq_no"), primary_term=answer.get("_primary_term"))
-    if module._diff:
-        result["diff"] = dict(before=before or {}, after=after)
-    module.exit_json(**result)
+    document.exit_with_diff(result, before, after)
 
 
 if __name__ == "__main__":

@@ -166,13 +166,9 @@ index_template:
 import copy
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import OpenSearchError
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import fail_opensearch
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_argument_spec
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_client
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import validated_connection_params
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch_document import JsonDocument
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch_document import document_module
 
 NAME_RE = re.compile(r"^[^A-Z\s\\/*?\"<>|,#:]+$")
 INDEX_PATTERN_RE = re.compile(r"^[^A-Z\s\\/?\"<>|,#]+$")
@@ -315,19 +311,6 @@ def validate_params(module):
     return body
 
 
-def get_template(module, client, name):
-    try:
-        dummy, answer = client.request("GET", "_index_template/%s" % name)
-    except OpenSearchError as e:
-        if e.status == 404:
-            return None
-        fail_opensearch(module, e, "Failed to get index template %s" % name)
-    for entry in (answer or {}).get("index_templates") or []:
-        if entry.get("name") == name:
-            return entry.get("index_template")
-    return None
-
-
 def main():
     argument_spec = opensearch_argument_spec()
     argument_spec.update(
@@ -343,45 +326,20 @@ def main():
         template_version=dict(type="int"),
         meta=dict(type="dict"),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module, desired, client = document_module(argument_spec, validate_params)
     name = module.params["name"]
-    desired = validate_params(module)
-    base_url, region = validated_connection_params(module)
-    client = opensearch_client(module, base_url, region)
+    document = JsonDocument(module, client, "_index_template/%s" % name, "index template %s" % name)
 
-    current = get_template(module, client, name)
-    before = normalize_template(current)
+    def get_template():
+        return document.get(lambda answer: next((entry.get("index_template") for entry in (answer or {}).get("index_templates") or []
+                                                 if entry.get("name") == name), None))
+
+    current = get_template()
     result = dict(changed=False, name=name)
-
     if module.params["state"] == "absent":
-        result["index_template"] = {}
-        if current is not None:
-            result["changed"] = True
-            if not module.check_mode:
-                try:
-                    client.request("DELETE", "_index_template/%s" % name)
-                except OpenSearchError as e:
-                    if e.status != 404:
-                        fail_opensearch(module, e, "Failed to delete index template %s" % name)
-        if module._diff:
-            result["diff"] = dict(before=before or {}, after={})
-        module.exit_json(**result)
-
-    after = normalize_template(desired)
-    if current is not None and before == after:
-        result["index_template"] = current
+        document.exit_absent(current, normalize_template(current), result, "index_template")
     else:
-        result["changed"] = True
-        result["index_template"] = desired
-        if not module.check_mode:
-            try:
-                client.request("PUT", "_index_template/%s" % name, body=desired)
-            except OpenSearchError as e:
-                fail_opensearch(module, e, "Failed to %s index template %s" % ("update" if current else "create", name))
-            result["index_template"] = get_template(module, client, name) or desired
-    if module._diff:
-        result["diff"] = dict(before=before or {}, after=after)
-    module.exit_json(**result)
+        document.exit_present(current, desired, result, "index_template", normalize=normalize_template, read_back=get_template)
 
 
 if __name__ == "__main__":

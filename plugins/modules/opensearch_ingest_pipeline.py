@@ -117,13 +117,9 @@ pipeline:
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import OpenSearchError
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import fail_opensearch
 from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_argument_spec
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import opensearch_client
-from ansible_collections.logvault.aws.plugins.module_utils.opensearch import validated_connection_params
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch_document import JsonDocument
+from ansible_collections.logvault.aws.plugins.module_utils.opensearch_document import document_module
 
 NAME_RE = re.compile(r"^[A-Za-z0-9.-][A-Za-z0-9_.-]{0,254}$")
 FIELD_RE = re.compile(r"^[A-Za-z0-9@_][A-Za-z0-9@_.-]*$")
@@ -168,16 +164,6 @@ def validate_params(module):
     return body
 
 
-def get_pipeline(module, client, name):
-    try:
-        dummy, answer = client.request("GET", "_ingest/pipeline/%s" % name)
-    except OpenSearchError as e:
-        if e.status == 404:
-            return None
-        fail_opensearch(module, e, "Failed to get ingest pipeline %s" % name)
-    return (answer or {}).get(name)
-
-
 def main():
     argument_spec = opensearch_argument_spec()
     argument_spec.update(
@@ -188,42 +174,19 @@ def main():
         id_fields=dict(type="list", elements="str", default=["account_id", "log_group", "event_id"]),
         pipeline_version=dict(type="int"),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module, desired, client = document_module(argument_spec, validate_params)
     name = module.params["name"]
-    desired = validate_params(module)
-    base_url, region = validated_connection_params(module)
-    client = opensearch_client(module, base_url, region)
+    document = JsonDocument(module, client, "_ingest/pipeline/%s" % name, "ingest pipeline %s" % name)
 
-    current = get_pipeline(module, client, name)
+    def get_pipeline():
+        return document.get(lambda answer: (answer or {}).get(name))
+
+    current = get_pipeline()
     result = dict(changed=False, name=name)
     if module.params["state"] == "absent":
-        result["pipeline"] = {}
-        if current is not None:
-            result["changed"] = True
-            if not module.check_mode:
-                try:
-                    client.request("DELETE", "_ingest/pipeline/%s" % name)
-                except OpenSearchError as e:
-                    if e.status != 404:
-                        fail_opensearch(module, e, "Failed to delete ingest pipeline %s" % name)
-        if module._diff:
-            result["diff"] = dict(before=current or {}, after={})
-        module.exit_json(**result)
-
-    if current == desired:
-        result["pipeline"] = current
+        document.exit_absent(current, current, result, "pipeline")
     else:
-        result["changed"] = True
-        result["pipeline"] = desired
-        if not module.check_mode:
-            try:
-                client.request("PUT", "_ingest/pipeline/%s" % name, body=desired)
-            except OpenSearchError as e:
-                fail_opensearch(module, e, "Failed to %s ingest pipeline %s" % ("update" if current else "create", name))
-            result["pipeline"] = get_pipeline(module, client, name) or desired
-    if module._diff:
-        result["diff"] = dict(before=current or {}, after=desired)
-    module.exit_json(**result)
+        document.exit_present(current, desired, result, "pipeline", read_back=get_pipeline)
 
 
 if __name__ == "__main__":
