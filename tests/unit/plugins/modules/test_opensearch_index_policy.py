@@ -9,37 +9,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
-import sys
 from unittest import mock
 
 import pytest
 
-
 from ansible_collections.logvault.aws.plugins.modules import opensearch_index_policy as module_under_test
-from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_docs import assert_renders_with_examples
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.opensearch_double import runner, stub_fixture
 
-# The OpenSearch test double is loaded from its file, so tests/ never goes on sys.path.
-_STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "opensearch_stub", "server.py")
-_SPEC = importlib.util.spec_from_file_location("logvault_tests_opensearch_stub", _STUB_PATH)
-_STUB = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_STUB)
-start = _STUB.start
-
-
-def run(args, check_mode=False, diff=False):
-    defaults = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing"}
-    return run_module(module_under_test, args, check_mode=check_mode, diff=diff, defaults=defaults)
-
-
-@pytest.fixture
-def stub(monkeypatch):
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    server = start({"testing": "testing", "AKIDREADONLY": "ro"}, fgac_denied=["AKIDREADONLY"])
-    yield server
-    server.stop()
+run = runner(module_under_test)
+stub = stub_fixture()
 
 
 def shortcut(stub, **extra):
@@ -202,22 +181,7 @@ def test_bad_input_fails_before_any_request(stub, monkeypatch, extra, fragment):
 
 def test_ansible_doc_renders_with_examples():
     """ansible-doc renders the module from the working tree, with examples that use it."""
-    import json
-    import subprocess
-
-    import yaml
-
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(repo, "build", "pytest-root"), ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="true", ANSIBLE_NOCOLOR="1")
-    ansible_doc = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
-    fqcn = "logvault.aws.opensearch_index_policy"
-    text = subprocess.run([ansible_doc, "-t", "module", fqcn], env=env, capture_output=True, text=True, timeout=300, check=True)
-    assert "EXAMPLES" in text.stdout and fqcn in text.stdout
-    assert "[WARNING]" not in text.stderr and "[ERROR]" not in text.stderr, text.stderr
-    raw = subprocess.run([ansible_doc, "-t", "module", "--json", fqcn], env=env, capture_output=True, text=True, timeout=300, check=True)
-    doc = json.loads(raw.stdout)[fqcn]
+    doc = assert_renders_with_examples("logvault.aws.opensearch_index_policy")
     assert doc["doc"]["version_added"] == "0.1.0"
     assert {"region", "access_key", "secret_key", "profile"} <= set(doc["doc"]["options"])
     assert doc["return"]
-    examples = yaml.safe_load(doc["examples"])
-    assert examples and all(task.get("name") and fqcn in task for task in examples)
