@@ -36,6 +36,10 @@ DEFAULTS = {
     # bucket policy Deny statements refuse requests; EventBridge and CloudWatch alarms publish to
     # SNS only when the topic policy (and its key policy) allow the service.
     "LOGVAULT_AWS_RESOURCE_POLICIES": "1",
+    # Lambda runtime (docs/local-aws.md, "Lambda runtime and SDK"): the Python interpreter that
+    # runs every Lambda invocation; empty = build/lambda-venv/bin/python at the repository root
+    # (`make venv` builds it from lambda-requirements.txt, without the toolchain's packages).
+    "LOGVAULT_AWS_LAMBDA_PYTHON": "",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",
