@@ -51,6 +51,7 @@ def lambda_python():
     from local_aws import settings  # pylint: disable=import-outside-toplevel
     return settings.get("LOGVAULT_AWS_LAMBDA_PYTHON") or LAMBDA_VENV_PYTHON
 
+
 _LOCK = threading.Lock()
 _CODE_DIRS = {}
 _CREDENTIALS = {}

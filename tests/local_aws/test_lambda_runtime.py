@@ -107,3 +107,31 @@ def test_a_missing_runtime_interpreter_is_an_invocation_error_naming_make_venv(f
     assert error == "Unhandled"
     assert result["errorType"] == "Runtime.Unavailable"
     assert "make venv" in result["errorMessage"]
+
+
+@pytest.mark.parametrize("handler_file", [
+    "roles/central_account/files/transform_lambda/logvault_transform.py",
+    "roles/stream_alerts/files/alerts_lambda/logvault_alerts.py",
+])
+def test_each_lambda_logs_the_sdk_it_runs_with_at_cold_start(aws_client, unique, grant, handler_file):
+    lam = aws_client("lambda")
+    logs = aws_client("logs")
+    role = aws_client("iam").create_role(RoleName=unique("cold-role"), AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }))["Role"]["Arn"]
+    grant(role)  # a test double: the function may write its own logs
+    files = {}
+    with open(os.path.join(REPOSITORY, handler_file)) as handle:
+        files[os.path.basename(handler_file)] = handle.read()
+    with open(os.path.join(REPOSITORY, "plugins", "module_utils", "cwl_filter_pattern.py")) as handle:
+        files["cwl_filter_pattern.py"] = handle.read()
+    name = unique("cold")
+    module = os.path.basename(handler_file)[:-3]
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler=module + ".handler",
+                        Code={"ZipFile": _zip(files)}, Timeout=30)
+    lam.invoke(FunctionName=name, Payload=b'{"Records": []}')  # its result does not matter here
+    messages = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/" + name)["events"]]
+    cold = [json.loads(m) for m in messages if "logvault cold start" in m]
+    pins = _pins()
+    assert cold == [{"message": "logvault cold start", "boto3": pins["boto3"], "botocore": pins["botocore"]}]

@@ -307,8 +307,8 @@ def test_a_subscription_loop_keeps_flush_bounded(local_aws, unique, log_group, p
     assert len(aws_client("logs").filter_log_events(logGroupName=group)["events"]) >= 6
 
 
-def test_a_throttled_destination_stream_gets_the_batch_again_and_nothing_is_lost(local_aws, subscribed, put_events, read_stream,
-                                                                                monkeypatch):
+def test_a_throttled_destination_stream_gets_the_batch_again_and_nothing_is_lost(
+        local_aws, subscribed, put_events, read_stream, monkeypatch):
     """Issue 15 (chaos): LOGVAULT_AWS_FAULTS kinesis:PutRecord on subscription delivery. AWS: "If the
     destination service returns a retryable error such as a throttling exception ..., CloudWatch Logs
     continues to retry delivery for up to 24 hours" (Subscriptions.html)."""
