@@ -30,7 +30,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo        build the pipeline in the local AWS emulator and prove that logs flow"
 	@echo "make test        every offline test layer: lint, sanity, units, integration, molecule, chaos"
-	@echo "make venv        create .venv from requirements-test.txt (pinned)"
+	@echo "make venv        create .venv from requirements-test.txt and build/lambda-venv from lambda-requirements.txt (pinned)"
 	@echo "make collection  build logvault.aws and install it into build/collections"
 	@echo "make lint | sanity | units | integration | molecule | chaos   one layer each"
 	@echo "make local-aws   run the local AWS emulator in the foreground (LOGVAULT_AWS_PORT, default 4566)"
@@ -41,7 +41,20 @@ $(VENV)/.installed: requirements-test.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# The Lambda functions' own interpreter for the local AWS emulator: a venv without pip that
+# holds exactly lambda-requirements.txt (the SDK the roles vendor into the zips), and not
+# the toolchain's packages. local_aws runs every Lambda invocation with its python.
+LAMBDA_VENV := $(BUILD)/lambda-venv
+
+$(LAMBDA_VENV)/.installed: lambda-requirements.txt $(VENV)/.installed
+	rm -rf $(LAMBDA_VENV)
+	$(PYTHON) -m venv --without-pip $(LAMBDA_VENV)
+	$(PY) -m pip --python $(LAMBDA_VENV)/bin/python install --quiet --disable-pip-version-check \
+	  --no-deps --no-compile -r lambda-requirements.txt
+	$(PY) -m pip --python $(LAMBDA_VENV)/bin/python check
+	touch $@
+
+venv: $(VENV)/.installed $(LAMBDA_VENV)/.installed
 
 collection: venv
 	mkdir -p $(BUILD)

@@ -70,12 +70,15 @@ class Entry(object):
         self.code = code
         self.rate = rate
         self.random = random.Random("%s|%s" % (seed, text))
+        self.fired = 0
 
     def matches(self, service, operation):
         return self.service in ("*", service) and self.operation in ("*", operation)
 
     def draw(self):
-        return self.random.random() < self.rate
+        hit = self.random.random() < self.rate
+        self.fired += hit
+        return hit
 
 
 def parse(spec, seed="0"):
@@ -119,6 +122,14 @@ def reset():
     with _LOCK:
         _STATE["key"] = None
         _STATE["entries"] = []
+
+
+def fired():
+    """How many times each configured entry injected its fault: ``{entry text: count}``
+    (``GET /_logvault/health`` reports it, so ``make chaos`` can show every fault fired)."""
+    configured = entries()
+    with _LOCK:
+        return dict((entry.text, entry.fired) for entry in configured)
 
 
 def pick(service, operation, codes=None, per_record=False):

@@ -135,7 +135,8 @@ class _Application(object):
                 return _json_response(start_response, "405 Method Not Allowed", {"error": "use POST /_logvault/flush"})
             return _json_response(start_response, "200 OK", hooks.flush())
         if path == "/_logvault/health":
-            return _json_response(start_response, "200 OK", {"status": "ready", "patches": list(_INSTALLED)})
+            health = {"status": "ready", "patches": list(_INSTALLED), "faults_fired": faults.fired()}
+            return _json_response(start_response, "200 OK", health)
         return _json_response(start_response, "404 Not Found", {"error": "unknown path %s" % path})
 
 

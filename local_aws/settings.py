@@ -36,6 +36,10 @@ DEFAULTS = {
     # bucket policy Deny statements refuse requests; EventBridge and CloudWatch alarms publish to
     # SNS only when the topic policy (and its key policy) allow the service.
     "LOGVAULT_AWS_RESOURCE_POLICIES": "1",
+    # Lambda runtime (docs/local-aws.md, "Lambda runtime and SDK"): the Python interpreter that
+    # runs every Lambda invocation; empty = build/lambda-venv/bin/python at the repository root
+    # (`make venv` builds it from lambda-requirements.txt, without the toolchain's packages).
+    "LOGVAULT_AWS_LAMBDA_PYTHON": "",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",
@@ -49,10 +53,32 @@ DEFAULTS = {
 }
 
 
+# The rules that make the emulator refuse what plain moto allows, with their "off" value.
+# Their DEFAULTS apply only while an emulator serves in this process: the emulator's patches
+# stay installed in moto after it stops, and a test that then uses moto directly (mock_aws)
+# must get moto's own behaviour, not a refusal of its stand-in roles. A value set in the
+# environment applies whether or not an emulator serves (a test of a rule sets it itself).
+SERVING_ONLY = {
+    "LOGVAULT_AWS_IAM_PROPAGATION_SECONDS": "0",
+    "LOGVAULT_AWS_DYNAMODB_TTL_INTERVAL_SECONDS": "0",
+    "LOGVAULT_AWS_TRUST_POLICIES": "0",
+    "LOGVAULT_AWS_SERVICE_ROLE_POLICIES": "0",
+    "LOGVAULT_AWS_KMS_KEY_POLICIES": "0",
+    "LOGVAULT_AWS_RESOURCE_POLICIES": "0",
+}
+
+
+def _serving():
+    from local_aws import hooks  # pylint: disable=import-outside-toplevel
+    return hooks.running() > 0
+
+
 def get(name):
-    """The variable's value, else its default from :data:`DEFAULTS`."""
+    """The variable's value, else its default from :data:`DEFAULTS` (see :data:`SERVING_ONLY`)."""
     value = os.environ.get(name)
     if value is None or value == "":
+        if name in SERVING_ONLY and not _serving():
+            return SERVING_ONLY[name]
         return DEFAULTS[name]
     return value
 

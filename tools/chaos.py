@@ -4,13 +4,15 @@ Steps (each announced in one line):
 1. the local AWS emulator starts with ``LOGVAULT_AWS_FAULTS`` (below, seeded) and the
    OpenSearch test double, as in ``make demo`` (tools/demo.py);
 2. playbooks/site.yml runs against inventories/local (the faults only hit data-plane calls,
-   which site.yml does not make);
+   which site.yml does not make; CloudWatch Logs' test message on PutSubscriptionFilter is
+   not a delivery and is not throttled);
 3. a steady load: every second, a batch of events with unique ids into each member
    account and region (CloudWatch Logs PutLogEvents, itself throttled at random);
 4. the emulator is flushed until every id is in the archive bucket at least once and in
    search (the search backup bucket, as the OpenSearch data plane is not emulated) at least
    once, or the deadline passes;
-5. report: sent, found, lost, the duplicate ratio per copy; exit 1 on any loss.
+5. report: sent, found, lost, the duplicate ratio per copy, how often each fault fired;
+   exit 1 on any loss, or when a configured fault never fired.
 
 ``check()`` is the verdict, kept separate so a test can feed it a lossy result.
 Environment: LOGVAULT_CHAOS_PORT (default 4567), LOGVAULT_CHAOS_SECONDS (load duration,
@@ -36,11 +38,15 @@ MEMBERS = ("111111111111", "222222222222")
 REGIONS = ("us-east-1", "eu-west-1")
 LOG_GROUP = "/logvault/canary"
 # Data-plane faults only (docs/local-aws.md, "Fault injection"): throttled PutLogEvents at
-# the senders, Firehose PutRecordBatch refused whole and per record, Lambda timeouts of
+# the senders, the hub stream throttling CloudWatch Logs' delivery (kinesis:PutRecord; CloudWatch
+# Logs retries it) and the event source mapping's reads (kinesis:GetRecords; read again from
+# the same position), Firehose PutRecordBatch refused whole and per record, Lambda timeouts of
 # the transform (and alerts) invocations. The transform retries Firehose failures; the
 # event source mapping retries and bisects failed batches; boto3 retries throttling.
 FAULTS = " ".join([
     "logs:PutLogEvents:ThrottlingException:0.1",
+    "kinesis:PutRecord:ProvisionedThroughputExceededException:0.1",
+    "kinesis:GetRecords:ProvisionedThroughputExceededException:0.1",
     "firehose:PutRecordBatch:ServiceUnavailableException:0.1",
     "firehose:PutRecordBatch:ServiceUnavailableException:0.1:record",
     "lambda:Invoke:Timeout:0.05",
@@ -178,6 +184,13 @@ def collect(endpoint, sent, deadline):
         time.sleep(2)
 
 
+def fired_faults(endpoint):
+    """``{fault entry: times injected}`` from the emulator's health endpoint."""
+    import urllib.request  # pylint: disable=import-outside-toplevel
+    with urllib.request.urlopen(endpoint + "/_logvault/health", timeout=10) as response:
+        return json.loads(response.read().decode("utf-8")).get("faults_fired", {})
+
+
 def main():
     port = int(os.environ.get("LOGVAULT_CHAOS_PORT", "4567"))
     seconds = int(os.environ.get("LOGVAULT_CHAOS_SECONDS", "30"))
@@ -224,6 +237,8 @@ def main():
         archive, search = collect(endpoint, sent, time.time() + 300)
         verdict = check(sent, archive, search)
         step(5, "report")
+        fired = fired_faults(endpoint)
+        print("  faults injected: %s" % ", ".join("%s x%d" % (text, count) for text, count in sorted(fired.items())))
         print("  site.yml %.0f s; sent %d events; archive: %d lost, duplicate ratio %.4f; search: %d lost, duplicate ratio %.4f"
               % (site_seconds, verdict["sent"], len(verdict["lost_archive"]), verdict["duplicates_archive"],
                  len(verdict["lost_search"]), verdict["duplicates_search"]))
@@ -232,6 +247,10 @@ def main():
                 print("  %s (first 10): %s" % (where, ", ".join(verdict[where][:10])))
         if not verdict["ok"]:
             print("chaos: events were lost under faults; emulator log: build/chaos-local-aws.log")
+            return 1
+        idle = sorted(text for text, count in fired.items() if count == 0)
+        if idle:
+            print("chaos: these faults never fired, so the run proves nothing about them: %s" % ", ".join(idle))
             return 1
         print("chaos: no event lost under faults; %.0f s in all" % (time.time() - started))
         return 0

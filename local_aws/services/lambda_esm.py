@@ -275,12 +275,35 @@ def _next_records(esm, shard, checkpoint):
     return records
 
 
+_THROTTLED_READS = {"count": 0}
+
+
+def _read_throttled():
+    """LOGVAULT_AWS_FAULTS ``kinesis:GetRecords:<code>:<rate>``: the mapping's read of a shard
+    fails (GetRecords answers ProvisionedThroughputExceededException when "the request rate for
+    the stream is too high", Kinesis API reference, GetRecords), and the poller reads again
+    from the same checkpoint at its next poll: nothing is skipped."""
+    from local_aws import faults  # pylint: disable=import-outside-toplevel
+    if faults.pick("kinesis", "GetRecords"):
+        _THROTTLED_READS["count"] += 1
+        return True
+    return False
+
+
+def throttled_reads():
+    return _THROTTLED_READS["count"]
+
+
 def _drive_shard(state, fn, stream, shard, force):
     esm = state.esm
     ss = state.shard(shard)
     handled = 0
     while True:
         if not ss.pending:
+            if _read_throttled():
+                # The records stay in the shard; the next poll reads them again. Counted as
+                # handled so that flush() keeps polling instead of settling.
+                return handled + 1
             with _kinesis_lock():
                 records = _next_records(esm, shard, ss.checkpoint)
             if not records:
@@ -603,6 +626,7 @@ def reset():
     with _POLL_LOCK:
         _STATES.clear()
         _ASYNC.clear()
+        _THROTTLED_READS["count"] = 0
     lambda_runtime.reset()
 
 

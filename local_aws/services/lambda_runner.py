@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs ONE Lambda invocation in this (sub)process. Not imported by the emulator.
 
-The emulator starts ``sys.executable lambda_runner.py`` with the function's extracted
+The emulator starts ``<lambda venv python> lambda_runner.py`` with the function's extracted
 code directory as working directory and the function's environment. Protocol:
 
 * stdin: one JSON document ``{"handler": "module.func", "event": ..., "context": {...},

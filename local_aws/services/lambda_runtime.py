@@ -4,8 +4,9 @@
 """Run Python Lambda functions from their deployed zip, without Docker.
 
 moto stores a function's deployment package (``LambdaFunction.code_bytes``). We extract
-it once per code digest and run each invocation in a fresh ``sys.executable``
-subprocess (see ``lambda_runner.py``) with:
+it once per code digest and run each invocation in a fresh subprocess of the emulated
+runtime's interpreter (``lambda_python()``: build/lambda-venv, not the toolchain's
+``sys.executable``; see ``lambda_runner.py``) with:
 
 * the function's handler string, environment variables and timeout (init phase limited
   to 10 s like on AWS, then ``Timeout`` seconds for the handler);
@@ -27,7 +28,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -36,6 +36,21 @@ import zipfile
 
 INIT_TIMEOUT = 10.0
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_runner.py")
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAMBDA_VENV_PYTHON = os.path.join(REPOSITORY, "build", "lambda-venv", "bin", "python")
+
+
+def lambda_python():
+    """The interpreter of the emulated Lambda runtime (issue 15 item 7).
+
+    Not ``sys.executable``: the toolchain's site-packages (its own boto3) must not be what a
+    function imports. ``LOGVAULT_AWS_LAMBDA_PYTHON``, else build/lambda-venv/bin/python, which
+    ``make venv`` builds from lambda-requirements.txt: the SDK the roles vendor into the zips,
+    and what a zip without its own SDK gets, as the runtime's bundled boto3 on AWS.
+    """
+    from local_aws import settings  # pylint: disable=import-outside-toplevel
+    return settings.get("LOGVAULT_AWS_LAMBDA_PYTHON") or LAMBDA_VENV_PYTHON
+
 
 _LOCK = threading.Lock()
 _CODE_DIRS = {}
@@ -235,6 +250,13 @@ def invoke(fn, event):
         layer_dirs = _layer_dirs(fn)
     except (ValueError, zipfile.BadZipFile) as exc:
         return InvocationResult(request_id, error={"errorType": "Runtime.InvalidEntrypoint", "errorMessage": str(exc)})
+    python = lambda_python()
+    if not os.access(python, os.X_OK):
+        return InvocationResult(request_id, error={
+            "errorType": "Runtime.Unavailable",
+            "errorMessage": "the emulated Lambda runtime %s does not exist: run `make venv` "
+                            "(it builds build/lambda-venv from lambda-requirements.txt)" % python,
+        })
     env = _environment(fn, code_dir, layer_dirs, request_id)
     request = {
         "handler": fn.handler,
@@ -251,7 +273,7 @@ def invoke(fn, event):
         },
     }
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, RUNNER], cwd=code_dir, env=env,
+        [python, "-s", RUNNER], cwd=code_dir, env=env,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     stderr_chunks = []

@@ -460,8 +460,14 @@ def _deliver(item):
             "logEvents": item["events"],
         }
         key = _partition_key(item["distribution"], item["owner"], item["logGroup"], item["logStream"])
-        for payload in _chunks(data, item["events"]):
+        for index, payload in enumerate(_chunks(data, item["events"])):
+            if index < item.get("chunks_sent", 0):
+                continue  # put before a throttled chunk of the same batch
+            code = _injected_kinesis_fault(kind)
+            if code:
+                raise RetryableDelivery(code)
             _put_record(target, payload, key)
+            item["chunks_sent"] = index + 1
     elif kind == "lambda":
         from moto.awslambda.utils import get_backend  # pylint: disable=import-outside-toplevel
         get_backend(item["owner"], item["region"]).send_log_event(target, item["filter"], item["logGroup"], item["logStream"], item["events"])
@@ -471,6 +477,35 @@ def _deliver(item):
         group.put_log_events(item["logStream"], [{"timestamp": e["timestamp"], "message": e["message"]} for e in item["events"]])
     else:
         LOG.warning("unsupported subscription target %s; batch dropped", target)
+
+
+class RetryableDelivery(Exception):
+    """The target answered a retryable error (throttling, 5xx): the batch is delivered again."""
+
+
+_RETRIES = {"count": 0}
+
+
+def _injected_kinesis_fault(kind):
+    """LOGVAULT_AWS_FAULTS ``kinesis:PutRecord:<code>:<rate>`` on subscription delivery.
+
+    The emulator's CloudWatch Logs puts each payload on the destination stream as one PutRecord
+    (which call AWS's service uses is not documented). On AWS, "If the destination service
+    returns a retryable error such as a throttling exception or a retryable service exception
+    (HTTP 5xx for example), CloudWatch Logs continues to retry delivery for up to 24 hours"
+    (CloudWatch Logs User Guide, "Real-time processing of log data with subscriptions",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Subscriptions.html). So an injected
+    fault requeues the batch; the payloads put before it are not put again.
+    """
+    if kind != "kinesis":
+        return None
+    from local_aws import faults  # pylint: disable=import-outside-toplevel
+    return faults.pick("kinesis", "PutRecord")
+
+
+def delivery_retries():
+    """How many times a subscription batch was requeued after a retryable target error."""
+    return _RETRIES["count"]
 
 
 def deliver_pending():
@@ -490,6 +525,12 @@ def deliver_pending():
         handled += 1
         try:
             _deliver(item)
+        except RetryableDelivery as exc:
+            LOG.info("delivery of a batch from %s to %s answered %s; retried on the next pass",
+                     item["logGroup"], item["destination"], exc)
+            with _QUEUE_LOCK:
+                _RETRIES["count"] += 1
+                _QUEUE.append(item)
         except Exception:  # pylint: disable=broad-except
             LOG.exception("delivery of a batch from %s to %s failed", item["logGroup"], item["destination"])
     return handled
@@ -503,6 +544,7 @@ def pending():
 def _reset():
     with _QUEUE_LOCK:
         _QUEUE.clear()
+        _RETRIES["count"] = 0
 
 
 # --------------------------------------------------------------------------- account policies

@@ -87,16 +87,65 @@ _OPERATORS = {
 }
 
 
+# Keys that are in a request's context only when the request carries them ("AWS global
+# condition context keys": e.g. aws:SourceAccount "is only available when the call to your
+# resource is made directly by an AWS service principal"), and that every context the
+# emulator builds for a service (trust policies, service roles, key and resource policies)
+# sets whenever AWS would. In such a context their absence is the absence AWS sees. Any other
+# key missing from a context is one the emulator does not model (aws:PrincipalArn where the
+# caller is unknown, S3 request headers...): the condition is unknown, the statement does
+# not apply, and the emulator never guesses a Deny from it.
+SENT_ONLY_SOMETIMES = ("aws:sourcearn", "aws:sourceaccount", "sts:externalid", "kms:viaservice")
+SENT_ONLY_SOMETIMES_PREFIXES = ("kms:encryptioncontext:",)
+
+
+def _absence_is_known(key, explicit_context):
+    key = key.lower()
+    return explicit_context and (key in SENT_ONLY_SOMETIMES or key.startswith(SENT_ONLY_SOMETIMES_PREFIXES))
+
+
+def _absent(base, qualifier, if_exists, expected):
+    """A condition on a key that is not in the request context, as the IAM User Guide's
+    "Condition operators" page says: "If the key that you specify in a policy condition is not
+    present in the request context, the values do not match and the condition is false. If the
+    policy condition requires that the key is not matched, such as StringNotLike or ArnNotLike,
+    and the right key is not present, the condition is true. This logic applies to all
+    condition operators except ...IfExists and Null check." ForAllValues is true for an
+    absent key and ForAnyValue false ("Set operators for multivalued context keys")."""
+    if base == "Null":
+        return any(str(value).lower() == "true" for value in _listify(expected))
+    if if_exists:
+        return True
+    if qualifier == "forallvalues":
+        return True
+    if qualifier == "foranyvalue":
+        return False
+    return _OPERATORS[base][1]  # negated operators hold, the others do not
+
+
 def condition_holds(operator, key, expected, context=None):
-    """True/False when the emulator can evaluate the condition, _UNKNOWN otherwise."""
+    """True/False when the emulator can evaluate the condition, _UNKNOWN otherwise.
+
+    ``context`` is the request context the emulator built for a service's request; without
+    one, the default S3 context applies and every key missing from it is unknown.
+    """
+    explicit_context = context is not None
     context = REQUEST_CONTEXT if context is None else context
-    if_exists = operator.endswith("IfExists")
-    base = operator[:-len("IfExists")] if if_exists else operator
-    if base not in _OPERATORS:
+    qualifier, _, name = operator.rpartition(":")
+    qualifier = qualifier.lower()
+    if qualifier not in ("", "forallvalues", "foranyvalue"):
+        return _UNKNOWN
+    if_exists = name.endswith("IfExists")
+    base = name[:-len("IfExists")] if if_exists else name
+    if base not in _OPERATORS and base != "Null":
         return _UNKNOWN
     actual = context.get(key.lower())
     if actual is None:
-        return True if if_exists else _UNKNOWN
+        if _absence_is_known(key, explicit_context):
+            return _absent(base, qualifier, if_exists, expected)
+        return True if if_exists and base != "Null" else _UNKNOWN
+    if base == "Null":
+        return any(str(value).lower() == "false" for value in _listify(expected))
     check, negated = _OPERATORS[base]
     matched = any(check(actual, value) for value in _listify(expected))
     return not matched if negated else matched

@@ -157,3 +157,17 @@ def test_per_record_faults_are_reported_in_the_response(local_aws, aws_client, u
     again = _client(local_aws, "firehose").put_record_batch(DeliveryStreamName=delivery,
                                                             Records=[{"Data": b"%d" % i} for i in range(20)])
     assert ["ErrorCode" in r for r in again["RequestResponses"]] == pattern
+
+
+def test_health_reports_how_often_each_fault_fired(local_aws, aws_client, unique, inject):
+    name = unique("fired")
+    aws_client("kinesis").create_stream(StreamName=name, ShardCount=1)
+    inject("kinesis:PutRecord:ProvisionedThroughputExceededException:1 sqs:SendMessage:ThrottlingException:1")
+    kinesis = _client(local_aws, "kinesis")
+    for _ in range(2):
+        with pytest.raises(ClientError):
+            kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="p")
+    import urllib.request  # pylint: disable=import-outside-toplevel
+    with urllib.request.urlopen(local_aws.endpoint + "/_logvault/health") as response:
+        fired = json.loads(response.read())["faults_fired"]
+    assert fired == {"kinesis:PutRecord:ProvisionedThroughputExceededException:1": 2, "sqs:SendMessage:ThrottlingException:1": 0}

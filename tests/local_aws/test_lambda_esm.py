@@ -537,3 +537,25 @@ def test_invalid_mapping_settings_are_rejected_before_anything_is_stored(pipelin
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert message in caught.value.response["Error"]["Message"]
     assert p.lam.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"] == []
+
+
+def test_a_throttled_get_records_is_read_again_from_the_same_position(pipeline, local_aws, monkeypatch):
+    """Issue 15 (chaos): LOGVAULT_AWS_FAULTS kinesis:GetRecords throttles the mapping's reads; the
+    records stay in the shard and the next poll reads them from the same checkpoint."""
+    from local_aws import faults  # pylint: disable=import-outside-toplevel
+    from local_aws.services import lambda_esm  # pylint: disable=import-outside-toplevel
+    p = pipeline()
+    seqs = p.put([b"one", b"two", b"three"])
+    throttled = lambda_esm.throttled_reads()
+    monkeypatch.setenv("LOGVAULT_AWS_FAULTS", "kinesis:GetRecords:ProvisionedThroughputExceededException:1")
+    faults.reset()
+    try:
+        p.mapping(p.function(), BatchSize=100)
+        local_aws.flush(max_passes=3)
+        assert p.received() == []
+        assert lambda_esm.throttled_reads() >= throttled + 3
+    finally:
+        monkeypatch.delenv("LOGVAULT_AWS_FAULTS")
+        faults.reset()
+    local_aws.flush()
+    assert [s for d in p.received() for s in d["sequenceNumbers"]] == seqs

@@ -305,3 +305,29 @@ def test_a_subscription_loop_keeps_flush_bounded(local_aws, unique, log_group, p
         logs.delete_subscription_filter(logGroupName=group, filterName="self")
     assert local_aws.flush()["settled"] is True
     assert len(aws_client("logs").filter_log_events(logGroupName=group)["events"]) >= 6
+
+
+def test_a_throttled_destination_stream_gets_the_batch_again_and_nothing_is_lost(
+        local_aws, subscribed, put_events, read_stream, monkeypatch):
+    """Issue 15 (chaos): LOGVAULT_AWS_FAULTS kinesis:PutRecord on subscription delivery. AWS: "If the
+    destination service returns a retryable error such as a throttling exception ..., CloudWatch Logs
+    continues to retry delivery for up to 24 hours" (Subscriptions.html)."""
+    from local_aws import faults  # pylint: disable=import-outside-toplevel
+    stream, group = subscribed()
+    local_aws.flush()  # the CONTROL_MESSAGE
+    retries = logs_patch.delivery_retries()
+    monkeypatch.setenv("LOGVAULT_AWS_FAULTS", "kinesis:PutRecord:ProvisionedThroughputExceededException:1")
+    faults.reset()
+    try:
+        put_events(group, ["held", "back"])
+        local_aws.flush(max_passes=3)
+        assert _data(read_stream(stream)) == []  # every attempt throttled: nothing put, nothing dropped
+        assert logs_patch.pending() == 1
+        assert logs_patch.delivery_retries() >= retries + 3
+    finally:
+        monkeypatch.delenv("LOGVAULT_AWS_FAULTS")
+        faults.reset()
+    local_aws.flush()
+    (record,) = _data(read_stream(stream))
+    assert [e["message"] for e in record["payload"]["logEvents"]] == ["held", "back"]
+    assert logs_patch.pending() == 0

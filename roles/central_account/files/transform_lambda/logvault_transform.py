@@ -41,14 +41,20 @@ from urllib.parse import quote, urlsplit
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 from json.scanner import c_make_scanner
 
-# boto3 and botocore are part of every Lambda Python runtime.
+# boto3 and botocore are vendored into the zip (lambda-requirements.txt); the runtime's own
+# copy comes after /var/task on sys.path.
 import boto3
+import botocore
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest, HeadersDict
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.httpsession import URLLib3Session
 from botocore.utils import get_environ_proxies, normalize_url_path
+
+# Cold start: the SDK this function runs with, logged once per execution environment (AWS's
+# documented way to learn it: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html#python-sdk-included).
+print(json.dumps({"message": "logvault cold start", "boto3": boto3.__version__, "botocore": botocore.__version__}))
 
 
 __all__ = ["Config", "ConfigError", "LeanFirehose", "Transformer", "handler"]

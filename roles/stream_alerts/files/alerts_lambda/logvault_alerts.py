@@ -42,10 +42,16 @@ import sys
 import time
 import zlib
 
-# boto3 and botocore are part of every Lambda Python runtime.
+# boto3 and botocore are vendored into the zip (lambda-requirements.txt); the runtime's own
+# copy comes after /var/task on sys.path.
 import boto3
+import botocore
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
+
+# Cold start: the SDK this function runs with, logged once per execution environment (AWS's
+# documented way to learn it: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html#python-sdk-included).
+print(json.dumps({"message": "logvault cold start", "boto3": boto3.__version__, "botocore": botocore.__version__}))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:  # the engine is shipped next to this file

@@ -91,9 +91,11 @@ def test_decodes_real_cross_account_records_from_the_local_emulator(cwl_decode, 
     except ImportError as exc:  # the emulator is a package at the repository root
         pytest.fail("the local AWS emulator (local_aws/) cannot be imported: %s" % exc)
     central, member, region = "123456789012", "111111111111", "us-east-1"
-    # The destination's role is a name only (a test double): no trust or propagation check.
+    # The destination's role is a name only (a test double): no trust, propagation or
+    # service-role check.
     monkeypatch.setenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", "0")
     monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "0")
+    monkeypatch.setenv("LOGVAULT_AWS_SERVICE_ROLE_POLICIES", "0")
     with start(port=0) as emu:
         kinesis = emu.client("kinesis", account_id=central)
         kinesis.create_stream(StreamName="hub", ShardCount=1)

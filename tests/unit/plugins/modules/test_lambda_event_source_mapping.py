@@ -61,6 +61,8 @@ def aws(emulator, monkeypatch):
     # of the propagation answer is tested below with AWS's exact error.
     monkeypatch.setenv("LOGVAULT_AWS_IAM_PROPAGATION_SECONDS", "0")
     monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "0")
+    # Nor does the role carry a policy: the service-role evaluation has its own tests too.
+    monkeypatch.setenv("LOGVAULT_AWS_SERVICE_ROLE_POLICIES", "0")
 
     class Env(object):
         endpoint = emulator.endpoint
