@@ -164,9 +164,9 @@ def test_health_reports_how_often_each_fault_fired(local_aws, aws_client, unique
     aws_client("kinesis").create_stream(StreamName=name, ShardCount=1)
     inject("kinesis:PutRecord:ProvisionedThroughputExceededException:1 sqs:SendMessage:ThrottlingException:1")
     kinesis = _client(local_aws, "kinesis")
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(ClientError):
-            kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="p")
+            kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="p%d" % attempt)
     import urllib.request  # pylint: disable=import-outside-toplevel
     with urllib.request.urlopen(local_aws.endpoint + "/_logvault/health") as response:
         fired = json.loads(response.read())["faults_fired"]
