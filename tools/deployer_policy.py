@@ -117,6 +117,9 @@ CLIENT = re.compile(r"""\bclient\(\s*["']([a-z0-9-]+)["']""")
 CALL = re.compile(r"\.([a-z][a-z0-9_]*)\(")
 PAGINATOR = re.compile(r"""get_paginator\(\s*["']([a-z0-9_]+)["']""")
 WAITER = re.compile(r"""get_waiter\(\s*["']([a-z0-9_]+)["']""")
+# An operation named in a string and called through a helper (amazon.aws lambda_info's
+# _paginate(client, "list_functions")): every snake_case string that is an operation name.
+NAMED = re.compile(r"""["']([a-z][a-z0-9]*(?:_[a-z0-9]+)+)["']""")
 IMPORT = re.compile(r"from ansible_collections\.([a-z_]+)\.([a-z_]+)\.plugins\.module_utils\.([a-z0-9_.]+) import")
 
 
@@ -199,6 +202,7 @@ def actions_of_module(fqcn, models, collections):
         called.update(CALL.findall(text))
         called.update(PAGINATOR.findall(text))
         called.update(WAITER.findall(text))
+        called.update(NAMED.findall(text))
     actions = set()
     for service in services:
         for snake, (prefix, operation) in models.operations(service).items():
