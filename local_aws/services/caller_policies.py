@@ -58,6 +58,7 @@ SETTING = "LOGVAULT_AWS_CALLER_POLICIES"
 
 _LOCK = threading.Lock()
 _DENIALS = []
+_EVALUATED = {}  # (role ARN, action, resource or None) -> verdict, every evaluation
 
 # S3 operations whose IAM action has another name (Amazon S3 API permissions reference,
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html).
@@ -135,9 +136,17 @@ def denials():
         return list(_DENIALS)
 
 
+def evaluated():
+    """Every ``(role ARN, action, resource)`` evaluated since the last reset, with its verdict
+    (resource None: the emulator did not name it, only the action was evaluated)."""
+    with _LOCK:
+        return dict(_EVALUATED)
+
+
 def reset():
     with _LOCK:
         del _DENIALS[:]
+        _EVALUATED.clear()
 
 
 def iam_action(signing_name, operation):
@@ -467,6 +476,9 @@ def check(environ):
         checks.append(("iam:PassRole", passed, dict(context, **{"iam:PassedToService": PASS_ROLE[action][1]})))
     for wanted, on, ctx in checks:
         result = verdict(role_arn, wanted, on, ctx)
+        with _LOCK:
+            if len(_EVALUATED) < 20000:
+                _EVALUATED[(role_arn, wanted, on)] = result
         if result != service_roles.ALLOW:
             with _LOCK:
                 _DENIALS.append({"role": role_arn, "action": wanted, "resource": on, "verdict": result,

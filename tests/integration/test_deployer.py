@@ -133,6 +133,9 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
         result = helpers.playbook(tmp_path, inventory, name)
         assert result.returncode == 0, "%s as the deployer role: %s" % (name, caller_policies.denials()[-3:])
     assert caller_policies.denials() == []
+    if os.environ.get("LOGVAULT_DEPLOYER_EVALUATED"):  # what the roles did, for tools/deployer_policy.py's tables
+        with open(os.environ["LOGVAULT_DEPLOYER_EVALUATED"], "w", encoding="utf-8") as handle:
+            json.dump(sorted([list(k) + [v] for k, v in caller_policies.evaluated().items()], key=str), handle, indent=1)
     logs = helpers.client(emulator.endpoint, "logs", MEMBER, role=DEPLOYER)
     assert [p["policyName"] for p in logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")[
         "accountPolicies"]] != []
