@@ -97,6 +97,7 @@ S3_ACTIONS = {
     "GetBucketAnalyticsConfiguration": "s3:GetAnalyticsConfiguration",
     "GetBucketIntelligentTieringConfiguration": "s3:GetIntelligentTieringConfiguration",
     "GetBucketLifecycle": "s3:GetLifecycleConfiguration", "PutBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "ListBuckets": "s3:ListAllMyBuckets",
 }
 # Other operations whose IAM action has another name (Lambda: "Actions, resources, and
 # condition keys for AWS Lambda").
@@ -124,6 +125,18 @@ PASS_ROLE = {
     "cloudtrail:CreateTrail": (("CloudWatchLogsRoleArn",), "cloudtrail.amazonaws.com"),
     "cloudtrail:UpdateTrail": (("CloudWatchLogsRoleArn",), "cloudtrail.amazonaws.com"),
     "iam:AddRoleToInstanceProfile": (("RoleName",), "ec2.amazonaws.com"),
+}
+
+
+# Account policies of type SUBSCRIPTION_FILTER_POLICY need the subscription filter permission
+# too (CloudWatch Logs API reference, PutAccountPolicy: "To create a subscription filter policy,
+# you must have the logs:PutSubscriptionFilter and logs:PutAccountPolicy permissions";
+# DescribeAccountPolicies: "logs:DescribeSubscriptionFilters and logs:DescribeAccountPolicies";
+# DeleteAccountPolicy: "logs:DeleteSubscriptionFilter"). Evaluated on the action only.
+SUBSCRIPTION_POLICY_ALSO = {
+    "logs:PutAccountPolicy": "logs:PutSubscriptionFilter",
+    "logs:DescribeAccountPolicies": "logs:DescribeSubscriptionFilters",
+    "logs:DeleteAccountPolicy": "logs:DeleteSubscriptionFilter",
 }
 
 
@@ -274,6 +287,36 @@ def _name_or_arn(value, build):
     return value if value.startswith("arn:") else build(value)
 
 
+def _iam_arn(account, kind, name, path=None):
+    """The ARN of a role or instance profile, with its path (IAM evaluates the full ARN,
+    path included: IAM User Guide, "IAM identifiers")."""
+    from moto.iam.models import iam_backends  # pylint: disable=import-outside-toplevel
+
+    if path is None:
+        backend = iam_backends[account]["global"]
+        try:
+            found = backend.get_role(name) if kind == "role" else backend.get_instance_profile(name)
+            return found.arn
+        except Exception:  # pylint: disable=broad-except
+            path = "/"
+    return "arn:aws:iam::%s:%s%s%s" % (account, kind, path or "/", name)
+
+
+def _kms_key_arn(key, region, account, operation):
+    """An alias names its key: every operation but the alias's own is authorised on the key
+    ("Using aliases to control access to KMS keys", AWS KMS Developer Guide)."""
+    arn = service_roles._kms_arn(str(key), region, account)  # pylint: disable=protected-access
+    if ":alias/" not in arn or "Alias" in operation:
+        return arn
+    from moto.kms.models import kms_backends  # pylint: disable=import-outside-toplevel
+
+    try:
+        backend = kms_backends[account][region]
+        return backend.describe_key(str(key)).arn
+    except Exception:  # pylint: disable=broad-except
+        return None  # no such alias: the action only (KMS then answers NotFoundException)
+
+
 def resource_of(action, params, region, account, environ=None):
     """The ARN of the resource ``action`` acts on (Service Authorization Reference, resource
     types of the action), or None when the emulator does not name it (action-only)."""
@@ -290,11 +333,12 @@ def resource_of(action, params, region, account, environ=None):
         return _s3_resource(environ or {}, action)
     if prefix == "iam":
         if get("RoleName") and "InstanceProfile" not in operation:
-            return "arn:aws:iam::%s:role/%s" % (account, p["RoleName"])
+            return _iam_arn(account, "role", p["RoleName"], p.get("Path") if operation == "CreateRole" else None)
         if get("PolicyArn"):
             return p["PolicyArn"]
         if get("InstanceProfileName"):
-            return "arn:aws:iam::%s:instance-profile/%s" % (account, p["InstanceProfileName"])
+            return _iam_arn(account, "instance-profile", p["InstanceProfileName"],
+                            p.get("Path") if operation == "CreateInstanceProfile" else None)
         if operation == "CreatePolicy" and get("PolicyName"):
             return "arn:aws:iam::%s:policy%s%s" % (account, p.get("Path") or "/", p["PolicyName"])
         if operation == "CreateServiceLinkedRole" and get("AWSServiceName"):
@@ -337,6 +381,8 @@ def resource_of(action, params, region, account, environ=None):
     if prefix == "dynamodb":
         return _name_or_arn(get("TableName", "ResourceArn"), lambda n: _arn("dynamodb", region, account, "table/%s" % n))
     if prefix == "sns":
+        if operation == "CreateTopic" and get("Name"):
+            return _arn("sns", region, account, p["Name"])
         return get("TopicArn", "ResourceArn")
     if prefix == "sqs":
         url = get("QueueUrl")
@@ -349,11 +395,13 @@ def resource_of(action, params, region, account, environ=None):
         name = get("DomainName")
         if name and operation not in ("ListDomainNames", "DescribeDomains"):
             return _arn("es", region, account, "domain/%s" % name)
-        return get("ARN")
+        return get("ARN", "arn")
     if prefix == "kms":
+        if operation == "CreateAlias" and get("AliasName"):
+            return _arn("kms", region, account, p["AliasName"])
         key = get("KeyId", "TargetKeyId")
         if key:
-            return service_roles._kms_arn(str(key), region, account)  # pylint: disable=protected-access
+            return _kms_key_arn(key, region, account, operation)
         return None
     if prefix == "cloudtrail":
         name = get("Name", "TrailName", "ResourceId")
@@ -361,7 +409,9 @@ def resource_of(action, params, region, account, environ=None):
             return _name_or_arn(name, lambda n: _arn("cloudtrail", region, account, "trail/%s" % n))
         return None
     if prefix == "cloudwatch":
-        return None  # the CBOR/JSON/query request of CloudWatch is not parsed here
+        if get("AlarmName"):
+            return _arn("cloudwatch", region, account, "alarm:%s" % p["AlarmName"])
+        return None  # DescribeAlarms, DeleteAlarms (a list of names), or a CBOR request (not parsed)
     if prefix == "athena":
         name = get("WorkGroup", "Name") if "WorkGroup" in operation or "NamedQuer" in operation else None
         return _arn("athena", region, account, "workgroup/%s" % name) if name else None
@@ -372,7 +422,7 @@ def resource_of(action, params, region, account, environ=None):
         if operation in ("GetDatabase", "DeleteDatabase") and not db:
             db = get("Name")
         if db and ("Table" in operation or "Partition" in operation):
-            table = get("TableName") or ((p.get("TableInput") or {}).get("Name") if isinstance(p.get("TableInput"), dict) else None)
+            table = get("TableName") or (get("Name") if operation in ("GetTable", "DeleteTable") else None) or ((p.get("TableInput") or {}).get("Name") if isinstance(p.get("TableInput"), dict) else None)
             return _arn("glue", region, account, "table/%s/%s" % (db, table)) if table else None
         return _arn("glue", region, account, "database/%s" % db) if db else None
     if prefix == "cloudformation":
@@ -471,7 +521,11 @@ def check(environ):
     params = request_params(environ, service, operation, body)
     resource = resource_of(action, params, region, account, environ)
     context = {"aws:PrincipalArn": role_arn, "aws:PrincipalAccount": account, "aws:RequestedRegion": region}
+    if action.startswith("iam:") and params.get("PolicyArn"):
+        context["iam:PolicyARN"] = params["PolicyArn"]  # Attach/DetachRolePolicy's condition key
     checks = [(action, resource, context)]
+    if action in SUBSCRIPTION_POLICY_ALSO and params.get("policyType") == "SUBSCRIPTION_FILTER_POLICY":
+        checks.append((SUBSCRIPTION_POLICY_ALSO[action], None, context))
     for passed in passed_roles(action, params, account):
         checks.append(("iam:PassRole", passed, dict(context, **{"iam:PassedToService": PASS_ROLE[action][1]})))
     for wanted, on, ctx in checks:

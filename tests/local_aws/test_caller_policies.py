@@ -204,7 +204,31 @@ def test_iam_action_names(signing, operation, action):
     ("sns:GetTopicAttributes", {"TopicArn": "arn:aws:sns:us-east-1:1:t"}, "arn:aws:sns:us-east-1:1:t"),
     ("events:PutRule", {"Name": "r"}, "arn:aws:events:us-east-1:1:rule/r"),
     ("es:DescribeDomain", {"DomainName": "d"}, "arn:aws:es:us-east-1:1:domain/d"),
-    ("kms:DescribeKey", {"KeyId": "alias/a"}, "arn:aws:kms:us-east-1:1:alias/a"),
+    ("kms:DescribeKey", {"KeyId": "alias/a"}, None),  # no such alias: the action only (KMS answers NotFound)
+    ("kms:CreateAlias", {"AliasName": "alias/a", "TargetKeyId": "k"}, "arn:aws:kms:us-east-1:1:alias/a"),
 ])
 def test_resources_of_actions(action, params, resource):
     assert caller_policies.resource_of(action, params, "us-east-1", "1") == resource
+
+
+def test_an_alias_names_its_key(as_role, aws_client, unique):
+    kms = aws_client("kms")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    alias = "alias/" + unique("lv")
+    kms.create_alias(AliasName=alias, TargetKeyId=key)
+    dummy, client = as_role(_allow("kms:DescribeKey", key))
+    assert client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"] == key
+    dummy, client = as_role(_allow("kms:DescribeKey", "arn:aws:kms:*:*:" + alias))
+    with pytest.raises(ClientError) as caught:
+        client("kms").describe_key(KeyId=alias)
+    _denied(caught, "AccessDeniedException", "kms:DescribeKey")
+
+
+def test_subscription_filter_account_policies_need_the_filter_permission(as_role):
+    # CloudWatch Logs API reference, DescribeAccountPolicies / PutAccountPolicy
+    dummy, client = as_role(_allow("logs:DescribeAccountPolicies"))
+    with pytest.raises(ClientError) as caught:
+        client("logs").describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")
+    _denied(caught, "AccessDeniedException", "logs:DescribeSubscriptionFilters")
+    dummy, client = as_role(_allow(["logs:DescribeAccountPolicies", "logs:DescribeSubscriptionFilters"]))
+    client("logs").describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")
