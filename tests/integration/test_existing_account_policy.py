@@ -7,8 +7,16 @@ allows one per account and Region. ``members.yml`` must stop in preflight, befor
 naming that policy and pointing at the per-group mode; with
 ``member_account_subscription_mode: log_groups`` the same account is onboarded beside it.
 
+Issue 13 item 9, on the same account (so that members.yml runs once more, not in a scenario
+of its own): ``fleet.yml``'s attach step against a real ``amazon.aws.aws_ec2`` inventory pointed
+at the emulator (its ``endpoint_url`` option, amazon.aws 10.1.2) over two tagged instances of
+the member account: the one with no instance profile gets ``logvault-fluentd``; the one whose
+instance profile has the role ``web`` keeps it and is named, and that role got the fleet
+policy from members.yml (``member_account_fleet_policy_roles``); ``--check`` predicts the
+change without making it; a second run changes nothing.
+
 The central destination is made with boto3 as in test_organization_onboarding.py; only
-members.yml runs through ansible-playbook (one account, one region)."""
+members.yml and fleet.yml run through ansible-playbook (one account, one region)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -50,8 +58,14 @@ def _destination(helpers, endpoint, name):
     return arn
 
 
+def _inventory_file(tmp_path, name):
+    inventory = tmp_path / "inventory"
+    inventory.mkdir(exist_ok=True)
+    return inventory / name
+
+
 def _run(helpers, tmp_path, endpoint, extra_member_vars):
-    inventory = tmp_path / "hosts.yml"
+    inventory = _inventory_file(tmp_path, "hosts.yml")
     member = {"logvault_account_id": MEMBER, "logvault_assume_role_arn": "arn:aws:iam::%s:role/%s" % (MEMBER, ROLE)}
     member.update(extra_member_vars)
     inventory.write_text(yaml.safe_dump({"all": {
@@ -62,6 +76,47 @@ def _run(helpers, tmp_path, endpoint, extra_member_vars):
                      "members": {"hosts": {"team-a": member}}}}}))
     result = helpers.playbook(tmp_path, inventory, "members.yml", "--limit", "team-a")
     return result.returncode, result.stdout + result.stderr
+
+
+def _instances(helpers, endpoint):
+    """Two instances of the member account tagged for the fleet: one without an instance profile,
+    one whose profile holds the role ``web`` (which members.yml gave the fleet policy)."""
+    iam = helpers.client(endpoint, "iam", MEMBER, role=ROLE)
+    iam.create_instance_profile(InstanceProfileName="web")
+    iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web")
+    ec2 = helpers.client(endpoint, "ec2", MEMBER, role=ROLE)
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "logvault-fleet", "Value": "true"}]}]
+    bare = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=tags)["Instances"][0]["InstanceId"]
+    web = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=tags,
+                            IamInstanceProfile={"Name": "web"})["Instances"][0]["InstanceId"]
+    ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)  # not tagged: not in the fleet
+    return ec2, bare, web
+
+
+def _profiles(ec2):
+    return dict((a["InstanceId"], a["IamInstanceProfile"]["Arn"])
+                for a in ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
+                if a["State"] in ("associating", "associated"))
+
+
+def _fleet(helpers, tmp_path, endpoint, *args):
+    _inventory_file(tmp_path, "fleet.aws_ec2.yml").write_text(yaml.safe_dump({
+        "plugin": "amazon.aws.aws_ec2",
+        "endpoint_url": endpoint,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "assume_role_arn": "arn:aws:iam::%s:role/%s" % (MEMBER, ROLE),
+        "regions": [REGION],
+        "filters": {"tag:logvault-fleet": "true"},
+        "hostnames": ["instance-id"],
+        "groups": {"fleet": "true"},
+    }))
+    # Only the attach step: the second play (fluentd on the hosts) needs SSH to the instances.
+    result = helpers.playbook(tmp_path, tmp_path / "inventory", "fleet.yml", "--tags", "logvault_fleet_profile",
+                              "-e", "logvault_fleet_attach_instance_profile=true", *args)
+    assert result.returncode == 0
+    return result
 
 
 def test_another_account_policy_stops_preflight_before_any_write(emulator, installed_collection, helpers, tmp_path):
@@ -109,3 +164,20 @@ def test_another_account_policy_stops_preflight_before_any_write(emulator, insta
     assert [f["destinationArn"].rsplit(":", 1)[1] for f in filters] == ["logvault-central"]
     policies = logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")["accountPolicies"]
     assert [p["policyName"] for p in policies] == [OTHER]
+
+    # fleet.yml's attach step over an amazon.aws.aws_ec2 inventory (issue 13 item 9)
+    ec2, bare, web = _instances(helpers, endpoint)
+    before = _profiles(ec2)
+    assert set(before) == {web}
+    predicted = _fleet(helpers, tmp_path, endpoint, "--check")
+    assert "changed=1" in helpers.recap(predicted).split(bare)[1].splitlines()[0]
+    assert _profiles(ec2) == before, "check mode attached a profile"
+    applied = _fleet(helpers, tmp_path, endpoint)
+    profiles = _profiles(ec2)
+    assert profiles[bare] == "arn:aws:iam::%s:instance-profile/logvault/logvault-fluentd" % MEMBER
+    assert profiles[web] == before[web]
+    assert "%s keeps its instance profile %s" % (web, before[web]) in applied.stdout
+    assert len(profiles) == 2, "an instance outside the fleet's tag was changed"
+    again = _fleet(helpers, tmp_path, endpoint)
+    assert "changed=0" in helpers.recap(again).split(bare)[1].splitlines()[0]
+    assert "changed=0" in helpers.recap(again).split(web)[1].splitlines()[0]
