@@ -147,11 +147,12 @@ def test_another_account_policy_stops_preflight_before_any_write(emulator, insta
     logs.create_log_group(logGroupName="/app/orders")
     iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
-    rc, out = _run(helpers, tmp_path, endpoint, {"member_account_subscription_mode": "log_groups",
-                                        "member_account_subscribe_log_groups": ["/app/orders"],
-                                        "member_account_fleet_policy_roles": ["web"],
-                                        "logvault_fleet_sources": [{"name": "app", "paths": ["/var/log/app.log"],
-                                                                    "log_group": "/logvault/hosts/app", "parser": "json"}]})
+    rc, out = _run(helpers, tmp_path, endpoint, {
+        "member_account_subscription_mode": "log_groups",
+        "member_account_subscribe_log_groups": ["/app/orders"],
+        "member_account_fleet_policy_roles": ["web"],
+        "logvault_fleet_sources": [{"name": "app", "paths": ["/var/log/app.log"], "log_group": "/logvault/hosts/app",
+                                    "parser": "json"}]})
     assert rc == 0
     attached = iam.list_attached_role_policies(RoleName="web")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["logvault-fluentd-fleet"]

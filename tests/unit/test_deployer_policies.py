@@ -105,8 +105,8 @@ def test_a_widened_resource_fails_the_check(monkeypatch):
 def test_attaching_a_role_policy_is_conditioned_on_the_collections_policies():
     (statement,) = [s for s in _shipped("member")["Statement"] if "iam:AttachRolePolicy" in s["Action"]]
     assert _resources(statement) == ["arn:aws:iam::*:role/*"]
-    assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": ["arn:aws:iam::*:policy/logvault-*",
-                                                                   "arn:aws:iam::*:policy/logvault/*"]}}
+    policies = ["arn:aws:iam::*:policy/logvault-*", "arn:aws:iam::*:policy/logvault/*"]
+    assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": policies}}
 
 
 def test_plays_are_attributed_to_the_deployer_of_their_hosts(derived):
