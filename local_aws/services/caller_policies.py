@@ -477,17 +477,8 @@ def passed_roles(action, params, account):
     path, dummy = spec
     found = []
     if not path:  # Firehose destinations, EventBridge targets: every RoleARN / RoleArn inside
-        def walk(value):
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    if key in ("RoleARN", "RoleArn") and isinstance(item, str):
-                        found.append(item)
-                    else:
-                        walk(item)
-            elif isinstance(value, list):
-                for item in value:
-                    walk(item)
-        walk(params)
+        from local_aws.services.strict_iam_propagation import _firehose_roles  # pylint: disable=import-outside-toplevel
+        found.extend(_firehose_roles(params))
     else:
         value = params.get(path[0])
         if len(path) > 1 and isinstance(value, str):
