@@ -100,6 +100,13 @@ def _service_role_refusal(environ):
     return service_roles.check_request(environ, body)
 
 
+def _caller_policy_refusal(environ):
+    """AWS's AccessDenied when the caller's assumed role may not make this request
+    (local_aws.services.caller_policies, LOGVAULT_AWS_CALLER_POLICIES)."""
+    from local_aws.services import caller_policies  # pylint: disable=import-outside-toplevel
+    return caller_policies.check(environ)
+
+
 def _resource_policy_refusal(environ):
     """AWS's refusal when an S3 bucket policy's Deny statement applies to the request."""
     from local_aws.services import resource_policies  # pylint: disable=import-outside-toplevel
@@ -119,6 +126,8 @@ class _Application(object):
             if injected is not None:
                 return injected
             refused = _service_role_refusal(environ)  # LOGVAULT_AWS_SERVICE_ROLE_POLICIES
+            if refused is None:
+                refused = _caller_policy_refusal(environ)  # LOGVAULT_AWS_CALLER_POLICIES
             if refused is None:
                 refused = _resource_policy_refusal(environ)  # LOGVAULT_AWS_RESOURCE_POLICIES
             if refused is not None:

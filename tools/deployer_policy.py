@@ -15,6 +15,7 @@ a feature the roles do not use is included), never under-approximates it.
 
     python tools/deployer_policy.py            # write deployer/*.json and the StackSet template
     python tools/deployer_policy.py --check    # exit 1 when the shipped files differ
+    python tools/deployer_policy.py --prefix acme-logs --output /tmp/acme   # another logvault_name_prefix
 
 tests/unit/test_deployer_policies.py runs the check.
 """
@@ -52,49 +53,13 @@ NOT_AWS = {"amazon.aws.sts_assume_role"}  # run with the control node's credenti
 # Services by the name modules give module.client(); IAM prefix when it differs from it.
 IAM_PREFIX = {"es": "es", "opensearch": "es", "cloudwatch": "cloudwatch", "monitoring": "cloudwatch",
               "events": "events", "logs": "logs"}
-# S3 operations whose IAM action has another name (Amazon S3 API permissions reference,
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html).
-S3_ACTIONS = {
-    "HeadBucket": "s3:ListBucket", "HeadObject": "s3:GetObject", "ListObjects": "s3:ListBucket",
-    "ListObjectsV2": "s3:ListBucket", "ListObjectVersions": "s3:ListBucketVersions",
-    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
-    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
-    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
-    "GetBucketEncryption": "s3:GetEncryptionConfiguration", "PutBucketEncryption": "s3:PutEncryptionConfiguration",
-    "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
-    "GetBucketMetricsConfiguration": "s3:GetMetricsConfiguration",
-    "PutBucketMetricsConfiguration": "s3:PutMetricsConfiguration",
-    "DeleteBucketMetricsConfiguration": "s3:PutMetricsConfiguration",
-    "ListBucketMetricsConfigurations": "s3:GetMetricsConfiguration",
-    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
-    "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
-    "DeleteBucketPolicy": "s3:DeleteBucketPolicy", "DeleteBucketTagging": "s3:PutBucketTagging",
-    "DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
-    "DeleteBucketWebsite": "s3:DeleteBucketWebsite", "DeleteBucketCors": "s3:PutBucketCORS",
-    "GetBucketCors": "s3:GetBucketCORS", "PutBucketCors": "s3:PutBucketCORS",
-    "GetBucketAccelerateConfiguration": "s3:GetAccelerateConfiguration",
-    "PutBucketAccelerateConfiguration": "s3:PutAccelerateConfiguration",
-    "GetBucketInventoryConfiguration": "s3:GetInventoryConfiguration",
-    "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
-    "PutBucketNotificationConfiguration": "s3:PutBucketNotification",
-    "GetBucketReplication": "s3:GetReplicationConfiguration", "PutBucketReplication": "s3:PutReplicationConfiguration",
-    "DeleteBucketReplication": "s3:PutReplicationConfiguration",
-    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
-    "DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
-    "DeleteObjects": "s3:DeleteObject", "CopyObject": "s3:GetObject", "GetObjectAttributes": "s3:GetObject",
-    "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject", "CompleteMultipartUpload": "s3:PutObject",
-    "AbortMultipartUpload": "s3:AbortMultipartUpload", "ListMultipartUploads": "s3:ListBucketMultipartUploads",
-    "RestoreObject": "s3:RestoreObject", "GetObjectTagging": "s3:GetObjectTagging",
-    "PutObjectTagging": "s3:PutObjectTagging", "DeleteObjectTagging": "s3:DeleteObjectTagging",
-    "GetBucketAnalyticsConfiguration": "s3:GetAnalyticsConfiguration",
-    "GetBucketIntelligentTieringConfiguration": "s3:GetIntelligentTieringConfiguration",
-    "GetBucketLifecycle": "s3:GetLifecycleConfiguration", "PutBucketLifecycle": "s3:PutLifecycleConfiguration",
-}
-# Lambda operations with a version suffix in botocore (ListFunctions20150331 is not an operation name;
-# botocore names are clean), and other services whose IAM action differs from the operation.
-OTHER_ACTIONS = {
-    "lambda:Invoke": "lambda:InvokeFunction",
-}
+# Operations whose IAM action has another name (S3's, Lambda's Invoke): the same table the
+# emulator uses to name a caller's action (local_aws/services/caller_policies.py), so that the
+# derived policy and the emulator's evaluation agree.
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+from local_aws.services.caller_policies import OTHER_ACTIONS, S3_ACTIONS  # noqa: E402  pylint: disable=wrong-import-position
+
 # Actions that AWS checks without an API of that name.
 IMPLICIT = {
     "central": [
@@ -114,9 +79,13 @@ IMPLICIT = {
 }
 MODULE = re.compile(r"^\s*-?\s*((?:amazon\.aws|community\.aws|logvault\.aws)\.[a-z0-9_]+)\s*:", re.M)
 CLIENT = re.compile(r"""\bclient\(\s*["']([a-z0-9-]+)["']""")
-CALL = re.compile(r"\.([a-z][a-z0-9_]*)\(")
+# client.put_role_policy(...), and a method wrapped by a handler: handler(...)(client.attach_role_policy)(...)
+CALL = re.compile(r"\.([a-z][a-z0-9_]*)\)?\(")
 PAGINATOR = re.compile(r"""get_paginator\(\s*["']([a-z0-9_]+)["']""")
 WAITER = re.compile(r"""get_waiter\(\s*["']([a-z0-9_]+)["']""")
+# An operation named in a string and called through a helper (amazon.aws lambda_info's
+# _paginate(client, "list_functions")): every snake_case string that is an operation name.
+NAMED = re.compile(r"""["']([a-z][a-z0-9]*(?:_[a-z0-9]+)+)["']""")
 IMPORT = re.compile(r"from ansible_collections\.([a-z_]+)\.([a-z_]+)\.plugins\.module_utils\.([a-z0-9_.]+) import")
 
 
@@ -140,16 +109,30 @@ def _util_path(namespace, name, dotted, collections):
     return path + ".py" if os.path.isfile(path + ".py") else os.path.join(path, "__init__.py")
 
 
+def _plays_for(path, deployer):
+    """The text of the plays of a playbook that run on this deployer's hosts: ``hosts: central``
+    runs as the central deployer; ``members`` and ``fleet`` (whose AWS calls are made in a member
+    account) as the member deployer. A task file (no plays) belongs to the deployer that lists it."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    plays = yaml.safe_load(text)
+    if not isinstance(plays, list) or not all(isinstance(p, dict) and "hosts" in p for p in plays):
+        return text
+    wanted = ("central",) if deployer == "central" else ("members", "fleet")
+    return "\n".join(yaml.safe_dump(play) for play in plays
+                     if any(group in str(play["hosts"]).split(":") for group in wanted))
+
+
 def modules_of(deployer):
-    """Sorted FQCNs of the AWS modules that a deployer's roles and playbooks run."""
+    """Sorted FQCNs of the AWS modules that a deployer's roles and playbooks run (a playbook's
+    plays are attributed to the deployer of the hosts they run on, see _plays_for)."""
     found = set()
-    files = []
     for role in DEPLOYERS[deployer]["roles"]:
-        files += glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml"))
-    files += [os.path.join(ROOT, "playbooks", p) for p in DEPLOYERS[deployer]["playbooks"]]
-    for path in files:
-        with open(path, encoding="utf-8") as handle:
-            found.update(MODULE.findall(handle.read()))
+        for path in glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml")):
+            with open(path, encoding="utf-8") as handle:
+                found.update(MODULE.findall(handle.read()))
+    for playbook in DEPLOYERS[deployer]["playbooks"]:
+        found.update(MODULE.findall(_plays_for(os.path.join(ROOT, "playbooks", playbook), deployer)))
     return sorted(found - NOT_AWS)
 
 
@@ -199,6 +182,7 @@ def actions_of_module(fqcn, models, collections):
         called.update(CALL.findall(text))
         called.update(PAGINATOR.findall(text))
         called.update(WAITER.findall(text))
+        called.update(NAMED.findall(text))
     actions = set()
     for service in services:
         for snake, (prefix, operation) in models.operations(service).items():
@@ -221,19 +205,144 @@ def derive(deployer):
     return dict((fqcn, sorted(actions_of_module(fqcn, models, collections))) for fqcn in modules_of(deployer))
 
 
-def policy(deployer, by_module=None):
-    """The deployer's identity policy: every derived action, one statement per service."""
+# ---- Resources (issue 13 item 5): each action on the resource types the Service Authorization
+# Reference lists for it (https://docs.aws.amazon.com/service-authorization/latest/reference/,
+# one page per service: "Actions, resources, and condition keys for <service>"), narrowed to the
+# names the roles give their resources: every name starts with logvault_name_prefix. The shipped
+# files are for the default prefix; the StackSet template substitutes its NamePrefix parameter.
+PREFIX = "logvault"
+
+# Actions for which the Service Authorization Reference gives no resource type (the "Resource
+# types" column is empty), so a statement can only name "*". docs/deployer.md lists them.
+NO_RESOURCE = {
+    "cloudtrail:DescribeTrails", "cloudtrail:ListTrails",
+    "cloudwatch:DescribeAlarms",
+    "ec2:DescribeIamInstanceProfileAssociations", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+    "es:ListDomainNames",
+    "events:ListRules",
+    "iam:ListAccountAliases", "iam:ListInstanceProfiles", "iam:ListPolicies", "iam:ListRoles", "iam:ListUsers",
+    "kinesis:ListStreams",
+    "kms:CreateKey", "kms:ListAliases", "kms:ListKeys",
+    "lambda:CreateEventSourceMapping", "lambda:ListEventSourceMappings", "lambda:ListFunctions",
+    "lambda:ListLayerVersions",
+    "logs:DeleteAccountPolicy", "logs:DeleteResourcePolicy", "logs:DescribeAccountPolicies",
+    "logs:DescribeDestinations", "logs:DescribeResourcePolicies", "logs:PutAccountPolicy", "logs:PutResourcePolicy",
+    "s3:ListAllMyBuckets",
+    "sns:ListSubscriptions", "sns:ListTopics",
+    "sts:GetCallerIdentity",
+}
+
+
+def _iam(kind, prefix):
+    return ["arn:aws:iam::*:%s/%s-*" % (kind, prefix), "arn:aws:iam::*:%s/%s/*" % (kind, prefix)]
+
+
+def _log_groups(deployer, prefix):
+    if deployer == "member":
+        # member_account subscribes the account's own log groups (any name: the account policy's
+        # selection, member_account_subscribe_log_groups) and creates the fleet's groups
+        # (logvault_fleet_sources, any name): every log group of the account.
+        return ["arn:aws:logs:*:*:log-group:*"]
+    return ["arn:aws:logs:*:*:log-group:/aws/kinesisfirehose/%s-*" % prefix,
+            "arn:aws:logs:*:*:log-group:/aws/lambda/%s-*" % prefix,
+            "arn:aws:logs:*:*:log-group:/aws/opensearch/%s-*" % prefix,
+            "arn:aws:logs:*:*:log-group:/%s/*" % prefix,
+            "arn:aws:logs:*:*:log-group:aws-cloudtrail-logs-%s*" % prefix]
+
+
+def scope(action, deployer, prefix=PREFIX):
+    """``(resources, condition or None)`` of one action (see PREFIX and NO_RESOURCE)."""
+    if action in NO_RESOURCE:
+        return ["*"], None
+    service, name = action.split(":", 1)
+    p = prefix
+    if service == "iam":
+        if name == "CreateServiceLinkedRole":
+            return ["arn:aws:iam::*:role/aws-service-role/opensearchservice.amazonaws.com/*"], None
+        if name in ("AttachRolePolicy", "DetachRolePolicy") and deployer == "member":
+            # the fleet policy, on roles that instances already have (member_account_fleet_policy_roles,
+            # any name): only the collection's own managed policies (condition key iam:PolicyARN)
+            return ["arn:aws:iam::*:role/*"], {"ArnLike": {"iam:PolicyARN": _iam("policy", p)}}
+        if deployer == "member" and name in ("GetRole", "ListAttachedRolePolicies", "ListRolePolicies",
+                                             "ListInstanceProfilesForRole", "ListRoleTags", "GetRolePolicy"):
+            return ["arn:aws:iam::*:role/*"], None  # reading those roles
+        if "InstanceProfile" in name and "ForRole" not in name:
+            return _iam("instance-profile", p), None
+        if "User" in name or name in ("ListAccessKeys", "ListMFADevices"):
+            return _iam("user", p), None
+        if "Group" in name:
+            return _iam("group", p), None
+        if "Role" in name:
+            return _iam("role", p), None
+        if "Polic" in name:
+            return _iam("policy", p), None
+    if service == "sts":
+        return _iam("role", p), None  # AssumeRole: the domain's master role for the data plane
+    if service == "athena":
+        return ["arn:aws:athena:*:*:workgroup/%s-*" % p], None
+    if service == "cloudtrail":
+        return ["arn:aws:cloudtrail:*:*:trail/%s-*" % p], None
+    if service == "cloudwatch":
+        return ["arn:aws:cloudwatch:*:*:alarm:%s-*" % p], None
+    if service == "dynamodb":
+        return ["arn:aws:dynamodb:*:*:table/%s-*" % p], None
+    if service == "ec2":
+        return ["arn:aws:ec2:*:*:instance/*"], None  # AssociateIamInstanceProfile: the fleet's instances
+    if service == "es":
+        return ["arn:aws:es:*:*:domain/%s-*" % p], None  # the domain and (ESHttp*) its paths
+    if service == "events":
+        return ["arn:aws:events:*:*:rule/%s-*" % p], None
+    if service == "firehose":
+        return ["arn:aws:firehose:*:*:deliverystream/%s-*" % p], None
+    if service == "glue":
+        db = p.replace("-", "_")
+        return ["arn:aws:glue:*:*:catalog", "arn:aws:glue:*:*:database/%s_*" % db,
+                "arn:aws:glue:*:*:table/%s_*/*" % db], None
+    if service == "kinesis":
+        return ["arn:aws:kinesis:*:*:stream/%s-*" % p], None
+    if service == "kms":
+        # Keys have generated ids: any key of the account; aliases by name.
+        if "Alias" in name:
+            return ["arn:aws:kms:*:*:alias/%s-*" % p, "arn:aws:kms:*:*:key/*"], None
+        return ["arn:aws:kms:*:*:key/*"], None
+    if service == "lambda":
+        if "EventSourceMapping" in name:
+            return ["arn:aws:lambda:*:*:event-source-mapping:*"], None
+        return ["arn:aws:lambda:*:*:function:%s-*" % p], None
+    if service == "logs":
+        if "Destination" in name or name in ("ListTagsForResource", "TagResource", "UntagResource"):
+            return ["arn:aws:logs:*:*:destination:%s-*" % p] + _log_groups(deployer, p), None
+        return _log_groups(deployer, p), None
+    if service == "s3":
+        if "Object" in name and "Bucket" not in name:
+            return ["arn:aws:s3:::%s-*/*" % p], None
+        return ["arn:aws:s3:::%s-*" % p], None
+    if service == "sns":
+        return ["arn:aws:sns:*:*:%s-*" % p], None
+    raise SystemExit("tools/deployer_policy.py: no resource scope for %s; add it to scope()" % action)
+
+
+def policy(deployer, by_module=None, prefix=PREFIX):
+    """The deployer's identity policy: every derived action, on its resources (see scope()),
+    one statement per service and resource set."""
     by_module = by_module if by_module is not None else derive(deployer)
     actions = set(IMPLICIT[deployer])
     for module_actions in by_module.values():
         actions.update(module_actions)
-    by_service = {}
+    groups = {}
     for action in sorted(actions):
-        by_service.setdefault(action.split(":")[0], []).append(action)
+        resources, condition = scope(action, deployer, prefix)
+        key = (action.split(":")[0], json.dumps(resources), json.dumps(condition, sort_keys=True))
+        groups.setdefault(key, []).append(action)
     statements = []
-    for service in sorted(by_service):
-        statement = {"Sid": "Logvault" + re.sub(r"[^A-Za-z0-9]", "", service.title()), "Effect": "Allow",
-                     "Action": by_service[service], "Resource": "*"}
+    for (dummy, resources, condition), group in sorted(groups.items()):
+        # No Sid: the central policy must fit the 10,240 characters of a role's inline policies.
+        statement = {"Effect": "Allow", "Action": group, "Resource": json.loads(resources)}
+        if len(statement["Resource"]) == 1:
+            statement["Resource"] = statement["Resource"][0]
+        if condition != "null":
+            statement["Condition"] = json.loads(condition)
         statements.append(statement)
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -277,9 +386,9 @@ class _IndentedDumper(yaml.SafeDumper):
         return super(_IndentedDumper, self).increase_indent(flow, False)
 
 
-def rendered():
+def rendered(prefix=PREFIX):
     """{relative path: text} of every generated file."""
-    policies = dict((kind, policy(kind)) for kind in DEPLOYERS)
+    policies = dict((kind, policy(kind, prefix=prefix)) for kind in DEPLOYERS)
     files = {}
     for kind, document in policies.items():
         files["deployer/%s-policy.json" % kind] = json.dumps(document, indent=2, sort_keys=True) + "\n"
@@ -291,10 +400,17 @@ def rendered():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when the shipped files differ from the derived ones")
+    parser.add_argument("--prefix", default=PREFIX,
+                        help="logvault_name_prefix of your inventory (default %(default)s: the shipped files)")
+    parser.add_argument("--output", default=ROOT,
+                        help="directory that receives deployer/*.json and the template (default: this repository)")
     args = parser.parse_args(argv)
+    if args.prefix != PREFIX and os.path.abspath(args.output) == ROOT:
+        parser.error("--prefix %s: write the files elsewhere with --output DIR (the shipped files are for %s)"
+                     % (args.prefix, PREFIX))
     stale = []
-    for relative, text in sorted(rendered().items()):
-        path = os.path.join(ROOT, relative)
+    for relative, text in sorted(rendered(args.prefix).items()):
+        path = os.path.join(args.output, relative)
         current = open(path, encoding="utf-8").read() if os.path.isfile(path) else None
         if current != text:
             stale.append(relative)

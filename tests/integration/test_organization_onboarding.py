@@ -21,56 +21,23 @@ import json
 import os
 import subprocess
 import sys
-import time
 
-import boto3
-import pytest
 import yaml
 
 from ansible_collections.logvault.aws.plugins.filter.destination_policy import destination_policy
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.dirname(sys.executable)
-COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.join(REPO, "build", "collections")
-INSTALLED = os.path.join(COLLECTIONS, "ansible_collections", "logvault", "aws", "MANIFEST.json")
 CENTRAL = "123456789012"  # the emulator's plain credentials; the organization's management account
 REGION = "us-east-1"
 ROLE = "logvault-admin"
 
 
-@pytest.fixture()
-def emulator():
-    from local_aws.server import start  # pylint: disable=import-outside-toplevel
-
-    server = start(port=0)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _client(endpoint, service, account=None):
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-    if account:
-        creds = session.client("sts", endpoint_url=endpoint).assume_role(
-            RoleArn="arn:aws:iam::%s:role/%s" % (account, ROLE), RoleSessionName="test"
-        )["Credentials"]
-        session = boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=REGION,
-        )
-    return session.client(service, endpoint_url=endpoint)
-
-
-def _central_destination(endpoint, organization_id):
+def _central_destination(helpers, endpoint, organization_id):
     """What central_account leaves in the security account: stream, role, destination, policy."""
-    kinesis = _client(endpoint, "kinesis")
+    kinesis = helpers.client(endpoint, "kinesis")
     kinesis.create_stream(StreamName="logvault-hub", ShardCount=1)
     stream_arn = kinesis.describe_stream(StreamName="logvault-hub")["StreamDescription"]["StreamARN"]
-    role_arn = _client(endpoint, "iam").create_role(
+    role_arn = helpers.client(endpoint, "iam").create_role(
         RoleName="logvault-cwl-to-kinesis",
         AssumeRolePolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"},
@@ -78,25 +45,14 @@ def _central_destination(endpoint, organization_id):
         ),
     )["Role"]["Arn"]
     # central_account's PutIntoTheHubStream statement: the emulator evaluates the destination's role
-    _client(endpoint, "iam").put_role_policy(
+    helpers.client(endpoint, "iam").put_role_policy(
         RoleName="logvault-cwl-to-kinesis", PolicyName="logvault-cwl-to-kinesis",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["kinesis:PutRecord", "kinesis:PutRecords"], "Resource": stream_arn}]}),
     )
-    logs = _client(endpoint, "logs")
-    # The role was created a moment ago: like AWS (IAM eventual consistency), the emulator
-    # refuses it for a few seconds with PutDestination's documented answer; retry exactly that.
-    deadline = time.time() + 120
-    while True:
-        try:
-            arn = logs.put_destination(destinationName="logvault-central", targetArn=stream_arn, roleArn=role_arn)[
-                "destination"
-            ]["arn"]
-            break
-        except logs.exceptions.InvalidParameterException as exc:
-            if "Could not deliver test message" not in str(exc) or time.time() > deadline:
-                raise
-            time.sleep(1)
+    logs = helpers.client(endpoint, "logs")
+    arn = helpers.put_destination_when_propagated(logs, destinationName="logvault-central", targetArn=stream_arn,
+                                                  roleArn=role_arn)
     logs.put_destination_policy(
         destinationName="logvault-central",
         accessPolicy=json.dumps(destination_policy(arn, organization_id=organization_id)),
@@ -104,28 +60,10 @@ def _central_destination(endpoint, organization_id):
     return logs
 
 
-def _account_policies(endpoint, account):
-    return _client(endpoint, "logs", account).describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")[
+def _account_policies(helpers, endpoint, account):
+    return helpers.client(endpoint, "logs", account, role=ROLE).describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")[
         "accountPolicies"
     ]
-
-
-def _env(tmp_path, endpoint):
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "true",
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    })
-    for leak in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
-        env.pop(leak, None)
-    return env
 
 
 def _inventory(tmp_path, endpoint):
@@ -165,17 +103,15 @@ def _hosts(inventory, env, *extra):
     return dict(data["_meta"]["hostvars"]), data
 
 
-def test_new_account_is_onboarded_alone(emulator, tmp_path):
-    if not os.path.isfile(INSTALLED):
-        pytest.fail("logvault.aws is not installed in %s; run `make collection` first" % COLLECTIONS)
+def test_new_account_is_onboarded_alone(emulator, installed_collection, helpers, tmp_path):
     endpoint = emulator.endpoint
-    org = _client(endpoint, "organizations")
+    org = helpers.client(endpoint, "organizations")
     organization_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     old = org.create_account(AccountName="Old Member", Email="old@example.com")["CreateAccountStatus"]["AccountId"]
-    logs = _central_destination(endpoint, organization_id)
+    logs = _central_destination(helpers, endpoint, organization_id)
     policy_before = logs.describe_destinations()["destinations"][0]["accessPolicy"]
 
-    env = _env(tmp_path, endpoint)
+    env = helpers.ansible_env(tmp_path)
     inventory = _inventory(tmp_path, endpoint)
     hosts, dummy = _hosts(inventory, env)  # "the last run": fills the inventory cache
     assert sorted(hv["logvault_account_id"] for hv in hosts.values()) == sorted([CENTRAL, old])
@@ -188,19 +124,13 @@ def test_new_account_is_onboarded_alone(emulator, tmp_path):
     assert hosts["new-team"]["logvault_organization_id"] == organization_id
     assert "new-team" in data["members"]["hosts"]
 
-    result = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", inventory, os.path.join(REPO, "playbooks", "members.yml"),
-         "--limit", "new-team"],
-        env=env, capture_output=True, text=True, timeout=900, check=False,
-    )
-    print(result.stdout[-20000:])
-    print(result.stderr[-5000:], file=sys.stderr)
+    result = helpers.playbook(tmp_path, inventory, "members.yml", "--limit", "new-team")
     assert result.returncode == 0
     assert "new-team" in result.stdout and "old-member" not in result.stdout
 
-    policies = _account_policies(endpoint, new)
+    policies = _account_policies(helpers, endpoint, new)
     assert len(policies) == 1
     assert "logvault-central" in policies[0]["policyDocument"]
-    assert _account_policies(endpoint, old) == [], "an account outside --limit was changed"
+    assert _account_policies(helpers, endpoint, old) == [], "an account outside --limit was changed"
     assert logs.describe_destinations()["destinations"][0]["accessPolicy"] == policy_before
     assert "aws:PrincipalOrgID" in policy_before

@@ -21,19 +21,13 @@ __metaclass__ = type
 
 import json
 import os
-import subprocess
 import sys
 
-import boto3
 import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-BIN = os.path.dirname(sys.executable)
-COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.path.join(REPO, "build", "collections")
-INSTALLED = os.path.join(COLLECTIONS, "ansible_collections", "logvault", "aws", "MANIFEST.json")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # TEST HELPER callback (records changed/ok/skipped tasks per run), shared with molecule member.
 CALLBACKS = os.path.join(REPO, "extensions", "molecule", "member", "callback_plugins")
 CENTRAL = "123456789012"  # the emulator's plain credentials
@@ -54,32 +48,16 @@ OUT_OF_RANGE = [_partition(MEMBER, "2026-06-03") + "logvault-archive-1-2026-06-0
                 _partition("222222222222", "2026-06-01") + "logvault-archive-1-2026-06-01-00-00-00-e.gz"]
 
 
-@pytest.fixture()
-def emulator():
-    from local_aws.server import start  # pylint: disable=import-outside-toplevel
-
-    server = start(port=0)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def _client(endpoint, service):
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
-
-
-def _central_account(endpoint):
+def _central_account(helpers, endpoint):
     """What central_account and the archive's Glacier transition leave behind."""
-    kms = _client(endpoint, "kms")
+    kms = helpers.client(endpoint, "kms")
     key = kms.create_key(Description="logvault pipeline key")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/logvault-central", TargetKeyId=key)
     key_arn = kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"]
-    s3 = _client(endpoint, "s3")
+    s3 = helpers.client(endpoint, "s3")
     for bucket in (ARCHIVE, RESULTS):
         s3.create_bucket(Bucket=bucket)
-    _client(endpoint, "glue").create_database(DatabaseInput={"Name": "logvault_archive"})
+    helpers.client(endpoint, "glue").create_database(DatabaseInput={"Name": "logvault_archive"})
     for key_name in IN_RANGE_GLACIER + OUT_OF_RANGE:
         s3.put_object(Bucket=ARCHIVE, Key=key_name, Body=("archived " + key_name).encode(), StorageClass="GLACIER")
     s3.put_object(Bucket=ARCHIVE, Key=IN_RANGE_STANDARD, Body=b"still standard")
@@ -102,31 +80,11 @@ def _inventory(tmp_path, endpoint):
     return str(inventory)
 
 
-def _run(tmp_path, endpoint, *extra):
+def _run(helpers, tmp_path, endpoint, *extra):
     changes = tmp_path / "changes.jsonl"
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "true",
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_CALLBACK_PLUGINS": CALLBACKS,
-        "LOGVAULT_CHANGES_FILE": str(changes),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    })
-    for leak in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
-        env.pop(leak, None)
-    result = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", _inventory(tmp_path, endpoint),
-         os.path.join(REPO, "playbooks", "restore.yml"), "-e", "restore_account=" + MEMBER,
-         "-e", "restore_from=2026-06-01", "-e", "restore_to=2026-06-02", "-e", "restore_tier=Expedited"] + list(extra),
-        env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    print(result.stdout[-20000:])
-    print(result.stderr[-5000:], file=sys.stderr)
+    result = helpers.playbook(tmp_path, _inventory(tmp_path, endpoint), "restore.yml", "-e", "restore_account=" + MEMBER,
+                              "-e", "restore_from=2026-06-01", "-e", "restore_to=2026-06-02", "-e", "restore_tier=Expedited",
+                              *extra, ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, LOGVAULT_CHANGES_FILE=str(changes))
     assert result.returncode == 0
     runs = [json.loads(line) for line in changes.read_text().splitlines()]
     changes.unlink()
@@ -148,24 +106,22 @@ def _lifecycle(s3):
         return []
 
 
-def test_restore_check_run_and_second_run(emulator, tmp_path):
-    if not os.path.isfile(INSTALLED):
-        pytest.fail("logvault.aws is not installed in %s; run `make collection` first" % COLLECTIONS)
+def test_restore_check_run_and_second_run(emulator, installed_collection, helpers, tmp_path):
     endpoint = emulator.endpoint
-    s3, key_arn = _central_account(endpoint)
+    s3, key_arn = _central_account(helpers, endpoint)
     with pytest.raises(ClientError) as archived:  # AWS: "Object is in an archived state"
         s3.get_object(Bucket=ARCHIVE, Key=IN_RANGE_GLACIER[0])
     assert archived.value.response["Error"]["Code"] == "InvalidObjectState"
 
     # 1. --check: no write, and a prediction
-    predicted = _run(tmp_path, endpoint, "--check")
+    predicted = _run(helpers, tmp_path, endpoint, "--check")
     assert all(_restore_header(s3, key) is None for key in IN_RANGE_GLACIER), "check mode restored"
     assert _copies(s3) == [] and _lifecycle(s3) == [], "check mode wrote"
     assert "logvault.aws.central_account : Expire restored copies (the restore prefix of the results bucket only)" \
         in predicted["changed"]
 
     # 2. the real run changes exactly the predicted tasks
-    applied = _run(tmp_path, endpoint)
+    applied = _run(helpers, tmp_path, endpoint)
     assert sorted(applied["changed"]) == sorted(predicted["changed"])
     assert sorted(applied["ok"]) == sorted(predicted["ok"])
     assert len(applied["changed"]) == 3  # the expiry rule, restore + copies, the table over the copies
@@ -184,11 +140,11 @@ def test_restore_check_run_and_second_run(emulator, tmp_path):
     assert all(_restore_header(s3, key) is None for key in OUT_OF_RANGE)
     (rule,) = _lifecycle(s3)
     assert rule["ID"] == "restore-expire" and rule["Filter"] == {"Prefix": "restore/"} and rule["Expiration"] == {"Days": 14}
-    table = _client(endpoint, "glue").get_table(DatabaseName="logvault_archive", Name="logs_restored")["Table"]
+    table = helpers.client(endpoint, "glue").get_table(DatabaseName="logvault_archive", Name="logs_restored")["Table"]
     assert table["StorageDescriptor"]["Location"] == "s3://%s/restore/logs/" % RESULTS
     assert table["Parameters"]["storage.location.template"] == \
         "s3://%s/restore/logs/account_id=${account}/dt=${dt}/" % RESULTS
 
     # 3. a second run changes nothing, and --check predicts that too
-    assert _run(tmp_path, endpoint)["changed"] == []
-    assert _run(tmp_path, endpoint, "--check")["changed"] == []
+    assert _run(helpers, tmp_path, endpoint)["changed"] == []
+    assert _run(helpers, tmp_path, endpoint, "--check")["changed"] == []

@@ -35,9 +35,24 @@ def _shipped(kind):
 def _allowed(document, action):
     return any(
         statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, pattern) for pattern in statement["Action"])
-        and statement["Resource"] == "*"
         for statement in document["Statement"]
     )
+
+
+def _resources(statement):
+    return statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+
+
+# Resources that are not narrowed to the prefix, and why (docs/deployer.md, "Resources").
+ACCOUNT_WIDE = {
+    "arn:aws:kms:*:*:key/*": "keys have generated ids",
+    "arn:aws:lambda:*:*:event-source-mapping:*": "mappings have generated ids",
+    "arn:aws:ec2:*:*:instance/*": "the fleet's instances",
+    "arn:aws:iam::*:role/*": "member: reading, and attaching the fleet policy to, the roles instances already have",
+    "arn:aws:logs:*:*:log-group:*": "member: the account's own log groups are subscribed",
+    "arn:aws:glue:*:*:catalog": "the account's Data Catalog",
+    "arn:aws:iam::*:role/aws-service-role/opensearchservice.amazonaws.com/*": "the OpenSearch service-linked role",
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +76,45 @@ def test_the_policy_allows_nothing_else(derived, kind):
     allowed = set(a for s in _shipped(kind)["Statement"] for a in s["Action"])
     assert sorted(allowed - needed) == [], "allowed but never called"
     assert not any("*" in a for a in allowed), "wildcard actions are not least privilege"
+
+
+@pytest.mark.parametrize("kind", sorted(deployer_policy.DEPLOYERS))
+def test_resources_are_scoped(kind):
+    """'*' only for the actions without a resource type; every other resource names the prefix
+    or is one of the account-wide resources above (the test fails on an unexplained widening)."""
+    for statement in _shipped(kind)["Statement"]:
+        resources = _resources(statement)
+        if resources == ["*"]:
+            assert set(statement["Action"]) <= deployer_policy.NO_RESOURCE, statement["Action"]
+            continue
+        for resource in resources:
+            assert "logvault" in resource or resource in ACCOUNT_WIDE, (kind, resource, statement["Action"])
+
+
+def test_a_widened_resource_fails_the_check(monkeypatch):
+    real = deployer_policy.scope
+
+    def widened(action, deployer, prefix=deployer_policy.PREFIX):
+        return (["*"], None) if action == "logs:PutDestination" else real(action, deployer, prefix)
+
+    monkeypatch.setattr(deployer_policy, "scope", widened)
+    document = deployer_policy.policy("central")
+    assert any(_resources(s) == ["*"] and not set(s["Action"]) <= deployer_policy.NO_RESOURCE for s in document["Statement"])
+
+
+def test_attaching_a_role_policy_is_conditioned_on_the_collections_policies():
+    (statement,) = [s for s in _shipped("member")["Statement"] if "iam:AttachRolePolicy" in s["Action"]]
+    assert _resources(statement) == ["arn:aws:iam::*:role/*"]
+    policies = ["arn:aws:iam::*:policy/logvault-*", "arn:aws:iam::*:policy/logvault/*"]
+    assert statement["Condition"] == {"ArnLike": {"iam:PolicyARN": policies}}
+
+
+def test_plays_are_attributed_to_the_deployer_of_their_hosts(derived):
+    """verify.yml's domain lookup runs on the central host: the member deployer does not get it."""
+    member = set(a for actions in derived["member"].values() for a in actions)
+    central = set(a for actions in derived["central"].values() for a in actions)
+    assert "es:DescribeDomain" in central and not any(a.startswith("es:") for a in member)
+    assert "logs:PutLogEvents" in member  # verify.yml's canary play runs on the members
 
 
 def test_the_modules_that_matter_are_seen(derived):
