@@ -220,3 +220,12 @@ def test_the_alerts_role_may_put_into_the_search_stream_only():
     off = render("stream_alerts", "_stream_alerts_policy", logvault_central_account_id=CENTRAL, stream_alerts_search_firehose_name="",
                  __stream_alerts_stream_kms_info={"kms_keys": []})
     assert "IndexAlertsInSearch" not in [s.get("Sid") for s in off["Statement"]]
+
+
+def test_fields_carry_no_null_values(alerts, aws, tmp_path):
+    """The index template maps fields as flat_object: a rule without threshold has no window_count."""
+    firehose = ScriptedFirehose()
+    alerter, dummy = _make(alerts, aws, tmp_path, firehose)
+    alerter.handle(event([data_message([ROOT_EVENT])]))
+    (doc,) = _documents(firehose.calls[0])
+    assert "window_count" not in doc["fields"] and None not in doc["fields"].values()

@@ -964,6 +964,19 @@ class Alerter:
         identity = json.dumps([rule.name, hit.group, hit.window_start, hit.first_ms, accounts[:MAX_LISTED], groups[:MAX_LISTED]],
                               separators=(",", ":"), default=str)
         subject = "[%s] %s in %s" % (rule.severity.upper(), rule.name, accounts[0] if len(accounts) == 1 else "%d accounts" % len(accounts))
+        fields = {
+            "rule": rule.name,
+            "severity": rule.severity,
+            "accounts": accounts[:MAX_LISTED],
+            "log_groups": [_clip(g, MAX_GROUP_CHARS) for g in groups[:MAX_LISTED]],
+            "count": hit.count,
+            "window_count": window_count,
+            "group": _clip(hit.group, MAX_GROUP_CHARS),
+            "first_event": _iso(hit.first_ms),
+            "last_event": _iso(hit.last_ms),
+            "sample_ids": [sample["id"] for sample in hit.samples if sample.get("id")],
+            "outputs": [name for name, _output in self.targets[rule.name]],
+        }
         return {
             "@timestamp": _iso(int(self.clock() * 1000)),
             "event_id": hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32],
@@ -972,19 +985,8 @@ class Alerter:
             "region": self.region,
             "log_group": self.search_log_group,
             "log_stream": rule.name,
-            "fields": {
-                "rule": rule.name,
-                "severity": rule.severity,
-                "accounts": accounts[:MAX_LISTED],
-                "log_groups": [_clip(g, MAX_GROUP_CHARS) for g in groups[:MAX_LISTED]],
-                "count": hit.count,
-                "window_count": window_count,
-                "group": _clip(hit.group, MAX_GROUP_CHARS),
-                "first_event": _iso(hit.first_ms),
-                "last_event": _iso(hit.last_ms),
-                "sample_ids": [sample["id"] for sample in hit.samples if sample.get("id")],
-                "outputs": [name for name, _output in self.targets[rule.name]],
-            },
+            # flat_object in the index template: no null values (window_count only with a threshold).
+            "fields": dict((key, value) for key, value in fields.items() if value is not None),
         }
 
     def index_alerts(self, published, stats):
