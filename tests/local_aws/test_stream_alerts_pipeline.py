@@ -9,6 +9,10 @@ zip (handler + the collection's filter-pattern engine + rules.json, packed as th
 it), and the alerts are read through SQS queues subscribed to the SNS topics of two outputs: a
 rule routed to the output ``pager`` reaches its queue and no other; the others go to the
 default output. A threshold rule fires once at N and is suppressed afterwards.
+
+Searchable alerts (issue 18): with ``settings.search`` the sent alert is also put into a search
+Firehose stream, which the emulator delivers to the OpenSearch TEST DOUBLE (tests/opensearch_stub),
+where the query of the shipped dashboard's "alerts that fired" saved search finds it.
 """
 
 import json
@@ -20,13 +24,15 @@ ROLE = os.path.join(REPO, "roles", "stream_alerts")
 CENTRAL, MEMBER = "123456789012", "111111111111"
 
 
-def _package(tmp_path, rules, outputs=None, routes=None):
+def _package(tmp_path, rules, outputs=None, routes=None, settings=None):
     """What tasks/package.yml does: handler + engine + validated rules, zipped by logvault.aws.lambda_package."""
     from ansible_collections.logvault.aws.plugins.filter.validate_alert_rules import validate_alert_rules  # pylint: disable=import-outside-toplevel
     from ansible_collections.logvault.aws.plugins.modules import lambda_package  # pylint: disable=import-outside-toplevel
 
     document = {"version": 1, "rules": validate_alert_rules(rules, outputs=["default"] + sorted(outputs or {})),
                 "outputs": outputs or {}, "routes": routes or {}}
+    if settings:
+        document["settings"] = settings
     (tmp_path / "rules.json").write_text(json.dumps(document, indent=4, sort_keys=True) + "\n")
     src = [
         {"src": os.path.join(ROLE, "files", "alerts_lambda", "logvault_alerts.py"), "dest": "logvault_alerts.py"},
@@ -160,3 +166,114 @@ def test_cloudtrail_events_in_a_member_log_group_raise_alerts_through_sns(
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
         logs.delete_subscription_filter(logGroupName=group, filterName="to-central")
+
+
+def _load(name, *path):
+    import importlib.util  # pylint: disable=import-outside-toplevel
+
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, *path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _stub():
+    return _load("logvault_tests_opensearch_stub", "tests", "opensearch_stub", "server.py")
+
+
+def _send(*args, **kwargs):
+    """A SigV4-signed request to the test double (the data-plane tests' helper)."""
+    return _load("logvault_tests_stub_dataplane_helpers", "tests", "unit", "plugins", "module_utils",
+                 "test_opensearch_stub_dataplane.py").send(*args, **kwargs)
+
+
+def _alerts_panel_query():
+    """The query of the saved search behind the dashboard's "alerts that fired" panel, as shipped."""
+    import jinja2  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(REPO, "roles", "central_account", "templates", "dashboards", "logvault.ndjson.j2"), encoding="utf-8") as handle:
+        text = jinja2.Template(handle.read()).render(central_account_opensearch_index_prefix="logs")
+    objects = {o["id"]: o for o in (json.loads(line) for line in text.splitlines() if line.strip())}
+    panel = objects["logvault-alerts"]
+    (ref,) = panel["references"]
+    source = json.loads(objects[ref["id"]]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    assert source["query"]["language"] == "kuery"
+    return source["query"]["query"]
+
+
+def test_a_sent_alert_is_searchable_in_the_dashboards_alerts_panel(
+        local_aws, aws_client, unique, kinesis_stream, destination, allow, log_group, tmp_path, grant, monkeypatch):
+    from ansible_collections.logvault.aws.plugins.modules import opensearch_index_template  # pylint: disable=import-outside-toplevel
+
+    stub = _stub().start({"testing": "testing"})
+    lam, iam, ddb, sns, s3, fh = (aws_client(name) for name in ("lambda", "iam", "dynamodb", "sns", "s3", "firehose"))
+    try:
+        # The emulator's search streams deliver a signed _bulk to the test double (docs/local-aws.md).
+        monkeypatch.setenv("LOGVAULT_AWS_OPENSEARCH_URL", stub.endpoint)
+        monkeypatch.setenv("LOGVAULT_AWS_OPENSEARCH_CA", stub.ca_path)
+        monkeypatch.setenv("LOGVAULT_AWS_OPENSEARCH_CREDENTIAL", "testing:testing")
+        status, dummy = _send(stub, "PUT", "/_index_template/logs", {
+            "index_patterns": ["logs-*"], "template": {"mappings": opensearch_index_template.log_document_mappings()}})
+        assert status == 200
+        bucket = unique("search-backup")
+        s3.create_bucket(Bucket=bucket)
+        firehose_role = grant(iam.create_role(RoleName=unique("search-firehose"), AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"},
+                                                    "Action": "sts:AssumeRole"}]}))["Role"]["Arn"])
+        search_stream = unique("search")
+        fh.create_delivery_stream(DeliveryStreamName=search_stream, DeliveryStreamType="DirectPut",
+                                  AmazonopensearchserviceDestinationConfiguration={
+                                      "RoleARN": firehose_role, "DomainARN": "arn:aws:es:us-east-1:%s:domain/logs" % CENTRAL,
+                                      "IndexName": "logs", "IndexRotationPeriod": "OneDay", "S3BackupMode": "FailedDocumentsOnly",
+                                      "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5},
+                                      "S3Configuration": {"RoleARN": firehose_role, "BucketARN": "arn:aws:s3:::%s" % bucket}})
+
+        with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:
+            import yaml  # pylint: disable=import-outside-toplevel
+
+            rules = [r for r in yaml.safe_load(handle)["stream_alerts_cis_rules"] if r["name"] == "root_account_usage"]
+        stream_arn = kinesis_stream(unique("hub"))
+        table = unique("alerts-state")
+        ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        topic = sns.create_topic(Name=unique("alerts"))["TopicArn"]
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                         "Action": "sts:AssumeRole"}]}
+        role = grant(iam.create_role(RoleName=unique("alerts-role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        function_arn = lam.create_function(
+            FunctionName=unique("logvault-alerts"), Runtime="python3.12", Role=role, Handler="logvault_alerts.handler",
+            Code={"ZipFile": _package(tmp_path, rules, settings={"search": {"stream": search_stream, "log_group": "logvault/alerts"}})},
+            Timeout=60, MemorySize=512, Environment={"Variables": {"LOGVAULT_ALERTS_TABLE": table, "LOGVAULT_ALERTS_TOPIC_ARN": topic}},
+        )["FunctionArn"]
+        mapping = lam.create_event_source_mapping(FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON",
+                                                  BatchSize=100, FunctionResponseTypes=["ReportBatchItemFailures"])
+        destination_arn = destination(unique("dest"), stream_arn, allow(MEMBER, actions=("logs:PutSubscriptionFilter",)))
+        group = unique("aws-cloudtrail-logs")
+        logs = log_group(group, account_id=MEMBER, stream="%s_CloudTrail_us-east-1" % MEMBER)
+        logs.put_subscription_filter(logGroupName=group, filterName="to-central", filterPattern="", destinationArn=destination_arn)
+        try:
+            root = _cloudtrail("DescribeInstances", "ec2.amazonaws.com", readOnly=True,
+                               userIdentity={"type": "Root", "principalId": MEMBER, "arn": "arn:aws:iam::%s:root" % MEMBER, "accountId": MEMBER})
+            quiet = _cloudtrail("DescribeInstances", "ec2.amazonaws.com", readOnly=True)
+            now = int(time.time() * 1000)
+            logs.put_log_events(logGroupName=group, logStreamName="%s_CloudTrail_us-east-1" % MEMBER,
+                                logEvents=[{"timestamp": now, "message": quiet}, {"timestamp": now + 1, "message": root}])
+            for _pass in range(3):  # hub -> alerts Lambda -> search stream -> the double
+                local_aws.flush()
+            query = _alerts_panel_query()
+            status, found = _send(stub, "POST", "/logs-*/_search", {"query": {"query_string": {"query": query}}, "size": 10})
+            assert status == 200, found
+            (hit,) = found["hits"]["hits"]
+            alert = hit["_source"]
+            assert alert["log_group"] == "logvault/alerts" and alert["log_stream"] == "root_account_usage"
+            assert alert["account_id"] == MEMBER and alert["fields"]["severity"] == "critical"
+            assert alert["message"] == "[CRITICAL] root_account_usage in %s" % MEMBER
+            assert len(alert["fields"]["sample_ids"]) == 1
+            # Only the alert is in search here: the member's events go to the hub, not to this stream,
+            # and the alert document never enters the hub, so it raises no alert of its own.
+            assert [source["log_group"] for dummy_index, dummy_id, source in stub.documents("logs-*")] == ["logvault/alerts"]
+        finally:
+            lam.delete_event_source_mapping(UUID=mapping["UUID"])
+            logs.delete_subscription_filter(logGroupName=group, filterName="to-central")
+    finally:
+        stub.stop()

@@ -51,6 +51,17 @@ What it does, and why it can be trusted as a test oracle:
   error, ``success: false``), refuses references to objects that are neither stored nor in the
   file (``missing_references``), and stores objects with the fields the server adds
   (``updated_at``, ``version``, ``migrationVersion``). Access keys in ``fgac_denied`` get a 403.
+* **Audit logging configuration** (``GET /_plugins/_security/api/audit``, ``PUT
+  /_plugins/_security/api/audit/config``), as the security plugin's audit API documents
+  (https://docs.opensearch.org/latest/security/access-control/api/#audit-logs and the Update Audit
+  Configuration API page): GET answers ``{"_readonly": [...], "config": {"enabled", "audit",
+  "compliance"}}``, starting from the documented defaults with ``enabled: false`` (audit logging is
+  off until turned on, as on a new domain) and the ``_readonly`` paths of the documented example
+  (``/audit/exclude_sensitive_headers``, ``/compliance/internal_config``,
+  ``/compliance/external_config``); PUT replaces the configuration (omitted fields take the
+  defaults) and answers 200 ``{"status": "OK", "message": "'config' updated."}``, refuses unknown
+  keys and wrong types (400) and a change of a read-only path (409 ``Invalid configuration``,
+  ``invalid_keys`` ``_readonly,config``). Admin only, like the other security APIs.
 * **Fine-grained access control**: access key ids listed in ``fgac_denied`` may read but get the
   security plugin's 403 ``security_exception`` for ISM and template writes (a read-only role), and
   the REST API's 403 "No permission to access REST API" for every security API call.
@@ -125,6 +136,18 @@ ISM_SCHEMA_VERSION = 21
 DEFAULT_RETRY = {"count": 3, "backoff": "exponential", "delay": "1m"}
 ROLE_KEYS = {"cluster_permissions": list, "index_permissions": list, "tenant_permissions": list, "description": str}
 INDEX_PERMISSION_KEYS = ("index_patterns", "allowed_actions", "dls", "fls", "masked_fields")
+# The audit configuration API (see the module docstring): defaults of the Update Audit Configuration
+# API's field table, audit logging off as on a new domain, and the documented read-only paths.
+AUDIT_DEFAULTS = {
+    "enabled": False,
+    "audit": {"enable_rest": True, "enable_transport": True, "disabled_rest_categories": ["AUTHENTICATED", "GRANTED_PRIVILEGES"],
+              "disabled_transport_categories": ["AUTHENTICATED", "GRANTED_PRIVILEGES"], "ignore_users": [], "ignore_requests": [],
+              "log_request_body": True, "resolve_indices": True, "resolve_bulk_requests": False, "exclude_sensitive_headers": True},
+    "compliance": {"enabled": True, "write_log_diffs": False, "read_watched_fields": {}, "read_ignore_users": [], "write_watched_indices": [],
+                   "write_ignore_users": [], "read_metadata_only": True, "write_metadata_only": True, "external_config": False,
+                   "internal_config": True},
+}
+AUDIT_READONLY = ["/audit/exclude_sensitive_headers", "/compliance/internal_config", "/compliance/external_config"]
 MAPPING_KEYS = {"backend_roles": list, "and_backend_roles": list, "hosts": list, "users": list, "description": str}
 
 
@@ -573,6 +596,7 @@ class OpenSearchStub:
         self.security_roles = copy.deepcopy(PREDEFINED_ROLES)  # name -> role as GET returns it
         self.role_mappings = copy.deepcopy(PREDEFINED_MAPPINGS)  # name -> mapping as GET returns it
         self.saved_objects = {}  # (type, id) -> saved object as _bulk_get returns it
+        self.audit_config = copy.deepcopy(AUDIT_DEFAULTS)  # the security plugin's audit configuration
         if master_arn:
             self.role_mappings["all_access"]["backend_roles"] = [master_arn]
         self.requests = []
@@ -613,6 +637,11 @@ class OpenSearchStub:
             if len(segments) == 4 and segments[:3] == ["_plugins", "_ism", "policies"]:
                 denied = None if method == "GET" else self._fgac(access_key, "cluster:admin/opendistro/ism/policy/write")
                 return denied or self._policy(method, segments[3], query, body)
+            if segments[:4] == ["_plugins", "_security", "api", "audit"] and len(segments) <= 5:
+                if not self._is_admin(access_key):
+                    return 403, {"status": "FORBIDDEN", "message": "No permission to access REST API: User %s does not have any role "
+                                 "privileged for admin access" % self.principal(access_key)[0]}
+                return self._audit(method, segments[4:], body)
             if len(segments) == 5 and segments[:3] == ["_plugins", "_security", "api"] and segments[3] in ("roles", "rolesmapping"):
                 if not self._is_admin(access_key):
                     user = self.principal(access_key)[0]
@@ -729,6 +758,44 @@ class OpenSearchStub:
         answer = {"_id": policy_id, "_version": entry["version"], "_primary_term": 1, "_seq_no": entry["seq_no"],
                   "policy": {"policy": copy.deepcopy(stored)}}
         return (200 if current else 201), answer
+
+    # -- security plugin audit configuration ------------------------------------
+    def _audit(self, method, rest, body):
+        if rest == [] and method == "GET":
+            return 200, {"_readonly": list(AUDIT_READONLY), "config": copy.deepcopy(self.audit_config)}
+        if rest != ["config"] or method != "PUT":
+            return self._security_answer(501, "Method %s not supported for this action." % method)
+        try:
+            document = json.loads(body or b"")
+        except ValueError:
+            return 400, {"status": "error", "reason": "Could not parse content of request."}
+        if not isinstance(document, dict):
+            return 400, {"status": "error", "reason": "Request body required for this action."}
+        invalid = sorted(set(document) - {"enabled", "audit", "compliance"})
+        for section in ("audit", "compliance"):
+            part = document.get(section, {})
+            if not isinstance(part, dict):
+                return 400, {"status": "error", "reason": "Wrong datatype", section: "Object expected"}
+            invalid += ["%s.%s" % (section, k) for k in sorted(set(part) - set(AUDIT_DEFAULTS[section]))]
+        if invalid:
+            return 400, {"status": "error", "reason": "Invalid configuration", "invalid_keys": {"keys": ",".join(invalid)}}
+        config = copy.deepcopy(AUDIT_DEFAULTS)
+        config["enabled"] = document.get("enabled", True)
+        for section in ("audit", "compliance"):
+            config[section].update(copy.deepcopy(document.get(section, {})))
+        for section in ("audit", "compliance"):
+            for key, default in AUDIT_DEFAULTS[section].items():
+                if type(config[section][key]) is not type(default):  # pylint: disable=unidiomatic-typecheck
+                    kind = {bool: "Boolean", list: "Array", dict: "Object"}[type(default)]
+                    return 400, {"status": "error", "reason": "Wrong datatype", "%s.%s" % (section, key): "%s expected" % kind}
+        if not isinstance(config["enabled"], bool):
+            return 400, {"status": "error", "reason": "Wrong datatype", "enabled": "Boolean expected"}
+        for path in AUDIT_READONLY:
+            section, key = path.strip("/").split("/")
+            if config[section][key] != self.audit_config[section][key]:
+                return 409, {"status": "error", "reason": "Invalid configuration", "invalid_keys": {"keys": "_readonly,config"}}
+        self.audit_config = config
+        return 200, {"status": "OK", "message": "'config' updated."}
 
     # -- security plugin roles and role mappings --------------------------------
     @staticmethod

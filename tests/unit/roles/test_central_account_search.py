@@ -35,7 +35,7 @@ from ansible_collections.logvault.aws.plugins.modules import opensearch_index_te
 from ansible_collections.logvault.aws.plugins.modules import opensearch_role_mapping  # noqa: E402
 from ansible_collections.logvault.aws.plugins.modules import pipeline_canary_info  # noqa: E402
 from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module  # noqa: E402
-from ansible_collections.logvault.aws.tests.unit.roles.test_role_policies import ACCOUNT, _trust, assertion, templar  # noqa: E402
+from ansible_collections.logvault.aws.tests.unit.roles.test_role_policies import ACCOUNT, _trust, assertion, assertion_passes, templar  # noqa: E402
 
 _STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "opensearch_stub", "server.py")
 _SPEC = importlib.util.spec_from_file_location("logvault_tests_opensearch_stub", _STUB_PATH)
@@ -66,13 +66,64 @@ def test_master_role_trust_names_only_the_break_glass_principals():
         "arn:aws:iam::%s:role/bg-1" % ACCOUNT, "arn:aws:iam::%s:user/bg-2" % ACCOUNT]
 
 
-def test_the_deploying_role_may_assume_the_master_role_to_write_the_security_configuration():
+def test_the_deploying_role_is_not_in_the_master_roles_trust_unless_listed():
+    # The default names the break-glass principals only, even when a deploying role is set.
     policy = render("central_account", "_central_account_search_admin_trust_policy", logvault_assume_role_arn=DEPLOYER)
-    assert policy["Statement"][0]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == sorted(
-        ["arn:aws:iam::%s:role/logvault-break-glass" % ACCOUNT, DEPLOYER])
+    assert policy["Statement"][0]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == ["arn:aws:iam::%s:role/logvault-break-glass" % ACCOUNT]
     explicit = render("central_account", "_central_account_search_admin_trust_policy", logvault_assume_role_arn=DEPLOYER,
-                      central_account_opensearch_master_principal_arns=["arn:aws:iam::%s:role/bg" % ACCOUNT])
-    assert explicit["Statement"][0]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == ["arn:aws:iam::%s:role/bg" % ACCOUNT]
+                      central_account_opensearch_master_principal_arns=["arn:aws:iam::%s:role/bg" % ACCOUNT, DEPLOYER])
+    assert explicit["Statement"][0]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == sorted(["arn:aws:iam::%s:role/bg" % ACCOUNT, DEPLOYER])
+
+
+MASTER_CALLER = "Assert that the caller may assume the OpenSearch master role that writes the security configuration"
+
+
+def _master_caller(caller, **overrides):
+    return assertion_passes("central_account", "identity.yml", MASTER_CALLER,
+                            __central_account_caller={"account": ACCOUNT, "arn": caller}, **overrides)
+
+
+@pytest.mark.parametrize("caller, overrides, ok", [
+    # The break-glass role (default name), assumed: STS names the role without its path.
+    ("arn:aws:sts::%s:assumed-role/logvault-break-glass/alice" % ACCOUNT, {}, True),
+    # The deploying role is refused unless it is listed explicitly ...
+    ("arn:aws:sts::%s:assumed-role/logvault-deployer/logvault-central-%s" % (ACCOUNT, ACCOUNT),
+     {"logvault_assume_role_arn": DEPLOYER}, False),
+    ("arn:aws:sts::%s:assumed-role/logvault-deployer/logvault-central-%s" % (ACCOUNT, ACCOUNT),
+     {"logvault_assume_role_arn": DEPLOYER,
+      "central_account_opensearch_master_principal_arns": ["arn:aws:iam::%s:role/logvault-break-glass" % ACCOUNT, DEPLOYER]}, True),
+    # ... an explicit list replaces the break-glass default, ...
+    ("arn:aws:sts::%s:assumed-role/logvault-break-glass/alice" % ACCOUNT,
+     {"central_account_opensearch_master_principal_arns": [DEPLOYER]}, False),
+    # ... a listed user with a path is compared by name, ...
+    ("arn:aws:iam::%s:user/carol" % ACCOUNT, {"central_account_break_glass_principal_arns": ["arn:aws:iam::%s:user/team/carol" % ACCOUNT]}, True),
+    # ... and nobody else may write the security configuration.
+    ("arn:aws:sts::%s:assumed-role/AdministratorAccess/bob" % ACCOUNT, {}, False),
+    # Not checked when the data plane is written as another role or with the caller's own credentials,
+    ("arn:aws:sts::%s:assumed-role/AdministratorAccess/bob" % ACCOUNT, {"central_account_opensearch_data_plane_role_arn": ""}, True),
+    ("arn:aws:sts::%s:assumed-role/AdministratorAccess/bob" % ACCOUNT,
+     {"central_account_opensearch_data_plane_role_arn": "arn:aws:iam::%s:role/opensearch-writer" % ACCOUNT}, True),
+    # nor when the pipeline is torn down.
+    ("arn:aws:sts::%s:assumed-role/AdministratorAccess/bob" % ACCOUNT, {"central_account_state": "absent"}, True),
+])
+def test_preflight_refuses_a_caller_that_may_not_assume_the_master_role(caller, overrides, ok):
+    assert _master_caller(caller, **overrides) is ok
+
+
+def test_the_master_role_check_comes_before_any_write():
+    """identity.yml runs before the pipeline is built (main.yml), and only reads: the caller
+    check fails the play before the first change."""
+    import yaml
+    roles = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))), "roles")
+    with open(os.path.join(roles, "central_account", "tasks", "main.yml"), encoding="utf-8") as handle:
+        (block,) = [t for t in yaml.safe_load(handle) if "block" in t]
+    names = [t.get("ansible.builtin.import_tasks") for t in block["block"]]
+    assert names[0] == "identity.yml" and "Build the pipeline" in [t.get("name") for t in block["block"]][1:]
+    with open(os.path.join(roles, "central_account", "tasks", "identity.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    modules = {next(k for k in t if "." in k) for t in tasks}
+    assert modules == {"amazon.aws.aws_caller_info", "ansible.builtin.assert"}
+    assert MASTER_CALLER in [t["name"] for t in tasks]
 
 
 def test_verification_reads_exactly_the_pipelines_indices():

@@ -29,6 +29,14 @@ notification cannot be sent, the lowest sequence number of the records involved 
 returned in ``batchItemFailures``, so the event source mapping retries from there
 (at-least-once: other notifications without threshold of the retried records may be
 sent again). See docs/stream-alerts.md.
+
+Alerts are also made searchable (``settings.search.stream``): after the notifications of an
+invocation, one compact document per alert that was published (rule, severity, account, region,
+log groups, time, sample event ids) is put into the central search Firehose stream, in one
+PutRecordBatch per invocation, under the fixed log group ``logvault/alerts``. They never enter the
+hub stream that this function reads, so an alert cannot raise an alert. Indexing is best effort:
+SNS is the delivery of record, so a failed put is logged and counted (``AlertIndexFailures``) and
+the batch is not retried for it (a retry would send the notifications again).
 """
 
 import base64
@@ -94,7 +102,17 @@ METRICS = (
     ("already_counted", "AlreadyCounted"),
     ("bad_timestamps", "BadTimestamps"),
     ("failures", "Failures"),
+    ("alerts_indexed", "AlertsIndexed"),
+    ("alert_index_failures", "AlertIndexFailures"),
 )
+# The fixed log group of alert documents in the search indices (the dashboard's alerts panel and
+# saved search query it). Not a CloudWatch Logs log group: nothing subscribes it to the hub.
+ALERTS_LOG_GROUP = "logvault/alerts"
+# PutRecordBatch: at most 500 records and 4 MiB per call, 1,000 KiB per record (Firehose API
+# Reference, PutRecordBatch).
+FIREHOSE_BATCH_RECORDS = 500
+FIREHOSE_BATCH_BYTES = 4 * 1024 * 1024
+MAX_ALERT_DOCUMENT_BYTES = 64 * 1024
 
 
 class ConfigError(ValueError):
@@ -548,7 +566,7 @@ class Alerter:
     """Evaluates rules over subscription records; DynamoDB and SNS clients are injected."""
 
     def __init__(self, rules, table, topic_arn, dynamodb, sns, region="", clock=time.time, log=print, outputs=None, routes=None,
-                 settings=None):
+                 settings=None, firehose=None):
         self.rules = list(rules)
         self.table = table
         self.topic_arn = topic_arn
@@ -566,6 +584,12 @@ class Alerter:
         if not 0 <= self.max_samples <= MAX_SAMPLES_LIMIT:
             raise ConfigError("settings.max_samples must be between 0 and %d" % MAX_SAMPLES_LIMIT)
         self.dashboards = settings.get("dashboards") or {}
+        search = settings.get("search") or {}
+        self.search_stream = search.get("stream") or ""
+        self.search_log_group = search.get("log_group") or ALERTS_LOG_GROUP
+        self.firehose = firehose
+        # The account of the alert topic: the account of an alert that spans several accounts.
+        self.central_account = (topic_arn.split(":") + [""] * 6)[4]
 
     @classmethod
     def from_environment(cls, environ=None):
@@ -578,9 +602,11 @@ class Alerter:
         rules = load_rules(path, document)
         config = BotoConfig(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=10)
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or ""
+        settings = document.get("settings") or {}
+        firehose = boto3.client("firehose", config=config) if (settings.get("search") or {}).get("stream") else None
         return cls(rules, environ["LOGVAULT_ALERTS_TABLE"], environ["LOGVAULT_ALERTS_TOPIC_ARN"],
                    boto3.client("dynamodb", config=config), boto3.client("sns", config=config), region=region,
-                   outputs=document.get("outputs"), routes=document.get("routes"), settings=document.get("settings"))
+                   outputs=document.get("outputs"), routes=document.get("routes"), settings=settings, firehose=firehose)
 
     def applicable(self, account, log_group):
         """(compiled patterns, id(compiled) -> rule) for one account and log group, cached."""
@@ -879,8 +905,9 @@ class Alerter:
         if error is not None:
             raise error
 
-    def notify(self, hits, stats, records=()):
-        """Apply thresholds and suppression, publish; returns the lowest record index that failed."""
+    def notify(self, hits, stats, records=(), published=None):
+        """Apply thresholds and suppression, publish; returns the lowest record index that failed.
+        Each alert that was published is appended to ``published`` as (hit, window_count)."""
         lowest_failed = None
         now = self.clock()
         for key in sorted(hits, key=lambda k: (k[0], k[1], k[2] or 0)):
@@ -914,6 +941,8 @@ class Alerter:
                     claimed = True
                 self._publish(hit, window_count)
                 stats["notifications"] += 1
+                if published is not None:
+                    published.append((hit, window_count))
                 if owner is not None:
                     self._window_sent(hit, owner, now)
             except (ClientError, BotoCoreError) as exc:
@@ -928,12 +957,98 @@ class Alerter:
                     lowest_failed = hit.lowest_index
         return lowest_failed
 
+    # -------------------------------------------------------------- searchable alerts
+    def alert_document(self, hit, window_count=None):
+        """One search document of an alert, in the shape of the transform Lambda's documents
+        (``@timestamp``, ``event_id``, ``message``, ``account_id``, ``region``, ``log_group``,
+        ``log_stream``, ``fields``). ``event_id`` is derived from the alert's identity, so the same
+        alert sent again (a retried batch) overwrites its document (the indices' ingest pipeline
+        sets ``_id`` from account, log group and event id)."""
+        rule = hit.rule
+        accounts = sorted(hit.accounts)
+        groups = sorted(hit.log_groups)
+        identity = json.dumps([rule.name, hit.group, hit.window_start, hit.first_ms, accounts[:MAX_LISTED], groups[:MAX_LISTED]],
+                              separators=(",", ":"), default=str)
+        subject = "[%s] %s in %s" % (rule.severity.upper(), rule.name, accounts[0] if len(accounts) == 1 else "%d accounts" % len(accounts))
+        fields = {
+            "rule": rule.name,
+            "severity": rule.severity,
+            "accounts": accounts[:MAX_LISTED],
+            "log_groups": [_clip(g, MAX_GROUP_CHARS) for g in groups[:MAX_LISTED]],
+            "count": hit.count,
+            "window_count": window_count,
+            "group": _clip(hit.group, MAX_GROUP_CHARS),
+            "first_event": _iso(hit.first_ms),
+            "last_event": _iso(hit.last_ms),
+            "sample_ids": [sample["id"] for sample in hit.samples if sample.get("id")],
+            "outputs": [name for name, _output in self.targets[rule.name]],
+        }
+        return {
+            "@timestamp": _iso(int(self.clock() * 1000)),
+            "event_id": hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32],
+            "message": subject,
+            "account_id": accounts[0] if len(accounts) == 1 else self.central_account,
+            "region": self.region,
+            "log_group": self.search_log_group,
+            "log_stream": rule.name,
+            # flat_object in the index template: no null values (window_count only with a threshold).
+            "fields": dict((key, value) for key, value in fields.items() if value is not None),
+        }
+
+    def index_alerts(self, published, stats):
+        """Put the documents of the published alerts into the search stream: one PutRecordBatch
+        per invocation (more only beyond 500 records or 4 MiB); records that fail are put once
+        more. Never raises: the alerts are already on their topics."""
+        entries = []
+        for hit, window_count in published:
+            data = (json.dumps(self.alert_document(hit, window_count), ensure_ascii=False, separators=(",", ":")) + "\n").encode(
+                "utf-8", "surrogatepass")
+            if len(data) > MAX_ALERT_DOCUMENT_BYTES:
+                stats["alert_index_failures"] += 1
+                self.log(json.dumps({"message": "alert document too large to index", "rule": hit.rule.name, "bytes": len(data)}))
+                continue
+            entries.append({"Data": data})
+        batches, batch, size = [], [], 0
+        for entry in entries:
+            if batch and (len(batch) == FIREHOSE_BATCH_RECORDS or size + len(entry["Data"]) > FIREHOSE_BATCH_BYTES):
+                batches.append(batch)
+                batch, size = [], 0
+            batch.append(entry)
+            size += len(entry["Data"])
+        if batch:
+            batches.append(batch)
+        for batch in batches:
+            pending, error = batch, None
+            for _attempt in range(2):
+                try:
+                    answer = self.firehose.put_record_batch(DeliveryStreamName=self.search_stream, Records=pending)
+                except (ClientError, BotoCoreError) as exc:
+                    error = "%s: %s" % (type(exc).__name__, exc)
+                    continue
+                results = answer.get("RequestResponses") or []
+                if len(results) != len(pending):
+                    error = "PutRecordBatch answered %d results for %d records" % (len(results), len(pending))
+                    continue
+                failed = [(entry, result) for entry, result in zip(pending, results) if result.get("ErrorCode")]
+                stats["alerts_indexed"] += len(pending) - len(failed)
+                pending = [entry for entry, _result in failed]
+                if not pending:
+                    break
+                error = "%s: %s" % (failed[0][1].get("ErrorCode"), failed[0][1].get("ErrorMessage"))
+            if pending:
+                stats["alert_index_failures"] += len(pending)
+                self.log(json.dumps({"message": "alerts could not be indexed in search", "stream": self.search_stream,
+                                     "alerts": len(pending), "error": str(error)}))
+
     def handle(self, event, context=None):
         started = time.monotonic()
         records = (event or {}).get("Records") or []
         stats = dict.fromkeys((key for key, _name in METRICS), 0)
         hits = self.evaluate(records, stats)
-        lowest_failed = self.notify(hits, stats, records)
+        published = [] if self.search_stream and self.firehose is not None else None
+        lowest_failed = self.notify(hits, stats, records, published)
+        if published:
+            self.index_alerts(published, stats)
         failures = []
         if lowest_failed is not None:
             failures.append({"itemIdentifier": records[lowest_failed]["kinesis"]["sequenceNumber"]})

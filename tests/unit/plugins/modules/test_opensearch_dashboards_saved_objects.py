@@ -69,7 +69,8 @@ def test_shipped_objects_are_what_the_issue_asks_for():
     assert pattern["attributes"] == {"title": "logs-*", "timeFieldName": "@timestamp"}
     assert json.loads(shipped("audit").splitlines()[0])["attributes"]["title"] == "audit-*"
     searches = [o for o in objects if o["type"] == "search"]
-    assert sorted(o["id"] for o in searches) == ["logvault-errors-by-account", "logvault-one-log-group", "logvault-request-id"]
+    assert sorted(o["id"] for o in searches) == ["logvault-alerts-fired", "logvault-errors-by-account", "logvault-one-log-group",
+                                                 "logvault-request-id"]
     for item in objects:
         assert module_under_test.object_problem(0, item) is None
         for ref in item["references"]:  # every reference resolves inside the file
@@ -82,23 +83,29 @@ def test_shipped_objects_are_what_the_issue_asks_for():
         for agg in json.loads(vis["attributes"]["visState"])["aggs"]:
             fields.add(agg["params"].get("field"))
     # Fields the index template maps (keyword for aggregations, the date for the histogram).
-    assert fields - {None} == {"@timestamp", "account_id", "log_group", "message.keyword"}
+    assert fields - {None} == {"@timestamp", "account_id", "log_group", "log_stream", "message.keyword"}
+    # The alerts panel is a table of the saved search of the alerts' fixed log group.
+    alerts = by_id["logvault-alerts"]
+    assert json.loads(alerts["attributes"]["visState"])["type"] == "table"
+    assert alerts["references"] == [{"id": "logvault-alerts-fired", "name": "search_0", "type": "search"}]
+    fired = json.loads(by_id["logvault-alerts-fired"]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    assert fired["query"] == {"language": "kuery", "query": 'log_group:"logvault/alerts"'}
 
 
 def test_four_step_cycle_with_the_shipped_objects(stub):
     first = run(args(stub), check_mode=True, diff=True)
-    assert first["changed"] is True and len(first["imported"]) == 9 and first["overwrite"] is False
-    assert first["diff"]["before"] == [{}] * 9
+    assert first["changed"] is True and len(first["imported"]) == 10 and first["overwrite"] is False
+    assert first["diff"]["before"] == [{}] * 10
     assert stub.saved_objects == {} and imports(stub) == []
 
     second = run(args(stub))
-    assert second["changed"] is True and len(second["imported"]) == 9 and second["overwrite"] is False
-    assert len(stub.saved_objects) == 9
+    assert second["changed"] is True and len(second["imported"]) == 10 and second["overwrite"] is False
+    assert len(stub.saved_objects) == 10
     assert [r[2] for r in imports(stub)] == [{}]  # no overwrite for new objects
     assert stub.saved_objects[("index-pattern", "logvault-logs")]["attributes"]["title"] == "logs-*"
 
     third = run(args(stub), check_mode=True)
-    assert third["changed"] is False and len(third["unchanged"]) == 9
+    assert third["changed"] is False and len(third["unchanged"]) == 10
     fourth = run(args(stub))
     assert fourth["changed"] is False and fourth["imported"] == []
     assert len(imports(stub)) == 1
@@ -164,7 +171,7 @@ def test_stub_requires_osd_xsrf_and_multipart():
         answer = json.loads(client.send("POST", API + "_import", body, headers={"osd-xsrf": "true"}, content_type=content_type)[1])
         assert answer["success"] is False and {e["error"]["type"] for e in answer["errors"]} == {"conflict"}
         status, found = client.request("GET", API + "_find", query={"type": "search", "per_page": "2"})
-        assert found["total"] == 3 and len(found["saved_objects"]) == 2
+        assert found["total"] == 4 and len(found["saved_objects"]) == 2
         status, raw = client.send("POST", API + "_export", json.dumps({"type": ["dashboard"]}).encode(), headers={"osd-xsrf": "true"})
         lines = [json.loads(line) for line in raw.decode().splitlines()]
         assert lines[0]["id"] == "logvault-overview" and lines[-1]["exportedCount"] == 1
