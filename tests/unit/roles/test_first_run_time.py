@@ -101,3 +101,19 @@ def test_member_account_lists_every_log_group_only_where_the_account_policy_is_w
         task = next(t for t in yaml.safe_load(handle) if t["name"].startswith("Remove this collection's per-group"))
     assert task["when"] == "_member_account_filter_cleanup_regions | length > 0"
     assert task["logvault.aws.cloudwatchlogs_subscription_filter"]["regions"] == "{{ _member_account_filter_cleanup_regions }}"
+
+
+@pytest.mark.parametrize("sts, caller, account, calls_caller_info", [
+    ({"sts_user": {"arn": "arn:aws:sts::222222222222:assumed-role/logvault-admin/s", "assumed_role_id": "AROA:s"}}, {}, "222222222222", False),
+    ({"skipped": True}, {"account": "333333333333"}, "333333333333", True),
+])
+def test_member_account_reads_the_account_from_the_assumed_role_without_another_module_run(sts, caller, account, calls_caller_info):
+    """Issue 17: GetCallerIdentity only when no role was assumed (the assumed-role ARN names the account)."""
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "identity.yml"), encoding="utf-8") as handle:
+        read, check = yaml.safe_load(handle)
+    templ = _templar("member_account", logvault_account_id="111111111111", __member_account_sts=sts, __member_account_caller=caller,
+                     _member_account_credentials_account=trust_as_template(check["vars"]["_member_account_credentials_account"]))
+    assert templ.evaluate_conditional(trust_as_template(read["when"])) is calls_caller_info
+    assert templ.template(trust_as_template("{{ _member_account_credentials_account }}")) == account
+    # the assertion fails for another account than logvault_account_id
+    assert templ.evaluate_conditional(trust_as_template(check["ansible.builtin.assert"]["that"][0])) is False
