@@ -147,7 +147,7 @@ def main():
     parser.add_argument("--regions", type=int, default=FULL_REGIONS, choices=range(1, len(REGIONS) + 1),
                         metavar="1..17")
     parser.add_argument("--forks", type=int, default=20)
-    parser.add_argument("--baseline-sample", type=int, default=2,
+    parser.add_argument("--baseline-sample", type=int, default=3,
                         help="accounts onboarded one at a time for the baseline (its mean x --accounts)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, inventory)")
     args = parser.parse_args()

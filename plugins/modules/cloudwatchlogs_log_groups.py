@@ -15,7 +15,7 @@ short_description: Create CloudWatch Logs log groups, with retention and tags, i
 description:
   - Makes sure each listed log group exists in each region of O(regions), with its retention and tags.
     It does what M(amazon.aws.cloudwatchlogs_log_group) with O(amazon.aws.cloudwatchlogs_log_group#module:state=present)
-    does for one group in one region, for every group and region in one module run: one boto3 session, one client
+    does for one group in one region, for every group and region in one module run, with one boto3 session, one client
     and one thread per region (CloudWatch Logs has no multi-region call). A task looped over groups and regions starts
     one Python process per group and region on the control node, which is the limit at organization scale.
   - A missing group is created (C(CreateLogGroup) with its KMS key and tags), then its retention is set
@@ -35,7 +35,8 @@ options:
     required: true
     suboptions:
       name:
-        description: Name of the log group (1 to 512 letters, digits, V(.), V(-), V(_), V(/) or V(#)).
+        description:
+          - Name of the log group (1 to 512 letters, digits, V(.), V(-), V(_), V(/) or V(#)).
         type: str
         required: true
       retention_days:
