@@ -566,8 +566,8 @@ def run_many_regions(module):
     for region in regions:
         outcome = outcomes[region]
         if isinstance(outcome, RegionError):
-            entry = dict(outcome.extra.get("output") or dict(changed=False, results=[], counts=dict((a, 0) for a in ACTIONS),
-                                                            write_calls=0, log_groups=[]))
+            empty = dict(changed=False, results=[], counts=dict((a, 0) for a in ACTIONS), write_calls=0, log_groups=[])
+            entry = dict(outcome.extra.get("output") or empty)
             diff = entry.pop("diff", None)
             entry.update(failed=True, msg=outcome.describe())
             if outcome.error_code():

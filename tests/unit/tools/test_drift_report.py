@@ -62,8 +62,8 @@ def test_rows_name_account_region_resource_and_difference():
 
 def test_a_module_run_over_many_regions_gives_one_row_per_drifted_region():
     """Issue 17: member_account's modules take regions; the table still has one row per account and region."""
-    result = {"changed": True, "invocation": {"module_args": {"regions": ["us-east-1", "eu-west-1", "ap-south-1"],
-                                                             "policy_name": "logvault-subscription"}},
+    args = {"regions": ["us-east-1", "eu-west-1", "ap-south-1"], "policy_name": "logvault-subscription"}
+    result = {"changed": True, "invocation": {"module_args": args},
               "regions": {"us-east-1": {"changed": True}, "eu-west-1": {"changed": False}, "ap-south-1": {"changed": True}},
               "diff": [{"before": {"p": 1}, "after": {"p": 2}, "before_header": "us-east-1 (before)", "after_header": "us-east-1 (after)"},
                        {"before": {}, "after": {"p": 2}, "before_header": "ap-south-1 (before)", "after_header": "ap-south-1 (after)"}]}
