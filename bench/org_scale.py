@@ -5,16 +5,16 @@
 
     python bench/org_scale.py [--accounts 100] [--regions 17] [--forks 20] [--baseline-sample 2]
 
-Issue 17's figure is 100 member accounts x 17 regions. On a 2-core machine that takes long,
-so --accounts/--regions scale it down; the figures are then also extrapolated linearly in
-account-regions to the full scale (marked "extrapolated"; this is an estimate, not a
-measurement).
+Issue 17's figure is 100 member accounts x 17 regions, the default. --accounts/--regions scale it
+down for a quick look; the figures are then also extrapolated linearly in accounts to 100 accounts
+at the measured number of regions (marked "extrapolated"; an estimate, not a measurement).
 
 What it measures, in one run against a fresh emulator (local_aws, in this process) and the
 OpenSearch test double:
 1. first site.yml (central account + N members x R regions, -f FORKS), wall time;
 2. second site.yml: wall time, and it must report changed=0 for every host;
 3. API calls the emulator served, per member account-region, for each run;
+3b. API calls per member account-region, from the one-at-a-time runs (which call one account only);
 4. the baseline: the same work one account at a time. The central account's share is the same
    in both (one account), so it is taken as measured in the site.yml run; the member accounts
    are onboarded one at a time (members.yml --limit <one account> -f 1, in a loop) on
@@ -147,7 +147,7 @@ def main():
     parser.add_argument("--regions", type=int, default=FULL_REGIONS, choices=range(1, len(REGIONS) + 1),
                         metavar="1..17")
     parser.add_argument("--forks", type=int, default=20)
-    parser.add_argument("--baseline-sample", type=int, default=2,
+    parser.add_argument("--baseline-sample", type=int, default=3,
                         help="accounts onboarded one at a time for the baseline (its mean x --accounts)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, inventory)")
     args = parser.parse_args()
@@ -206,10 +206,13 @@ def main():
         if rc != 0 or any(changed.values()):
             failures.append("rerun: rc=%d, changed %s (must be changed=0)" % (rc, {h: c for h, c in changed.items() if c}))
         base_first, base_rerun = [], []
+        base_calls = {"1": 0, "2": 0}
         for account in baseline:
             for runs, name in ((base_first, "1"), (base_rerun, "2")):
+                snap = counter.snapshot()
                 rc, elapsed, out = run([playbook, "-f", "1", "-i", inventory, members_yml, "--limit", "b%s" % account],
                                        env, os.path.join(work, "baseline-%s-%s.log" % (account, name)))
+                base_calls[name] += member_calls(snap, counter.snapshot())
                 if rc != 0:
                     print(out[-4000:])
                     return 1
@@ -224,8 +227,13 @@ def main():
         print("\nmeasured at %d accounts x %d regions (%d account-regions):" % (args.accounts, len(regions), account_regions))
         print("  first site.yml                 %8.1f s" % first)
         print("  second site.yml (changed=0)    %8.1f s   %s" % (rerun, "changed=0" if not any(changed.values()) else "CHANGED"))
-        print("  API calls per account-region   %8.1f first, %.1f rerun (all calls / member account-regions)"
-              % (calls_first / float(account_regions), calls_rerun / float(account_regions)))
+        print("  API calls per account-region   %8.1f first, %.1f rerun (all calls of site.yml, the central account's included,"
+              " / member account-regions)" % (calls_first / float(account_regions), calls_rerun / float(account_regions)))
+        if baseline:
+            # members.yml --limit <one account> calls only that account: its calls are one member's.
+            print("  member calls per account-region %7.1f first, %.1f rerun (the one-at-a-time runs: one member account's calls"
+                  " / its regions)" % (base_calls["1"] / float(len(baseline) * len(regions)),
+                                      base_calls["2"] / float(len(baseline) * len(regions))))
         print("  baseline, one account at a time: %.1f s first, %.1f s rerun per member account (mean of a sample of %d,"
               " extrapolated x%d accounts) + the central share" % (mean_first, mean_rerun, len(base_first), args.accounts))
         print("  baseline                       %8.1f s first, %.1f s rerun" % (figures["baseline_first"], figures["baseline_rerun"]))
@@ -235,21 +243,21 @@ def main():
               % (central_first, central_rerun))
         label = "measured"
         if (args.accounts, len(regions)) != (FULL_ACCOUNTS, FULL_REGIONS):
-            # An estimate: the central account's share is kept as measured (its work is one key,
-            # stream, buckets, Lambdas and domain; only the destinations are per region), the
-            # member share grows with the account-regions, the baseline with accounts x regions.
-            label = "extrapolated"
-            by_region = FULL_REGIONS / float(len(regions))
-            by_account_region = (FULL_ACCOUNTS * FULL_REGIONS) / float(account_regions)
+            # An estimate, at the measured number of regions only: member_account makes a constant
+            # number of module runs per account whatever the regions (its CloudWatch Logs modules take
+            # every region in one run), but its API calls grow with the regions, so no region factor is
+            # guessed. The central account's share is kept as measured; the member share and the
+            # baseline grow with the accounts.
+            label = "extrapolated to %d accounts at %d regions" % (FULL_ACCOUNTS, len(regions))
+            by_account = FULL_ACCOUNTS / float(args.accounts)
             figures = {
-                "first": central_first + (first - central_first) * by_account_region,
-                "rerun": central_rerun + (rerun - central_rerun) * by_account_region,
-                "baseline_first": central_first + mean_first * by_region * FULL_ACCOUNTS,
-                "baseline_rerun": central_rerun + mean_rerun * by_region * FULL_ACCOUNTS,
+                "first": central_first + (first - central_first) * by_account,
+                "rerun": central_rerun + (rerun - central_rerun) * by_account,
+                "baseline_first": central_first + mean_first * FULL_ACCOUNTS,
+                "baseline_rerun": central_rerun + mean_rerun * FULL_ACCOUNTS,
             }
-            print("\nextrapolated to %d accounts x %d regions (an estimate: central share as measured,"
-                  " member share x%.1f account-regions, baseline x%.1f regions):"
-                  % (FULL_ACCOUNTS, FULL_REGIONS, by_account_region, by_region))
+            print("\n%s (an estimate, not a measurement: central share as measured, member share x%.1f accounts;"
+                  " the %d-region figure is only measured by the default run):" % (label, by_account, FULL_REGIONS))
             print("  first site.yml                 %8.1f s" % figures["first"])
             print("  second site.yml                %8.1f s" % figures["rerun"])
             print("  baseline                       %8.1f s first, %.1f s rerun"

@@ -78,7 +78,7 @@ IMPLICIT = {
     "member": ["iam:PassRole"],
 }
 MODULE = re.compile(r"^\s*-?\s*((?:amazon\.aws|community\.aws|logvault\.aws)\.[a-z0-9_]+)\s*:", re.M)
-CLIENT = re.compile(r"""\bclient\(\s*["']([a-z0-9-]+)["']""")
+CLIENT = re.compile(r"""\b(?:client\(|regional_clients\(\s*module,)\s*["']([a-z0-9-]+)["']""")  # regional_clients: module_utils/multi_region
 # client.put_role_policy(...), and a method wrapped by a handler: handler(...)(client.attach_role_policy)(...)
 CALL = re.compile(r"\.([a-z][a-z0-9_]*)\)?\(")
 PAGINATOR = re.compile(r"""get_paginator\(\s*["']([a-z0-9_]+)["']""")

@@ -91,6 +91,8 @@ def describe_diff(diff):
 
 
 def _region(result, task_name):
+    if result.get("region_of_run"):
+        return result["region_of_run"]
     args = (result.get("invocation") or {}).get("module_args") or {}
     if args.get("region"):
         return args["region"]
@@ -115,6 +117,24 @@ def _resource(result, task_name):
     return "%s (%s)" % (task_name, _short(", ".join(details), 100)) if details else task_name
 
 
+def per_region(result):
+    """A result of a module run over many regions (option regions: a ``regions`` dict of per-region results, and a
+    diff list with ``<region> (before)`` headers) as one result per changed region; any other result as itself."""
+    regions = result.get("regions") if isinstance(result, dict) else None
+    if not isinstance(regions, dict) or not all(isinstance(v, dict) for v in regions.values()):
+        return [result]
+    diffs = result.get("diff") if isinstance(result.get("diff"), list) else []
+    parts = []
+    for region, outcome in regions.items():
+        if not outcome.get("changed"):
+            continue
+        part = dict((k, v) for k, v in result.items() if k not in ("regions", "diff", "msg"))
+        part.update(changed=True, region_of_run=region)
+        part["diff"] = [d for d in diffs if isinstance(d, dict) and str(d.get("before_header", "")).startswith(region + " ")]
+        parts.append(part)
+    return parts
+
+
 def rows_from(report, accounts):
     """Rows of drift from ansible.posix.json output; ``accounts`` maps host -> account id."""
     rows = []
@@ -123,6 +143,7 @@ def rows_from(report, accounts):
             task_name = task.get("task", {}).get("name", "")
             for host, result in task.get("hosts", {}).items():
                 items = result.get("results") if isinstance(result.get("results"), list) else [result]
+                items = [part for item in items for part in per_region(item)]
                 for item in items:
                     if not isinstance(item, dict) or not item.get("changed") or item.get("skipped"):
                         continue

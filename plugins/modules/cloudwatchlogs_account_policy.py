@@ -43,8 +43,23 @@ options:
     description:
       - Where the events go. A CloudWatch Logs destination ARN (cross-account), or a Kinesis
         data stream, Firehose delivery stream or Lambda function ARN in the same account.
-      - Required when O(state=present).
+      - Required when O(state=present), unless O(regions) is given (then use O(destination_arns)).
     type: str
+  regions:
+    description:
+      - Manage the policy in each of these regions in one module run, instead of the one region of O(region).
+        The module makes the same calls as a task looped over the regions, in one process, with one client
+        and one thread per region (CloudWatch Logs has no multi-region call).
+      - Check mode, diff and errors are per region. When a region fails, the others are still done and
+        the task fails with a message naming every region that failed (RV(regions) has each region's result).
+      - O(region) is not used when this is given.
+    type: list
+    elements: str
+  destination_arns:
+    description:
+      - With O(regions), the destination of each region, as a mapping of region name to ARN (destinations are
+        regional). Required for every region of O(regions) when O(state=present); other keys are ignored.
+    type: dict
   role_arn:
     description:
       - IAM role CloudWatch Logs assumes to write to a same-account Kinesis or Firehose stream.
@@ -114,12 +129,22 @@ EXAMPLES = r"""
   logvault.aws.cloudwatchlogs_account_policy:
     policy_name: logvault
     state: absent
+
+- name: The same policy in three regions, in one module run
+  logvault.aws.cloudwatchlogs_account_policy:
+    policy_name: logvault
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+    destination_arns:
+      us-east-1: arn:aws:logs:us-east-1:123456789012:destination:logvault-central
+      eu-west-1: arn:aws:logs:eu-west-1:123456789012:destination:logvault-central
+      ap-southeast-2: arn:aws:logs:ap-southeast-2:123456789012:destination:logvault-central
+  register: policies
 """
 
 RETURN = r"""
 account_policy:
   description: The policy after the task. Empty when O(state=absent).
-  returned: always
+  returned: when O(regions) is not given
   type: dict
   contains:
     policy_name:
@@ -165,6 +190,27 @@ account_policy:
       returned: when known
       type: int
       sample: 1764230400000
+regions:
+  description:
+    - With O(regions), each region's result, by region name. A region that succeeded has C(changed) and
+      C(account_policy) (as RV(account_policy)); a region that failed has C(failed), C(msg), and C(error_code)
+      and C(other_policies) when known. With C(--diff), the task's diff lists each changed region.
+  returned: when O(regions) is given
+  type: dict
+  sample:
+    us-east-1: {changed: false, account_policy: {policy_name: logvault, scope: ALL}}
+    eu-west-1: {changed: false, failed: true, msg: "Failed to describe account policy logvault: ...", error_code: AccessDeniedException}
+other_policies:
+  description: Without O(regions), the subscription filter policies of another name that stop this one.
+  returned: when the task fails because of them
+  type: list
+  elements: str
+  sample: [legacy-splunk]
+other_policies_by_region:
+  description: With O(regions), the subscription filter policies of another name that stop this one, by region.
+  returned: when O(regions) is given and a region has one
+  type: dict
+  sample: {eu-west-1: [legacy-splunk]}
 """
 
 import json
@@ -187,6 +233,11 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_policy_name
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
 
 POLICY_TYPE = "SUBSCRIPTION_FILTER_POLICY"
 SCOPE = "ALL"
@@ -206,7 +257,7 @@ def _describe_account_policies(client, **kwargs):
         kwargs["nextToken"] = token
 
 
-def get_policies(module, client, name):
+def get_policies(client, name):
     """(the policy called ``name`` or None, sorted names of the account's other subscription filter policies).
 
     Every SUBSCRIPTION_FILTER_POLICY is read, not only ``name``: AWS allows one per account and Region.
@@ -216,7 +267,7 @@ def get_policies(module, client, name):
     except is_boto3_error_code("ResourceNotFoundException"):
         return None, []
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to describe account policy %s" % name)
+        raise RegionError("Failed to describe account policy %s" % name, error=e)
     found = None
     others = set()
     for policy in policies:
@@ -229,8 +280,8 @@ def get_policies(module, client, name):
     return found, sorted(others)
 
 
-def get_policy(module, client, name):
-    return get_policies(module, client, name)[0]
+def get_policy(client, name):
+    return get_policies(client, name)[0]
 
 
 def validate_params(module):
@@ -239,6 +290,22 @@ def validate_params(module):
         validate_policy_name(params["policy_name"], "policy_name")
         if params["region"] is not None:
             validate_region(params["region"], "region")
+        if params["regions"] is not None:
+            validate_regions(params["regions"], "regions", validate_region)
+            if params["destination_arn"] is not None:
+                raise ValidationError("destination_arn", "is for one region; with regions, give destination_arns (region: ARN)")
+        elif params["destination_arns"] is not None:
+            raise ValidationError("destination_arns", "needs regions (the regions to manage)")
+        if params["state"] == "present":
+            if params["regions"] is None and params["destination_arn"] is None:
+                raise ValidationError("destination_arn", "is required when state is present")
+            for region in params["regions"] or []:
+                arn = (params["destination_arns"] or {}).get(region)
+                if arn is None:
+                    raise ValidationError("destination_arns", "has no destination ARN for region %s (state is present)" % region)
+                parse_arn(arn, "destination_arns", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
+                if arn.split(":")[3] != region:
+                    raise ValidationError("destination_arns", "maps region %s to %s, a destination of another region" % (region, arn))
         if params["destination_arn"] is not None:
             parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
         if params["role_arn"] is not None:
@@ -260,8 +327,8 @@ def load_document(text):
     return document if isinstance(document, dict) else {"_unparsed": text}
 
 
-def wanted_document(params, current_document):
-    document = {"DestinationArn": params["destination_arn"], "FilterPattern": params["filter_pattern"] or ""}
+def wanted_document(params, destination_arn, current_document):
+    document = {"DestinationArn": destination_arn, "FilterPattern": params["filter_pattern"] or ""}
     role = params["role_arn"] if params["role_arn"] is not None else current_document.get("RoleArn")
     if role:
         document["RoleArn"] = role
@@ -290,29 +357,31 @@ def describe(policy_name, document, selection_criteria, extra=None):
 
 
 def ensure_absent(module, client, name):
-    current = get_policy(module, client, name)
+    """One region's result dict; raises RegionError."""
+    current = get_policy(client, name)
     if current is None:
-        module.exit_json(changed=False, account_policy={})
+        return dict(changed=False, account_policy={})
     if not module.check_mode:
         try:
             client.delete_account_policy(aws_retry=True, policyName=name, policyType=POLICY_TYPE)
         except is_boto3_error_code("ResourceNotFoundException"):
             pass
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to delete account policy %s" % name)
+            raise RegionError("Failed to delete account policy %s" % name, error=e)
     result = dict(changed=True, account_policy={})
     if module._diff:
         before = describe(name, load_document(current.get("policyDocument")), current.get("selectionCriteria"))
         result["diff"] = dict(before=before, after={})
-    module.exit_json(**result)
+    return result
 
 
-def ensure_present(module, client, name):
+def ensure_present(module, client, name, destination_arn):
+    """One region's result dict; raises RegionError."""
     params = module.params
-    current, others = get_policies(module, client, name)
+    current, others = get_policies(client, name)
     if current is None and others:
-        module.fail_json(
-            msg="The account already has the subscription filter policy %s in this Region; CloudWatch Logs allows one "
+        raise RegionError(
+            "The account already has the subscription filter policy %s in this Region; CloudWatch Logs allows one "
             "account-level subscription filter policy per account and Region, so PutAccountPolicy for %r would fail. "
             "Delete it (state=absent) or manage it under its own name (policy_name=%s)." % (", ".join(repr(o) for o in others), name, others[0]),
             parameter="policy_name",
@@ -320,7 +389,7 @@ def ensure_present(module, client, name):
         )
     current_document = load_document((current or {}).get("policyDocument"))
     current_criteria = (current or {}).get("selectionCriteria") or None
-    document = wanted_document(params, current_document)
+    document = wanted_document(params, destination_arn, current_document)
     if params["excluded_log_groups"] is None:
         criteria = current_criteria
     else:
@@ -340,7 +409,7 @@ def ensure_present(module, client, name):
         try:
             written = client.put_account_policy(aws_retry=True, **kwargs).get("accountPolicy") or {}
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to %s account policy %s" % ("create" if current is None else "update", name))
+            raise RegionError("Failed to %s account policy %s" % ("create" if current is None else "update", name), error=e)
     elif changed:
         written = {}
     after = describe(name, document, criteria, written)
@@ -350,6 +419,64 @@ def ensure_present(module, client, name):
         diff_after = dict(after)
         diff_after.pop("last_updated_time", None)
         result["diff"] = dict(before=before, after=diff_after)
+    return result
+
+
+def manage(module, client, destination_arn):
+    name = module.params["policy_name"]
+    if module.params["state"] == "absent":
+        return ensure_absent(module, client, name)
+    return ensure_present(module, client, name, destination_arn)
+
+
+def run_one_region(module, client):
+    try:
+        result = manage(module, client, module.params["destination_arn"])
+    except RegionError as e:
+        if e.error is not None:
+            module.fail_json_aws(e.error, msg=e.msg, **e.extra)
+        module.fail_json(msg=e.msg, **e.extra)
+    module.exit_json(**result)
+
+
+def run_many_regions(module):
+    """Every region of O(regions) in one run: one client and one thread per region."""
+    regions = module.params["regions"]
+    arns = module.params["destination_arns"] or {}
+    try:
+        # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
+        clients = regional_clients(module, "logs", regions, retry_decorator=propagation_retry("logs", RETRY_CODES))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+
+    outcomes = run_regions(clients, lambda client, region: manage(module, client, arns.get(region)))
+    per_region = {}
+    diffs = []
+    others = {}
+    for region in regions:
+        outcome = outcomes[region]
+        if isinstance(outcome, RegionError):
+            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
+            if outcome.error_code():
+                per_region[region]["error_code"] = outcome.error_code()
+            if outcome.extra.get("other_policies"):
+                per_region[region]["other_policies"] = outcome.extra["other_policies"]
+                others[region] = outcome.extra["other_policies"]
+            continue
+        diff = outcome.pop("diff", None)
+        per_region[region] = outcome
+        if diff is not None and outcome["changed"]:
+            diffs.append(dict(diff, before_header="%s (before)" % region, after_header="%s (after)" % region))
+    result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
+    if others:
+        result["other_policies_by_region"] = others
+    if module._diff:
+        result["diff"] = diffs
+    failure = region_failure_message(outcomes, "Account policy %s" % module.params["policy_name"])
+    if failure:
+        if others and len(others) == sum(1 for o in outcomes.values() if isinstance(o, RegionError)):
+            result["parameter"] = "policy_name"
+        module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 
 
@@ -358,6 +485,8 @@ def main():
         policy_name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         destination_arn=dict(type="str"),
+        regions=dict(type="list", elements="str"),
+        destination_arns=dict(type="dict"),
         role_arn=dict(type="str"),
         filter_pattern=dict(type="str", default=""),
         distribution=dict(type="str", choices=["Random", "ByLogStream"]),
@@ -366,19 +495,18 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        required_if=[("state", "present", ["destination_arn"])],
     )
     validate_params(module)
+
+    if module.params["regions"] is not None:
+        run_many_regions(module)
 
     try:
         # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
         client = module.client("logs", retry_decorator=propagation_retry("logs", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
-
-    if module.params["state"] == "absent":
-        ensure_absent(module, client, module.params["policy_name"])
-    ensure_present(module, client, module.params["policy_name"])
+    run_one_region(module, client)
 
 
 if __name__ == "__main__":

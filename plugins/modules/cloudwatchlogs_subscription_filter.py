@@ -51,8 +51,24 @@ options:
     description:
       - Where the events go. A CloudWatch Logs destination ARN (cross-account), or a Kinesis
         data stream, Firehose delivery stream or Lambda function ARN in the same account.
-      - Required when O(state=present).
+      - Required when O(state=present), unless O(regions) is given (then use O(destination_arns)).
     type: str
+  regions:
+    description:
+      - Do the work in each of these regions in one module run, instead of the one region of O(region).
+        The module makes the same calls as a task looped over the regions, in one process, with one client
+        and one thread per region (CloudWatch Logs has no multi-region call); O(max_concurrency) applies per region.
+      - Log groups are selected in each region. Check mode, diff and errors are per region. When a region fails,
+        the others are still done and the task fails with a message naming every region that failed
+        (RV(regions) has each region's result).
+      - O(region) is not used when this is given.
+    type: list
+    elements: str
+  destination_arns:
+    description:
+      - With O(regions), the destination of each region, as a mapping of region name to ARN (destinations are
+        regional). Required for every region of O(regions) when O(state=present); other keys are ignored.
+    type: dict
   role_arn:
     description:
       - IAM role CloudWatch Logs assumes to write to a Kinesis or Firehose stream in the same
@@ -182,12 +198,19 @@ EXAMPLES = r"""
     filter_name: logvault
     state: absent
     log_group_prefix: ""
+
+- name: Remove the filter from every group of two regions, in one module run
+  logvault.aws.cloudwatchlogs_subscription_filter:
+    filter_name: logvault
+    state: absent
+    log_group_prefix: ""
+    regions: [us-east-1, eu-west-1]
 """
 
 RETURN = r"""
 results:
   description: One entry per selected log group, in name order.
-  returned: always
+  returned: when O(regions) is not given
   type: list
   elements: dict
   contains:
@@ -228,7 +251,7 @@ results:
         filter_pattern: ""
         distribution: ByLogStream
 counts:
-  description: Number of log groups per action.
+  description: Number of log groups per action (with O(regions), the sum over the regions).
   returned: always
   type: dict
   sample: {created: 998, updated: 1, unchanged: 1, deleted: 0, failed: 0}
@@ -242,10 +265,20 @@ write_calls:
   sample: 998
 log_groups:
   description: Names of the selected log groups, after O(exclude).
-  returned: always
+  returned: when O(regions) is not given
   type: list
   elements: str
   sample: [/app/orders, /app/payments]
+regions:
+  description:
+    - With O(regions), each region's result, by region name, with the keys the task returns without O(regions)
+      (C(changed), C(results), C(counts), C(write_calls), C(log_groups)). A region that failed also has C(failed),
+      C(msg), and C(error_code) when an AWS call failed. With C(--diff), the task's diff lists each changed region.
+  returned: when O(regions) is given
+  type: dict
+  sample:
+    us-east-1: {changed: true, counts: {created: 2, updated: 0, unchanged: 0, deleted: 0, failed: 0}, write_calls: 2,
+                log_groups: [/app/orders, /app/payments], results: []}
 """
 
 import fnmatch
@@ -272,6 +305,11 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_log_group_name
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
 
 ACTIONS = ("created", "updated", "unchanged", "deleted", "failed")
 # Throttling only. LimitExceededException is a quota (two filters per group) and is never retried.
@@ -304,6 +342,22 @@ def validate_params(module):
         validate_filter_name(params["filter_name"], "filter_name")
         if params["region"] is not None:
             validate_region(params["region"], "region")
+        if params["regions"] is not None:
+            validate_regions(params["regions"], "regions", validate_region)
+            if params["destination_arn"] is not None:
+                raise ValidationError("destination_arn", "is for one region; with regions, give destination_arns (region: ARN)")
+        elif params["destination_arns"] is not None:
+            raise ValidationError("destination_arns", "needs regions (the regions to manage)")
+        if params["state"] == "present":
+            if params["regions"] is None and params["destination_arn"] is None:
+                raise ValidationError("destination_arn", "is required when state is present")
+            for region in params["regions"] or []:
+                arn = (params["destination_arns"] or {}).get(region)
+                if arn is None:
+                    raise ValidationError("destination_arns", "has no destination ARN for region %s (state is present)" % region)
+                parse_arn(arn, "destination_arns", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
+                if arn.split(":")[3] != region:
+                    raise ValidationError("destination_arns", "maps region %s to %s, a destination of another region" % (region, arn))
         if params["destination_arn"] is not None:
             parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
         if params["role_arn"] is not None:
@@ -338,6 +392,7 @@ def validate_params(module):
 
 
 def select_log_groups(module, client):
+    """Names of the selected log groups; raises RegionError."""
     params = module.params
     names = []
     seen = set()
@@ -352,7 +407,7 @@ def select_log_groups(module, client):
         try:
             found = _describe_log_groups(client, **kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to describe log groups")
+            raise RegionError("Failed to describe log groups", error=e)
         for group in found.get("logGroups", []):
             if group["logGroupName"] not in seen:
                 seen.add(group["logGroupName"])
@@ -370,9 +425,10 @@ def shown(subscription_filter):
 class Worker:
     """Plans and applies the filter on one log group at a time; safe to share between threads."""
 
-    def __init__(self, module, client):
+    def __init__(self, module, client, destination_arn=None):
         self.module = module
         self.client = client
+        self.destination_arn = destination_arn if destination_arn is not None else module.params["destination_arn"]
         self.write_calls = 0
         self._lock = threading.Lock()
 
@@ -396,7 +452,7 @@ class Worker:
 
         plan = plan_log_group(
             existing, params["state"], params["filter_name"],
-            destination_arn=params["destination_arn"], filter_pattern=params["filter_pattern"],
+            destination_arn=self.destination_arn, filter_pattern=params["filter_pattern"],
             role_arn=params["role_arn"], distribution=params["distribution"], replace=params["replace"],
             apply_on_transformed_logs=params["apply_on_transformed_logs"],
             field_selection_criteria=params["field_selection_criteria"],
@@ -456,45 +512,12 @@ class Worker:
         return result
 
 
-def main():
-    argument_spec = dict(
-        filter_name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        destination_arn=dict(type="str"),
-        role_arn=dict(type="str"),
-        filter_pattern=dict(type="str", default=""),
-        distribution=dict(type="str", choices=["Random", "ByLogStream"]),
-        log_groups=dict(type="list", elements="str"),
-        log_group_prefix=dict(type="str"),
-        exclude=dict(type="list", elements="str", default=[]),
-        replace=dict(type="str"),
-        apply_on_transformed_logs=dict(type="bool"),
-        field_selection_criteria=dict(type="str"),
-        emit_system_fields=dict(type="list", elements="str", choices=list(SYSTEM_FIELDS)),
-        max_concurrency=dict(type="int", default=MAX_CONCURRENCY),
-    )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_if=[("state", "present", ["destination_arn"])],
-        required_one_of=[("log_groups", "log_group_prefix")],
-    )
-    validate_params(module)
-
-    concurrency = module.params["max_concurrency"]
-    try:
-        client = module.client(
-            "logs",
-            retry_decorator=retry,
-            config=dict(max_pool_connections=max(10, concurrency)),
-        )
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
-
+def manage(module, client, destination_arn=None):
+    """One region: (output dict, message of the failed groups or None); raises RegionError."""
     groups = select_log_groups(module, client)
-    worker = Worker(module, client)
+    worker = Worker(module, client, destination_arn)
     if groups:
-        with ThreadPoolExecutor(max_workers=min(concurrency, len(groups))) as pool:
+        with ThreadPoolExecutor(max_workers=min(module.params["max_concurrency"], len(groups))) as pool:
             outcomes = list(pool.map(worker, groups))
     else:
         outcomes = []
@@ -514,12 +537,103 @@ def main():
                 after[item["log_group_name"]] = diff[1]
         output["diff"] = dict(before=before, after=after)
     failed = [item for item in results if item["action"] == "failed"]
+    message = None
     if failed:
         first = failed[0]
-        module.fail_json(
-            msg="%d of %d log groups failed; first: %s: %s" % (len(failed), len(results), first["log_group_name"], first["msg"]),
-            **output
+        message = "%d of %d log groups failed; first: %s: %s" % (len(failed), len(results), first["log_group_name"], first["msg"])
+    return output, message
+
+
+def run_many_regions(module):
+    """Every region of O(regions) in one run: one client and one thread per region."""
+    regions = module.params["regions"]
+    arns = module.params["destination_arns"] or {}
+    try:
+        clients = regional_clients(module, "logs", regions, retry_decorator=retry,
+                                   config=dict(max_pool_connections=max(10, module.params["max_concurrency"])))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+
+    def work(client, region):
+        output, message = manage(module, client, arns.get(region))
+        if message:
+            raise RegionError(message, output=output)
+        return output
+
+    outcomes = run_regions(clients, work)
+    per_region = {}
+    diffs = []
+    for region in regions:
+        outcome = outcomes[region]
+        if isinstance(outcome, RegionError):
+            empty = dict(changed=False, results=[], counts=dict((a, 0) for a in ACTIONS), write_calls=0, log_groups=[])
+            entry = dict(outcome.extra.get("output") or empty)
+            diff = entry.pop("diff", None)
+            entry.update(failed=True, msg=outcome.describe())
+            if outcome.error_code():
+                entry["error_code"] = outcome.error_code()
+        else:
+            entry = outcome
+            diff = entry.pop("diff", None)
+        per_region[region] = entry
+        if diff is not None and (diff["before"] or diff["after"]):
+            diffs.append(dict(diff, before_header="%s (before)" % region, after_header="%s (after)" % region))
+    counts = dict((action, sum(r["counts"][action] for r in per_region.values())) for action in ACTIONS)
+    result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region, counts=counts,
+                  write_calls=sum(r["write_calls"] for r in per_region.values()))
+    if module._diff:
+        result["diff"] = diffs
+    failure = region_failure_message(outcomes, "Subscription filter %s" % module.params["filter_name"])
+    if failure:
+        module.fail_json(msg=failure, **result)
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        filter_name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        destination_arn=dict(type="str"),
+        regions=dict(type="list", elements="str"),
+        destination_arns=dict(type="dict"),
+        role_arn=dict(type="str"),
+        filter_pattern=dict(type="str", default=""),
+        distribution=dict(type="str", choices=["Random", "ByLogStream"]),
+        log_groups=dict(type="list", elements="str"),
+        log_group_prefix=dict(type="str"),
+        exclude=dict(type="list", elements="str", default=[]),
+        replace=dict(type="str"),
+        apply_on_transformed_logs=dict(type="bool"),
+        field_selection_criteria=dict(type="str"),
+        emit_system_fields=dict(type="list", elements="str", choices=list(SYSTEM_FIELDS)),
+        max_concurrency=dict(type="int", default=MAX_CONCURRENCY),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[("log_groups", "log_group_prefix")],
+    )
+    validate_params(module)
+
+    if module.params["regions"] is not None:
+        run_many_regions(module)
+
+    concurrency = module.params["max_concurrency"]
+    try:
+        client = module.client(
+            "logs",
+            retry_decorator=retry,
+            config=dict(max_pool_connections=max(10, concurrency)),
         )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+
+    try:
+        output, message = manage(module, client)
+    except RegionError as e:
+        module.fail_json_aws(e.error, msg=e.msg)
+    if message:
+        module.fail_json(msg=message, **output)
     module.exit_json(**output)
 
 

@@ -80,19 +80,40 @@ def _when(role, task_file, name):
     raise AssertionError("no task %r in roles/%s/tasks/%s" % (name, role, task_file))
 
 
-REMOVE = "Remove this collection's per-group subscription filters in {{ _member_account_region }}"
-
-
-@pytest.mark.parametrize("state, mode, policy_changed, always, runs", [
-    ("present", "account_policy", True, False, True),    # first run or switch from log_groups: look for the filters
-    ("present", "account_policy", False, False, False),  # rerun of a converged account: skip the listing of every group
-    ("present", "account_policy", False, True, True),    # asked for at every run
-    ("present", "log_groups", True, False, False),       # the filters are this mode's own
-    ("absent", "account_policy", False, False, True),    # offboarding removes them always
-    ("absent", "log_groups", True, False, True),
+@pytest.mark.parametrize("state, mode, changed_regions, always, cleaned", [
+    # first run or switch from log_groups: look for the filters where the policy was written
+    ("present", "account_policy", ["us-east-1", "eu-west-1"], False, ["us-east-1", "eu-west-1"]),
+    ("present", "account_policy", ["eu-west-1"], False, ["eu-west-1"]),
+    ("present", "account_policy", [], False, []),          # rerun of a converged account: skip the listing of every group
+    ("present", "account_policy", [], True, ["us-east-1", "eu-west-1"]),   # asked for at every run
+    ("present", "log_groups", ["us-east-1"], False, []),   # the filters are this mode's own
+    ("absent", "account_policy", [], False, ["us-east-1", "eu-west-1"]),   # offboarding removes them always
+    ("absent", "log_groups", ["us-east-1"], False, ["us-east-1", "eu-west-1"]),
 ])
-def test_member_account_lists_every_log_group_only_when_the_account_policy_is_written(state, mode, policy_changed, always, runs):
+def test_member_account_lists_every_log_group_only_where_the_account_policy_is_written(state, mode, changed_regions, always, cleaned):
+    regions = ["us-east-1", "eu-west-1"]
     templ = _templar("member_account", member_account_state=state, member_account_subscription_mode=mode,
-                     member_account_always_remove_group_filters=always,
-                     __member_account_region_policy={"changed": policy_changed})
-    assert all(templ.evaluate_conditional(trust_as_template(str(c))) for c in _when("member_account", "region.yml", REMOVE)) is runs
+                     member_account_always_remove_group_filters=always, logvault_regions=regions,
+                     __member_account_policies={"changed": bool(changed_regions), "regions": dict(
+                         (r, {"changed": r in changed_regions}) for r in regions)})
+    assert templ.template(trust_as_template("{{ _member_account_filter_cleanup_regions }}")) == cleaned
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "logs.yml"), encoding="utf-8") as handle:
+        task = next(t for t in yaml.safe_load(handle) if t["name"].startswith("Remove this collection's per-group"))
+    assert task["when"] == "_member_account_filter_cleanup_regions | length > 0"
+    assert task["logvault.aws.cloudwatchlogs_subscription_filter"]["regions"] == "{{ _member_account_filter_cleanup_regions }}"
+
+
+@pytest.mark.parametrize("sts, caller, account, calls_caller_info", [
+    ({"sts_user": {"arn": "arn:aws:sts::222222222222:assumed-role/logvault-admin/s", "assumed_role_id": "AROA:s"}}, {}, "222222222222", False),
+    ({"skipped": True}, {"account": "333333333333"}, "333333333333", True),
+])
+def test_member_account_reads_the_account_from_the_assumed_role_without_another_module_run(sts, caller, account, calls_caller_info):
+    """Issue 17: GetCallerIdentity only when no role was assumed (the assumed-role ARN names the account)."""
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "identity.yml"), encoding="utf-8") as handle:
+        read, check = yaml.safe_load(handle)
+    templ = _templar("member_account", logvault_account_id="111111111111", __member_account_sts=sts, __member_account_caller=caller,
+                     _member_account_credentials_account=trust_as_template(check["vars"]["_member_account_credentials_account"]))
+    assert templ.evaluate_conditional(trust_as_template(read["when"])) is calls_caller_info
+    assert templ.template(trust_as_template("{{ _member_account_credentials_account }}")) == account
+    # the assertion fails for another account than logvault_account_id
+    assert templ.evaluate_conditional(trust_as_template(check["ansible.builtin.assert"]["that"][0])) is False

@@ -147,7 +147,7 @@ def test_an_unquoted_account_id_gets_a_hint_naming_the_host(tmp_path, role, writ
 
 # The first task after the checks, reached only when preflight passed.
 AFTER_PREFLIGHT = {
-    "member_account": "TASK [logvault.aws.member_account : Read the identity of the member account credentials]",
+    "member_account": "TASK [logvault.aws.member_account : Read the identity of the member account credentials (when no role was assumed)]",
     "cloudtrail": "TASK [logvault.aws.cloudtrail : Assume the role that the control node uses in the account]",
 }
 

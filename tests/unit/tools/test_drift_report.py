@@ -60,6 +60,21 @@ def test_rows_name_account_region_resource_and_difference():
     assert "logvault-subscription" in rows[2]["resource"]
 
 
+def test_a_module_run_over_many_regions_gives_one_row_per_drifted_region():
+    """Issue 17: member_account's modules take regions; the table still has one row per account and region."""
+    args = {"regions": ["us-east-1", "eu-west-1", "ap-south-1"], "policy_name": "logvault-subscription"}
+    result = {"changed": True, "invocation": {"module_args": args},
+              "regions": {"us-east-1": {"changed": True}, "eu-west-1": {"changed": False}, "ap-south-1": {"changed": True}},
+              "diff": [{"before": {"p": 1}, "after": {"p": 2}, "before_header": "us-east-1 (before)", "after_header": "us-east-1 (after)"},
+                       {"before": {}, "after": {"p": 2}, "before_header": "ap-south-1 (before)", "after_header": "ap-south-1 (after)"}]}
+    report = {"plays": [{"tasks": [{"task": {"name": "Subscribe every log group through the account-level policy in every region"},
+                                    "hosts": {"member-a": result}}]}]}
+    rows = drift_report.rows_from(report, ACCOUNTS)
+    assert [(r["account"], r["region"], r["differs"]) for r in rows] == [
+        ("111111111111", "us-east-1", "p: 1 -> 2"), ("111111111111", "ap-south-1", "missing (would create)")]
+    assert all("logvault-subscription" in r["resource"] for r in rows)
+
+
 def test_clean_report_has_no_rows_and_says_so():
     clean = {"plays": [{"tasks": [{"task": {"name": "x"}, "hosts": {"h": {"changed": False}}}]}], "stats": {}}
     assert drift_report.rows_from(clean, {}) == []

@@ -219,3 +219,157 @@ def test_bad_input_fails_naming_the_parameter_before_any_aws_call(env, bad, para
 
 def test_destination_required_when_present(env):
     assert "destination_arn" in run(dict(policy_name="logvault"))["msg"]
+
+
+# --- issue 17: every region of an account in one module run (option regions) ----------------
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+
+
+def dest(region):
+    return "arn:aws:logs:%s:123456789012:destination:logvault" % region
+
+
+def many(**extra):
+    base = dict(policy_name="logvault", regions=REGIONS, destination_arns=dict((r, dest(r)) for r in REGIONS),
+                excluded_log_groups=["/aws/lambda/logvault-transform", "/logvault/own"])
+    base.update(extra)
+    return dict((k, v) for k, v in base.items() if v is not None)
+
+
+@pytest.fixture
+def regional(env):
+    """One Stubber-backed logs client per region (test doubles), handed out by regional_clients."""
+    stubbers = {}
+    clients = {}
+    for region in REGIONS:
+        client = boto3.client("logs", region_name=region)
+        stubbers[region] = Stubber(client)
+        clients[region] = client
+    calls = []
+
+    def fake_regional_clients(module, service, regions, retry_decorator=None, config=None):
+        assert service == "logs"
+        calls.append(list(regions))
+        return dict((r, RetryingBotoClientWrapper(clients[r], retry_decorator)) for r in regions)
+
+    for stubber in stubbers.values():
+        stubber.activate()
+    with mock.patch.object(module_under_test, "regional_clients", fake_regional_clients), \
+            mock.patch.object(AnsibleAWSModule, "client", side_effect=AssertionError("one client per region expected")), \
+            mock.patch.object(cloud.time, "sleep"):
+        yield stubbers, calls
+    for stubber in stubbers.values():
+        stubber.deactivate()
+        stubber.assert_no_pending_responses()
+
+
+def criteria_doc(region):
+    return {"DestinationArn": dest(region), "FilterPattern": ""}
+
+
+def test_regions_in_one_run_check_mode_and_diff_per_region(regional):
+    stubbers, calls = regional
+    expect_describe(stubbers["us-east-1"], [])                                               # to create
+    expect_describe(stubbers["eu-west-1"], [stored(criteria_doc("eu-west-1"), CRITERIA)])    # converged
+    expect_describe(stubbers["ap-southeast-2"], [stored(dict(criteria_doc("ap-southeast-2"), FilterPattern="x"), CRITERIA)])
+    result = run(many(), check_mode=True, diff=True)
+    assert calls == [REGIONS]
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True
+    assert {r: v["changed"] for r, v in result["regions"].items()} == {"us-east-1": True, "eu-west-1": False, "ap-southeast-2": True}
+    assert result["regions"]["ap-southeast-2"]["account_policy"]["policy_document"]["DestinationArn"] == dest("ap-southeast-2")
+    assert [d["before_header"] for d in result["diff"]] == ["us-east-1 (before)", "ap-southeast-2 (before)"]
+    assert result["diff"][0]["before"] == {} and result["diff"][1]["before"]["policy_document"]["FilterPattern"] == "x"
+    assert "account_policy" not in result
+
+
+def test_regions_write_each_region_its_own_destination(regional):
+    stubbers, dummy = regional
+    for region in REGIONS:
+        expect_describe(stubbers[region], [])
+        stubbers[region].add_response("put_account_policy", {"accountPolicy": stored(criteria_doc(region), CRITERIA)}, {
+            "policyName": "logvault", "policyType": TYPE, "scope": "ALL",
+            "policyDocument": '{"DestinationArn":"%s","FilterPattern":""}' % dest(region), "selectionCriteria": CRITERIA,
+        })
+    result = run(many())
+    assert result["changed"] is True and all(v["changed"] for v in result["regions"].values())
+    # rerun of the converged account: no write in any region
+    for region in REGIONS:
+        expect_describe(stubbers[region], [stored(criteria_doc(region), CRITERIA)])
+    assert run(many())["changed"] is False
+
+
+def test_one_region_failing_names_it_and_the_others_are_still_done(regional):
+    stubbers, dummy = regional
+    expect_describe(stubbers["us-east-1"], [])
+    stubbers["us-east-1"].add_response("put_account_policy", {"accountPolicy": stored(criteria_doc("us-east-1"), CRITERIA)})
+    stubbers["eu-west-1"].add_client_error("describe_account_policies", "AccessDeniedException", "not allowed in eu-west-1", 400)
+    expect_describe(stubbers["ap-southeast-2"], [stored(criteria_doc("ap-southeast-2"), CRITERIA)])
+    result = run(many())
+    assert result["failed"] is True
+    assert result["msg"].startswith("Account policy logvault failed in 1 of 3 regions: eu-west-1: Failed to describe account policy logvault")
+    assert "not allowed in eu-west-1" in result["msg"] and "us-east-1" not in result["msg"]
+    assert result["regions"]["eu-west-1"]["error_code"] == "AccessDeniedException"
+    assert result["regions"]["us-east-1"]["changed"] is True          # done, and reported as a change
+    assert result["changed"] is True
+    assert result["regions"]["ap-southeast-2"]["changed"] is False
+
+
+def test_another_policy_in_one_region_is_reported_by_region(regional):
+    stubbers, dummy = regional
+    expect_describe(stubbers["us-east-1"], [stored(criteria_doc("us-east-1"), CRITERIA)])
+    expect_describe(stubbers["eu-west-1"], [stored(criteria_doc("eu-west-1"), name="legacy-splunk")])
+    expect_describe(stubbers["ap-southeast-2"], [stored(criteria_doc("ap-southeast-2"), CRITERIA)])
+    result = run(many(), check_mode=True)
+    assert result["failed"] is True and result["parameter"] == "policy_name"
+    assert result["other_policies_by_region"] == {"eu-west-1": ["legacy-splunk"]}
+    assert "eu-west-1: The account already has the subscription filter policy 'legacy-splunk'" in result["msg"]
+
+
+def test_regions_absent(regional):
+    stubbers, dummy = regional
+    expect_describe(stubbers["us-east-1"], [stored(criteria_doc("us-east-1"), CRITERIA)])
+    stubbers["us-east-1"].add_response("delete_account_policy", {}, {"policyName": "logvault", "policyType": TYPE})
+    expect_describe(stubbers["eu-west-1"], [])
+    expect_describe(stubbers["ap-southeast-2"], [])
+    result = run(dict(policy_name="logvault", regions=REGIONS, state="absent"))
+    assert result["changed"] is True
+    assert [r for r, v in result["regions"].items() if v["changed"]] == ["us-east-1"]
+
+
+@pytest.mark.parametrize("bad,param,text", [
+    ({"regions": []}, "regions", "at least one region"),
+    ({"regions": ["us-east-1", "us-east-1"]}, "regions", "twice"),
+    ({"regions": ["us-east"]}, "regions", "not an AWS region"),
+    ({"destination_arns": {"us-east-1": dest("us-east-1")}}, "destination_arns", "eu-west-1"),
+    ({"destination_arns": dict((r, dest("us-east-1")) for r in REGIONS)}, "destination_arns", "another region"),
+    ({"destination_arn": DEST}, "destination_arn", "destination_arns"),
+])
+def test_bad_regions_input_fails_naming_the_parameter_before_any_aws_call(env, bad, param, text):
+    with mock.patch.object(module_under_test, "regional_clients") as clients:
+        result = run(many(**bad))
+    assert result["failed"] is True and result["parameter"] == param
+    assert text in result["msg"], result["msg"]
+    clients.assert_not_called()
+
+
+def test_regional_clients_share_one_session(env):
+    """The helper builds every region's client from one boto3 session (one model load), each for its region."""
+    from ansible_collections.logvault.aws.plugins.module_utils import multi_region
+
+    module = mock.Mock(params={"access_key": None, "secret_key": None, "session_token": None, "profile": None,
+                               "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
+                               "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
+    original = multi_region.boto3.session.Session.client
+    builders = []
+
+    def client(session, *args, **kwargs):
+        builders.append(id(session))
+        return original(session, *args, **kwargs)
+
+    with mock.patch.object(multi_region.boto3.session.Session, "client", client):
+        clients = multi_region.regional_clients(module, "logs", REGIONS)
+    assert len(builders) == 3 and len(set(builders)) == 1
+    assert dict((r, c.meta.region_name) for r, c in clients.items()) == dict((r, r) for r in REGIONS)
+    assert all(c.meta.endpoint_url == "http://127.0.0.1:1" for c in clients.values())

@@ -19,7 +19,8 @@ import yaml
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PYTEST_ROOT = os.path.join(REPO, "build", "pytest-root")
 ANSIBLE_DOC = os.path.join(os.path.dirname(sys.executable), "ansible-doc")
-MODULES = ["cloudwatchlogs_destination", "cloudwatchlogs_subscription_filter", "cloudwatchlogs_account_policy"]
+MODULES = ["cloudwatchlogs_destination", "cloudwatchlogs_subscription_filter", "cloudwatchlogs_account_policy",
+           "cloudwatchlogs_log_groups"]
 FILTERS = ["destination_policy", "cwl_decode"]
 
 

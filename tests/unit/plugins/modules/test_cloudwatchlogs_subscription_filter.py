@@ -365,3 +365,83 @@ def test_new_fields_are_compared(stubbed):
         stubbed.add_response("put_subscription_filter", {}, expected)
         result = run(dict(same, **change))
         assert result["counts"]["updated"] == 1, change
+
+
+# --- issue 17: every region of an account in one module run (option regions) ----------------
+
+TWO_REGIONS = ["us-east-1", "eu-west-1"]
+
+
+def stream(region):
+    return "arn:aws:kinesis:%s:123456789012:stream/hub" % region
+
+
+@pytest.fixture
+def two_regions(env):
+    """moto in two regions: a stream and log groups in each; the module builds its own client per region."""
+    with mock_aws():
+        clients = {}
+        for region in TWO_REGIONS:
+            if region != REGION:
+                boto3.client("kinesis", region_name=region).create_stream(StreamName="hub", ShardCount=1)
+            clients[region] = boto3.client("logs", region_name=region)
+        with mock.patch.object(AnsibleAWSModule, "client", side_effect=AssertionError("one client per region expected")):
+            yield clients
+
+
+def subscribe_regions(**extra):
+    args = dict(filter_name="logvault", regions=TWO_REGIONS, destination_arns=dict((r, stream(r)) for r in TWO_REGIONS),
+                role_arn=ROLE, log_group_prefix="/app/")
+    args.update(extra)
+    return dict((k, v) for k, v in args.items() if v is not None)
+
+
+def test_regions_in_one_run_check_mode_writes_and_rerun(two_regions):
+    boto3.client("kinesis", region_name=REGION).create_stream(StreamName="hub", ShardCount=1)
+    two_regions["us-east-1"].create_log_group(logGroupName="/app/a")
+    for name in ("/app/b", "/app/c"):
+        two_regions["eu-west-1"].create_log_group(logGroupName=name)
+
+    first = run(subscribe_regions(), check_mode=True, diff=True)
+    assert first["changed"] is True and first["write_calls"] == 0
+    assert {r: v["counts"]["created"] for r, v in first["regions"].items()} == {"us-east-1": 1, "eu-west-1": 2}
+    assert [d["before_header"] for d in first["diff"]] == ["us-east-1 (before)", "eu-west-1 (before)"]
+    assert filters_of(two_regions["eu-west-1"], "/app/b") == {}, "check mode wrote"
+
+    second = run(subscribe_regions())
+    assert second["changed"] is True and second["write_calls"] == 3 and second["counts"]["created"] == 3
+    assert second["regions"]["eu-west-1"]["log_groups"] == ["/app/b", "/app/c"]
+    assert filters_of(two_regions["us-east-1"], "/app/a")["logvault"]["destinationArn"] == stream("us-east-1")
+    assert filters_of(two_regions["eu-west-1"], "/app/c")["logvault"]["destinationArn"] == stream("eu-west-1")
+
+    third = run(subscribe_regions())
+    assert third["changed"] is False and third["write_calls"] == 0 and third["counts"]["unchanged"] == 3
+
+    # offboarding both regions in one run (member_account's removal of per-group filters)
+    gone = run(dict(filter_name="logvault", regions=TWO_REGIONS, log_group_prefix="", state="absent"))
+    assert gone["changed"] is True and gone["counts"]["deleted"] == 3
+    assert filters_of(two_regions["eu-west-1"], "/app/b") == {}
+
+
+def test_one_region_failing_names_it_and_the_other_is_still_done(two_regions):
+    boto3.client("kinesis", region_name=REGION).create_stream(StreamName="hub", ShardCount=1)
+    two_regions["us-east-1"].create_log_group(logGroupName="/app/a")        # /app/a does not exist in eu-west-1
+    result = run(subscribe_regions(log_group_prefix=None, log_groups=["/app/a"]))
+    assert result["failed"] is True
+    assert result["msg"].startswith("Subscription filter logvault failed in 1 of 2 regions: eu-west-1: 1 of 1 log groups failed; "
+                                    "first: /app/a: the log group does not exist"), result["msg"]
+    assert "us-east-1:" not in result["msg"]
+    assert result["regions"]["us-east-1"]["counts"]["created"] == 1 and result["regions"]["eu-west-1"]["failed"] is True
+    assert filters_of(two_regions["us-east-1"], "/app/a")["logvault"]["destinationArn"] == stream("us-east-1")
+
+
+@pytest.mark.parametrize("bad,param", [
+    ({"destination_arns": {"us-east-1": stream("us-east-1")}}, "destination_arns"),
+    ({"destination_arn": STREAM}, "destination_arn"),
+    ({"regions": ["us-east-1", "nowhere"]}, "regions"),
+])
+def test_bad_regions_input_fails_naming_the_parameter(env, bad, param):
+    with mock.patch.object(module_under_test, "regional_clients") as clients:
+        result = run(subscribe_regions(**bad))
+    assert result["failed"] is True and result["parameter"] == param, result["msg"]
+    clients.assert_not_called()

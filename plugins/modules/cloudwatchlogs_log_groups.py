@@ -1,0 +1,323 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: cloudwatchlogs_log_groups
+version_added: 0.1.0
+short_description: Create CloudWatch Logs log groups, with retention and tags, in many regions in one task
+description:
+  - Makes sure each listed log group exists in each region of O(regions), with its retention and tags.
+    It does what M(amazon.aws.cloudwatchlogs_log_group) with O(amazon.aws.cloudwatchlogs_log_group#module:state=present)
+    does for one group in one region, for every group and region in one module run, with one boto3 session, one client
+    and one thread per region (CloudWatch Logs has no multi-region call). A task looped over groups and regions starts
+    one Python process per group and region on the control node, which is the limit at organization scale.
+  - A missing group is created (C(CreateLogGroup) with its KMS key and tags), then its retention is set
+    (C(PutRetentionPolicy)). An existing group gets its retention and tags corrected
+    (C(PutRetentionPolicy), C(TagResource), C(UntagResource)); its KMS key is not changed, as
+    M(amazon.aws.cloudwatchlogs_log_group) does not change it.
+  - Log groups are never deleted.
+  - All input is validated before any AWS call; errors name the parameter.
+author:
+  - logvault.aws maintainers (@logvault)
+options:
+  log_groups:
+    description:
+      - The log groups.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Name of the log group (1 to 512 letters, digits, V(.), V(-), V(_), V(/) or V(#)).
+        type: str
+        required: true
+      retention_days:
+        description:
+          - Days to keep the events; one of the values C(PutRetentionPolicy) accepts.
+          - When not given, the retention is not managed (a new group keeps its events forever).
+        type: int
+      kms_key_arn:
+        description: KMS key to encrypt a new group with. Not changed on an existing group.
+        type: str
+      tags:
+        description: Tags of this group, on top of O(tags).
+        type: dict
+      regions:
+        description: Manage the group only in these of O(regions). When not given, in every region.
+        type: list
+        elements: str
+  regions:
+    description:
+      - The regions. When not given, the one region of O(region).
+      - Check mode, diff and errors are per region. When a region fails, the others are still done and the task
+        fails with a message naming every region that failed (RV(regions) has each region's result).
+    type: list
+    elements: str
+  tags:
+    description: Tags of every group; a group's own O(log_groups[].tags) win.
+    type: dict
+    default: {}
+  purge_tags:
+    description: Remove the tags of an existing group that are not given, as M(amazon.aws.cloudwatchlogs_log_group) does by default.
+    type: bool
+    default: true
+notes:
+  - Check mode makes no write call and predicts RV(ignore:changed) exactly. With C(--diff) the module returns,
+    for each group that changes, its retention and tags before and after, by region.
+  - Retention values are those of C(PutRetentionPolicy)
+    (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html)).
+  - Tags are read with C(ListTagsForResource) and written with C(TagResource) and C(UntagResource), the calls AWS
+    recommends instead of the deprecated C(ListTagsLogGroup), C(TagLogGroup) and C(UntagLogGroup)
+    (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html)).
+seealso:
+  - module: amazon.aws.cloudwatchlogs_log_group
+  - name: CreateLogGroup API
+    description: The CloudWatch Logs API that creates a log group.
+    link: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: fluentd's group in three regions, and an application group in one
+  logvault.aws.cloudwatchlogs_log_groups:
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+    tags:
+      logvault:managed-by: logvault.aws
+    log_groups:
+      - name: /logvault/fluentd
+        retention_days: 14
+      - name: /app/orders
+        retention_days: 90
+        regions: [eu-west-1]
+        tags:
+          team: orders
+"""
+
+RETURN = r"""
+regions:
+  description: Each region's result, by region name.
+  returned: always
+  type: dict
+  contains:
+    changed:
+      description: Whether a group of this region was (or, in check mode, would be) created or changed.
+      type: bool
+      returned: when the region succeeded
+    log_groups:
+      description: One entry per group managed in this region, with C(log_group_name), C(action)
+        (V(created), V(updated) or V(unchanged)), C(retention_in_days) and C(tags) after the task.
+      type: list
+      elements: dict
+      returned: when the region succeeded
+    failed:
+      description: The region failed.
+      type: bool
+      returned: when the region failed
+    msg:
+      description: Why the region failed.
+      type: str
+      returned: when the region failed
+  sample:
+    us-east-1:
+      changed: true
+      log_groups:
+        - {log_group_name: /logvault/fluentd, action: created, retention_in_days: 14, tags: {"logvault:managed-by": logvault.aws}}
+"""
+
+import re
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_log_group_name
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
+
+# PutRetentionPolicy's retentionInDays (API reference, Request Parameters).
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
+retry = AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
+
+
+@retry
+def _describe_log_groups(client, name):
+    return client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name).build_full_result()
+
+
+def _arn(group):
+    """The log group's ARN without the ':*' that DescribeLogGroups appends (TagResource wants it without)."""
+    arn = group.get("logGroupArn") or group.get("arn") or ""
+    return arn[:-2] if arn.endswith(":*") else arn
+
+
+def validate_params(module):
+    params = module.params
+    try:
+        if params["regions"] is not None:
+            validate_regions(params["regions"], "regions", validate_region)
+        elif params["region"] is not None:
+            validate_region(params["region"], "region")
+        seen = set()
+        for group in params["log_groups"]:
+            validate_log_group_name(group["name"], "log_groups")
+            if group["name"] in seen:
+                raise ValidationError("log_groups", "lists %s twice" % group["name"])
+            seen.add(group["name"])
+            if group["retention_days"] is not None and group["retention_days"] not in RETENTION_DAYS:
+                raise ValidationError("log_groups", "retention_days of %s is %s; PutRetentionPolicy accepts %s"
+                                      % (group["name"], group["retention_days"], ", ".join(str(d) for d in RETENTION_DAYS)))
+            if group["kms_key_arn"] is not None and not KMS_KEY_ARN.match(group["kms_key_arn"]):
+                raise ValidationError("log_groups", "kms_key_arn of %s is %r, not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+                                      % (group["name"], group["kms_key_arn"]))
+            for region in group["regions"] or []:
+                validate_region(region, "log_groups")
+    except ValidationError as e:
+        module.fail_json(msg=str(e), parameter=e.param)
+
+
+def _read(client, name):
+    """(the group or None, its tags)."""
+    found = next((g for g in _describe_log_groups(client, name).get("logGroups", []) if g["logGroupName"] == name), None)
+    if found is None:
+        return None, {}
+    tags = client.list_tags_for_resource(aws_retry=True, resourceArn=_arn(found)).get("tags", {})
+    return found, tags
+
+
+def manage_group(module, client, group, tags):
+    name = group["name"]
+    retention = group["retention_days"]
+    try:
+        found, current_tags = _read(client, name)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise RegionError("Failed to describe log group %s" % name, error=e)
+    entry = {"log_group_name": name}
+    if found is None:
+        entry.update(action="created", retention_in_days=retention, tags=tags)
+        if not module.check_mode:
+            request = {"logGroupName": name}
+            if group["kms_key_arn"]:
+                request["kmsKeyId"] = group["kms_key_arn"]
+            if tags:
+                request["tags"] = tags
+            try:
+                client.create_log_group(aws_retry=True, **request)
+                if retention is not None:
+                    client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=retention)
+            except is_boto3_error_code("ResourceAlreadyExistsException"):
+                raise RegionError("Log group %s was created by someone else during the task; run it again" % name)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                raise RegionError("Failed to create log group %s" % name, error=e)
+        return entry, ({}, {"retention_in_days": retention, "tags": tags})
+
+    before = {"retention_in_days": found.get("retentionInDays"), "tags": current_tags}
+    to_add, to_remove = compare_aws_tags(current_tags, tags, module.params["purge_tags"])
+    new_retention = retention is not None and retention != found.get("retentionInDays")
+    after_tags = dict((k, v) for k, v in current_tags.items() if k not in to_remove)
+    after_tags.update(to_add)
+    after = {"retention_in_days": retention if new_retention else found.get("retentionInDays"), "tags": after_tags}
+    changed = bool(to_add or to_remove or new_retention)
+    entry.update(action="updated" if changed else "unchanged", **after)
+    if changed and not module.check_mode:
+        arn = _arn(found)
+        try:
+            if new_retention:
+                client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=retention)
+            if to_remove:
+                client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_remove)
+            if to_add:
+                client.tag_resource(aws_retry=True, resourceArn=arn, tags=to_add)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise RegionError("Failed to update log group %s" % name, error=e)
+    return entry, ((before, after) if changed else None)
+
+
+def manage_region(module, client, region):
+    entries = []
+    before = {}
+    after = {}
+    for group in module.params["log_groups"]:
+        if group["regions"] is not None and region not in group["regions"]:
+            continue
+        tags = dict(module.params["tags"] or {})
+        tags.update(group["tags"] or {})
+        entry, diff = manage_group(module, client, group, dict((k, str(v)) for k, v in tags.items()))
+        entries.append(entry)
+        if diff is not None:
+            before[group["name"]], after[group["name"]] = diff
+    result = dict(changed=any(e["action"] != "unchanged" for e in entries), log_groups=entries)
+    if module._diff and result["changed"]:
+        result["diff"] = dict(before=before, after=after, before_header="%s (before)" % region, after_header="%s (after)" % region)
+    return result
+
+
+def main():
+    argument_spec = dict(
+        log_groups=dict(type="list", elements="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            retention_days=dict(type="int"),
+            kms_key_arn=dict(type="str", no_log=False),
+            tags=dict(type="dict"),
+            regions=dict(type="list", elements="str"),
+        )),
+        regions=dict(type="list", elements="str"),
+        tags=dict(type="dict", default={}),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    validate_params(module)
+    regions = module.params["regions"] or [module.region]
+    if regions == [None]:
+        module.fail_json(msg="Give regions, or region (or AWS_REGION)", parameter="regions")
+    try:
+        clients = regional_clients(module, "logs", regions, retry_decorator=retry)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+
+    outcomes = run_regions(clients, lambda client, region: manage_region(module, client, region))
+    per_region = {}
+    diffs = []
+    for region in regions:
+        outcome = outcomes[region]
+        if isinstance(outcome, RegionError):
+            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
+            continue
+        diff = outcome.pop("diff", None)
+        if diff:
+            diffs.append(diff)
+        per_region[region] = outcome
+    result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
+    if module._diff:
+        result["diff"] = diffs
+    failure = region_failure_message(outcomes, "Log groups")
+    if failure:
+        module.fail_json(msg=failure, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

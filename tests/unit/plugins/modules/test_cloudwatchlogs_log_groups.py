@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cloudwatchlogs_log_groups (issue 17: the log groups of every region in one module run), in-process against moto."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from unittest import mock
+
+import boto3
+import botocore
+import pytest
+from moto import mock_aws
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.logvault.aws.plugins.modules import cloudwatchlogs_log_groups as module_under_test
+from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+TAGS = {"logvault:managed-by": "logvault.aws"}
+
+
+def run(args, check_mode=False, diff=False):
+    return run_module(module_under_test, args, check_mode=check_mode, diff=diff)
+
+
+@pytest.fixture
+def logs(monkeypatch):
+    set_test_credentials(monkeypatch)
+    with mock_aws(), mock.patch.object(AnsibleAWSModule, "client", side_effect=AssertionError("one client per region expected")):
+        yield dict((r, boto3.client("logs", region_name=r)) for r in REGIONS)
+
+
+def groups_of(client):
+    found = {}
+    for group in client.describe_log_groups()["logGroups"]:
+        arn = group["arn"][:-2]
+        found[group["logGroupName"]] = (group.get("retentionInDays"), client.list_tags_for_resource(resourceArn=arn)["tags"])
+    return found
+
+
+def args(**extra):
+    base = dict(regions=REGIONS, tags=TAGS, log_groups=[
+        {"name": "/logvault/fluentd", "retention_days": 14},
+        {"name": "/app/orders", "retention_days": 90, "regions": ["eu-west-1"], "tags": {"team": "orders"}},
+    ])
+    base.update(extra)
+    return base
+
+
+def test_every_region_in_one_run_check_mode_create_rerun(logs):
+    first = run(args(), check_mode=True, diff=True)
+    assert first["changed"] is True
+    assert [e["action"] for e in first["regions"]["eu-west-1"]["log_groups"]] == ["created", "created"]
+    assert [e["log_group_name"] for e in first["regions"]["us-east-1"]["log_groups"]] == ["/logvault/fluentd"]
+    assert [d["before_header"] for d in first["diff"]] == ["%s (before)" % r for r in REGIONS]
+    assert all(groups_of(c) == {} for c in logs.values()), "check mode wrote"
+
+    second = run(args())
+    assert second["changed"] is True
+    assert groups_of(logs["us-east-1"]) == {"/logvault/fluentd": (14, TAGS)}
+    assert groups_of(logs["eu-west-1"]) == {"/logvault/fluentd": (14, TAGS), "/app/orders": (90, dict(TAGS, team="orders"))}
+
+    for check_mode in (True, False):
+        again = run(args(), check_mode=check_mode)
+        assert again["changed"] is False
+        assert all(e["action"] == "unchanged" for r in again["regions"].values() for e in r["log_groups"])
+
+
+def test_retention_and_tags_drift_is_corrected_in_that_region_only(logs):
+    run(args())
+    arn = logs["ap-southeast-2"].describe_log_groups()["logGroups"][0]["arn"][:-2]
+    logs["ap-southeast-2"].put_retention_policy(logGroupName="/logvault/fluentd", retentionInDays=3)
+    logs["ap-southeast-2"].tag_resource(resourceArn=arn, tags={"extra": "x"})
+    predicted = run(args(), check_mode=True, diff=True)
+    assert {r: v["changed"] for r, v in predicted["regions"].items()} == {"us-east-1": False, "eu-west-1": False, "ap-southeast-2": True}
+    assert predicted["diff"] == [{"before": {"/logvault/fluentd": {"retention_in_days": 3, "tags": dict(TAGS, extra="x")}},
+                                  "after": {"/logvault/fluentd": {"retention_in_days": 14, "tags": TAGS}},
+                                  "before_header": "ap-southeast-2 (before)", "after_header": "ap-southeast-2 (after)"}]
+    assert groups_of(logs["ap-southeast-2"])["/logvault/fluentd"][0] == 3, "check mode wrote"
+    assert run(args())["changed"] is True
+    assert groups_of(logs["ap-southeast-2"]) == {"/logvault/fluentd": (14, TAGS)}
+    assert run(args())["changed"] is False
+
+
+def test_one_region_failing_names_it_and_the_others_are_still_done(logs):
+    original = module_under_test._describe_log_groups
+
+    def describe(client, name):
+        if client.meta.region_name == "eu-west-1":
+            raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied in eu-west-1"}},
+                                                  "DescribeLogGroups")
+        return original(client, name)
+
+    with mock.patch.object(module_under_test, "_describe_log_groups", describe):
+        result = run(args())
+    assert result["failed"] is True
+    assert result["msg"].startswith("Log groups failed in 1 of 3 regions: eu-west-1: Failed to describe log group /logvault/fluentd")
+    assert "denied in eu-west-1" in result["msg"]
+    assert result["regions"]["us-east-1"]["changed"] is True and result["regions"]["eu-west-1"]["failed"] is True
+    assert "/logvault/fluentd" in groups_of(logs["us-east-1"]) and groups_of(logs["eu-west-1"]) == {}
+
+
+def test_one_region_without_regions_uses_region(logs):
+    result = run(dict(region="eu-west-1", log_groups=[{"name": "/g"}]))
+    assert list(result["regions"]) == ["eu-west-1"] and list(groups_of(logs["eu-west-1"])) == ["/g"]
+
+
+@pytest.mark.parametrize("bad,param,text", [
+    ({"regions": ["us-east-1", "us-east-1"]}, "regions", "twice"),
+    ({"log_groups": [{"name": "/g", "retention_days": 2}]}, "log_groups", "PutRetentionPolicy accepts"),
+    ({"log_groups": [{"name": "bad name"}]}, "log_groups", "bad name"),
+    ({"log_groups": [{"name": "/g"}, {"name": "/g"}]}, "log_groups", "twice"),
+    ({"log_groups": [{"name": "/g", "kms_key_arn": "alias/x"}]}, "log_groups", "not a KMS key ARN"),
+    ({"log_groups": [{"name": "/g", "regions": ["nowhere"]}]}, "log_groups", "nowhere"),
+])
+def test_bad_input_fails_naming_the_parameter_before_any_aws_call(monkeypatch, bad, param, text):
+    set_test_credentials(monkeypatch)
+    with mock.patch.object(module_under_test, "regional_clients") as clients:
+        result = run(args(**bad))
+    assert result["failed"] is True and result["parameter"] == param and text in result["msg"], result["msg"]
+    clients.assert_not_called()
