@@ -45,6 +45,12 @@ import urllib.request
 import boto3
 
 MAX_DATUMS = 1000
+# Every metric this function publishes, with its dimension names (tests/unit/test_health_dashboard.py
+# checks the health dashboard against this).
+METRICS = {
+    "CanaryLatency": ("Account", "Region", "Path"),
+    "CanaryUnhealthy": ("Account", "Region"),
+}
 MAX_OBJECTS = 2000
 
 
@@ -167,6 +173,10 @@ def opensearch_arrivals(endpoint, index, since, now, interval, region):
     return found
 
 
+def _dimensions(metric, *values):
+    return [{"Name": name, "Value": value} for name, value in zip(METRICS[metric], values)]
+
+
 def measure(paths, accounts, regions, now, interval, missing_after, threshold, resolution=60):
     """The datums for ``paths`` = {"archive": arrivals, "search": arrivals}."""
     datums = []
@@ -180,8 +190,7 @@ def measure(paths, accounts, regions, now, interval, missing_after, threshold, r
                 datums.append({
                     "MetricName": "CanaryLatency", "Unit": "Seconds", "Value": round(latency, 3),
                     "Timestamp": datetime.datetime.fromtimestamp(scheduled, tz=datetime.timezone.utc),
-                    "Dimensions": [{"Name": "Account", "Value": key[0]}, {"Name": "Region", "Value": key[1]},
-                                   {"Name": "Path", "Value": path}]})
+                    "Dimensions": _dimensions("CanaryLatency", key[0], key[1], path)})
             newest.setdefault(key, {}).setdefault(canary["canary_id"], {})[path] = (scheduled, latency)
     when = datetime.datetime.fromtimestamp(now, tz=datetime.timezone.utc)
     report = {}
@@ -199,7 +208,7 @@ def measure(paths, accounts, regions, now, interval, missing_after, threshold, r
             report["%s/%s" % (account, region)] = reason
             datums.append({"MetricName": "CanaryUnhealthy", "Unit": "Count", "Value": unhealthy, "Timestamp": when,
                            "StorageResolution": resolution,
-                           "Dimensions": [{"Name": "Account", "Value": account}, {"Name": "Region", "Value": region}]})
+                           "Dimensions": _dimensions("CanaryUnhealthy", account, region)})
     return datums, report
 
 
