@@ -40,7 +40,7 @@ OUT = os.path.join(ROOT, "deployer")
 DEPLOYERS = {
     "central": {
         "roles": ["central_account", "stream_alerts", "cloudtrail"],
-        "playbooks": ["verify.yml", "redrive.yml", "tasks/redrive_object.yml", "restore.yml", "alerts.yml", "central.yml"],
+        "playbooks": ["verify.yml", "redrive.yml", "tasks/redrive_object.yml", "restore.yml", "alerts.yml", "central.yml", "dashboard.yml"],
     },
     "member": {
         "roles": ["member_account", "cloudtrail"],
