@@ -16,9 +16,13 @@ A firing does what the Scheduler User Guide describes for a templated Lambda tar
 
 * Scheduler assumes the schedule's role: with ``LOGVAULT_AWS_TRUST_POLICIES`` on, the
   trust policy must let ``scheduler.amazonaws.com`` assume it with the context
-  ``aws:SourceAccount`` (the schedule's account) and ``aws:SourceArn`` (the schedule's
-  ARN), the keys of the documented trust policy
-  (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role);
+  ``aws:SourceAccount`` (the schedule's account) and ``aws:SourceArn`` (the ARN of the
+  schedule's *group*, as "Cross-service confused deputy prevention" says,
+  https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html),
+  the keys of the documented trust policy
+  (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role).
+  CreateSchedule and UpdateSchedule refuse such a role too (ValidationException "The execution
+  role you provide must allow AWS EventBridge Scheduler to assume the role.");
 * with ``LOGVAULT_AWS_SERVICE_ROLE_POLICIES`` on, the role's policies must allow
   ``lambda:InvokeFunction`` on the function;
 * the target's ``Input`` is the event, after the context attributes
@@ -99,6 +103,22 @@ def _function(arn):
         return None
 
 
+def trust_context(account_id, region, group_name):
+    """The context Scheduler sends when it assumes a schedule's role."""
+    return {"aws:SourceAccount": account_id,
+            "aws:SourceArn": "arn:aws:scheduler:%s:%s:schedule-group/%s" % (region, account_id, group_name or "default")}
+
+
+def _check_role(backend, group_name, target):
+    from local_aws.services import trust  # pylint: disable=import-outside-toplevel
+    from moto.scheduler.exceptions import ValidationException  # pylint: disable=import-outside-toplevel
+
+    role_arn = (target or {}).get("RoleArn")
+    context = trust_context(backend.account_id, backend.region_name, group_name)
+    if trust.refused(role_arn, "scheduler", backend.region_name, context):
+        raise ValidationException("The execution role you provide must allow AWS EventBridge Scheduler to assume the role.")
+
+
 def render_input(text, schedule_arn, scheduled_time, execution_id, attempt=1):
     """The target's Input with Scheduler's context attributes replaced."""
     text = text if text is not None else "{}"
@@ -122,7 +142,7 @@ def fire(account_id, region, schedule, scheduled_epoch):
     scheduled_time = _iso(scheduled_epoch)
     entry = {"schedule": schedule.arn, "scheduled_time": scheduled_time, "status": "invoked", "reason": ""}
     role_arn, target_arn = target.get("RoleArn"), target.get("Arn")
-    context = {"aws:SourceAccount": account_id, "aws:SourceArn": schedule.arn}
+    context = trust_context(account_id, region, schedule.group_name)
     fn = _function(target_arn)
     if trust.refused(role_arn, "scheduler", region, context):
         entry.update(status="refused", reason="scheduler.amazonaws.com may not assume %s" % role_arn)
@@ -214,7 +234,22 @@ def install():
     from local_aws import hooks  # pylint: disable=import-outside-toplevel
     from local_aws.services import trust  # pylint: disable=import-outside-toplevel
 
+    from moto.scheduler.models import EventBridgeSchedulerBackend  # pylint: disable=import-outside-toplevel
+
     trust.PRINCIPALS.setdefault("scheduler", ("scheduler.amazonaws.com",))
+    original_create = EventBridgeSchedulerBackend.create_schedule
+    original_update = EventBridgeSchedulerBackend.update_schedule
+
+    def create_schedule(self, *args, **kwargs):
+        _check_role(self, kwargs.get("group_name"), kwargs.get("target"))
+        return original_create(self, *args, **kwargs)
+
+    def update_schedule(self, *args, **kwargs):
+        _check_role(self, kwargs.get("group_name"), kwargs.get("target"))
+        return original_update(self, *args, **kwargs)
+
+    EventBridgeSchedulerBackend.create_schedule = create_schedule
+    EventBridgeSchedulerBackend.update_schedule = update_schedule
     hooks.register_flush_hooks(before=fire_all)
     hooks.register_poller(poll)
     hooks.register_reset(reset)

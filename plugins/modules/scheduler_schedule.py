@@ -21,6 +21,9 @@ description:
     such as C(<aws.scheduler.scheduled-time>) are kept as text, and Scheduler replaces them at each
     invocation (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html)).
   - All input is validated before any AWS call; errors name the parameter.
+  - C(CreateSchedule) and C(UpdateSchedule) refuse a role that Scheduler cannot assume (C(ValidationException)
+    "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."); right after the
+    role was created that is IAM's eventual consistency, so exactly that answer is retried for about two minutes.
   - Neither amazon.aws 10.1.2 nor community.aws 10.0.0 has a module for EventBridge Scheduler.
 author:
   - logvault.aws maintainers (@logvault)
@@ -199,6 +202,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 
 NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -400,7 +404,7 @@ def main():
     )
     validate_params(module)
     try:
-        client = module.client("scheduler", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
+        client = module.client("scheduler", retry_decorator=propagation_retry("scheduler", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
 

@@ -93,15 +93,28 @@ def test_each_flush_fires_an_enabled_schedule_once_with_its_context_attributes(l
     assert before - 1 <= scheduled.timestamp() <= time.time()
 
 
-def test_a_role_that_does_not_trust_scheduler_for_this_account_or_may_not_invoke_is_refused(local_aws, schedule_target, monkeypatch):
+def test_a_role_that_does_not_trust_scheduler_for_this_account_or_may_not_invoke_is_refused(local_aws, aws_client, schedule_target, monkeypatch):
     monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "1")
     _fn, make = schedule_target
-    other_account = make(trust_account="999999999999")
+    with pytest.raises(aws_client("scheduler", ACCOUNT).exceptions.ValidationException) as refused_at_create:
+        make(trust_account="999999999999")
+    assert "must allow AWS EventBridge Scheduler to assume the role" in str(refused_at_create.value)
+    later_distrusted = make()
     no_invoke = make(invoke_resource="arn:aws:lambda:us-east-1:%s:function:something-else" % ACCOUNT)
+    role_arn = aws_client("scheduler", ACCOUNT).get_schedule(Name=later_distrusted.rsplit("/", 1)[-1])["Target"]["RoleArn"]
+    aws_client("iam", ACCOUNT).update_assume_role_policy(RoleName=role_arn.rsplit("/", 1)[-1],
+                                                         PolicyDocument=_trust("scheduler.amazonaws.com", "999999999999"))
     local_aws.flush()
-    assert [f["status"] for f in _firings(other_account)] == ["refused"]
+    assert [f["status"] for f in _firings(later_distrusted)] == ["refused"]
     refused = _firings(no_invoke)
     assert [f["status"] for f in refused] == ["refused"] and "lambda:InvokeFunction" in refused[0]["reason"]
+
+
+def test_the_source_arn_is_the_schedule_group(local_aws, schedule_target, monkeypatch):
+    """Cross-service confused deputy prevention: aws:SourceArn is the schedule group's ARN."""
+    monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "1")
+    assert scheduler.trust_context(ACCOUNT, "us-east-1", "default") == {
+        "aws:SourceAccount": ACCOUNT, "aws:SourceArn": "arn:aws:scheduler:us-east-1:%s:schedule-group/default" % ACCOUNT}
 
 
 def test_rate_schedules_fire_in_the_background_when_their_time_comes(schedule_target):
