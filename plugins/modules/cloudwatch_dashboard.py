@@ -16,8 +16,8 @@ description:
   - Creates, updates or deletes a CloudWatch dashboard (C(PutDashboard), C(DeleteDashboards)).
   - The body is compared with C(GetDashboard)'s as JSON (key order and formatting ignored), so a
     dashboard that means the same is no change.
-  - C(PutDashboard) answers with C(DashboardValidationMessages) (each a C(DataPath) and a C(Message)):
-    when the body is invalid AWS refuses it (C(InvalidParameterInput)) and the module fails listing each
+  - C(PutDashboard) answers with C(DashboardValidationMessages), each a C(DataPath) and a C(Message).
+    When the body is invalid AWS refuses it (C(InvalidParameterInput)) and the module fails listing each
     message by its field; when the dashboard was saved with warnings the module returns them in
     RV(validation_messages) and warns
     (U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html)).

@@ -134,4 +134,5 @@ def test_late_and_old_canaries(aws):
     assert [d["Value"] for d in datums if d["MetricName"] == "CanaryUnhealthy"] == [1]
     _datums, report = monitor.measure(paths, [A], [REGION], now, 300, 900, 2000)
     assert report == {"%s/%s" % (A, REGION): "missing"}, "scheduled before the missing window"
-    assert monitor.days_between(now - 86400 * 2, now) == [monitor._day(now - 86400 * 2), monitor._day(now - 86400), monitor._day(now)]  # pylint: disable=protected-access
+    day = monitor._day  # pylint: disable=protected-access
+    assert monitor.days_between(now - 86400 * 2, now) == [day(now - 86400 * 2), day(now - 86400), day(now)]
