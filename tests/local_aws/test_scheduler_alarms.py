@@ -26,10 +26,12 @@ def _zip(source):
     return buf.getvalue()
 
 
-def _trust(service, account=None):
+def _trust(service, account=None, source_arn=None):
     statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     if account:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+    if source_arn:
+        statement.setdefault("Condition", {})["ArnEquals"] = {"aws:SourceArn": source_arn}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
@@ -47,8 +49,9 @@ def schedule_target(aws_client, unique):
                              Code={"ZipFile": _zip(PRINTER)}, Timeout=30)["FunctionArn"]
     created = []
 
-    def factory(trust_account=ACCOUNT, invoke_resource=None, state="ENABLED"):
-        role = iam.create_role(RoleName=unique("sched"), AssumeRolePolicyDocument=_trust("scheduler.amazonaws.com", trust_account))
+    def factory(trust_account=ACCOUNT, invoke_resource=None, state="ENABLED", source_arn=None):
+        role = iam.create_role(RoleName=unique("sched"),
+                               AssumeRolePolicyDocument=_trust("scheduler.amazonaws.com", trust_account, source_arn))
         iam.put_role_policy(RoleName=role["Role"]["RoleName"], PolicyName="invoke", PolicyDocument=json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": invoke_resource or fn}]}))
@@ -110,11 +113,16 @@ def test_a_role_that_does_not_trust_scheduler_for_this_account_or_may_not_invoke
     assert [f["status"] for f in refused] == ["refused"] and "lambda:InvokeFunction" in refused[0]["reason"]
 
 
-def test_the_source_arn_is_the_schedule_group(local_aws, schedule_target, monkeypatch):
-    """Cross-service confused deputy prevention: aws:SourceArn is the schedule group's ARN."""
+def test_the_source_arn_is_the_schedule_group(local_aws, aws_client, schedule_target, monkeypatch):
+    """Cross-service confused deputy prevention: aws:SourceArn is the schedule group's ARN, not the schedule's."""
     monkeypatch.setenv("LOGVAULT_AWS_TRUST_POLICIES", "1")
-    assert scheduler.trust_context(ACCOUNT, "us-east-1", "default") == {
-        "aws:SourceAccount": ACCOUNT, "aws:SourceArn": "arn:aws:scheduler:us-east-1:%s:schedule-group/default" % ACCOUNT}
+    _fn, make = schedule_target
+    group = "arn:aws:scheduler:us-east-1:%s:schedule-group/default" % ACCOUNT
+    fired = make(source_arn=group)
+    with pytest.raises(aws_client("scheduler", ACCOUNT).exceptions.ValidationException):
+        make(source_arn="arn:aws:scheduler:us-east-1:%s:schedule/default/*" % ACCOUNT)
+    local_aws.flush()
+    assert [f["status"] for f in _firings(fired)] == ["invoked"]
 
 
 def test_rate_schedules_fire_in_the_background_when_their_time_comes(schedule_target):
