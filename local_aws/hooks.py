@@ -29,6 +29,8 @@ MAX_PASSES = 50
 
 _POLLERS = []
 _RESET_HOOKS = []
+_BEFORE_FLUSH = []
+_AFTER_FLUSH = []
 _PASS_LOCK = threading.RLock()
 _STATE_LOCK = threading.Lock()
 _THREAD = {"thread": None, "stop": None}
@@ -62,6 +64,30 @@ def unregister_poller(fn):
     """Remove a poller registered with :func:`register_poller` (tests use it)."""
     with _STATE_LOCK:
         _POLLERS[:] = [p for p in _POLLERS if _key(p) != _key(fn)]
+
+
+def register_flush_hooks(before=None, after=None):
+    """Register ``fn() -> int`` run once at the start of each :func:`flush` (``before``, e.g.
+    the schedules that come due) or once after its passes settle (``after``, e.g. alarm
+    evaluation). Registering the same function again is a no-op."""
+    with _STATE_LOCK:
+        for fn, hooks_list in ((before, _BEFORE_FLUSH), (after, _AFTER_FLUSH)):
+            if fn is not None and _key(fn) not in [_key(p) for p in hooks_list]:
+                hooks_list.append(fn)
+
+
+def _run_flush_hooks(hooks_list, by_poller, errors):
+    with _STATE_LOCK:
+        functions = list(hooks_list)
+    for fn in functions:
+        name = _name(fn)
+        try:
+            count = fn() or 0
+        except Exception as exc:  # pylint: disable=broad-except
+            LOG.error("flush hook %s failed: %s\n%s", name, exc, traceback.format_exc())
+            errors.append({"poller": name, "error": "%s: %s" % (type(exc).__name__, exc)})
+            count = 0
+        by_poller[name] = by_poller.get(name, 0) + int(count)
 
 
 def register_reset(fn):
@@ -112,7 +138,9 @@ def flush(max_passes=MAX_PASSES):
     with _PASS_LOCK:
         _FLUSHING.depth = getattr(_FLUSHING, "depth", 0) + 1
         try:
+            _run_flush_hooks(_BEFORE_FLUSH, by_poller, errors)
             passes, settled = _flush_passes(max_passes, by_poller, errors)
+            _run_flush_hooks(_AFTER_FLUSH, by_poller, errors)
         finally:
             _FLUSHING.depth -= 1
     return {

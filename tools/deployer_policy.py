@@ -41,7 +41,7 @@ OUT = os.path.join(ROOT, "deployer")
 DEPLOYERS = {
     "central": {
         "roles": ["central_account", "stream_alerts", "cloudtrail"],
-        "playbooks": ["verify.yml", "redrive.yml", "tasks/redrive_object.yml", "restore.yml", "alerts.yml", "central.yml"],
+        "playbooks": ["verify.yml", "redrive.yml", "tasks/redrive_object.yml", "restore.yml", "alerts.yml", "central.yml", "dashboard.yml"],
     },
     "member": {
         "roles": ["member_account", "cloudtrail"],
@@ -284,6 +284,9 @@ def scope(action, deployer, prefix=PREFIX):
     if service == "cloudtrail":
         return ["arn:aws:cloudtrail:*:*:trail/%s-*" % p], None
     if service == "cloudwatch":
+        if "Dashboard" in name:
+            # the health dashboard (playbooks/dashboard.yml): resource type dashboard, a global ARN
+            return ["arn:aws:cloudwatch::*:dashboard/%s-*" % p], None
         return ["arn:aws:cloudwatch:*:*:alarm:%s-*" % p], None
     if service == "dynamodb":
         return ["arn:aws:dynamodb:*:*:table/%s-*" % p], None
@@ -318,6 +321,9 @@ def scope(action, deployer, prefix=PREFIX):
         if "Object" in name and "Bucket" not in name:
             return ["arn:aws:s3:::%s-*/*" % p], None
         return ["arn:aws:s3:::%s-*" % p], None
+    if service == "scheduler":
+        # the canary's and the canary monitor's schedules (resource type schedule, in any group)
+        return ["arn:aws:scheduler:*:*:schedule/*/%s-*" % p], None
     if service == "sns":
         return ["arn:aws:sns:*:*:%s-*" % p], None
     raise SystemExit("tools/deployer_policy.py: no resource scope for %s; add it to scope()" % action)

@@ -20,7 +20,10 @@ description:
     C(compression_ratio). See docs/cost-report.md for every price and assumption.
 options:
   _input:
-    description: Per account, C(account_id), C(objects) and C(bytes) (stored, compressed) of one day.
+    description:
+      - Per account, C(account_id), C(objects) and C(bytes) (stored, compressed) of one day, and optionally C(events),
+        the day's log events of the account (the transform Lambda's C(AccountEvents) metric, which
+        M(logvault.aws.cloudwatch_metric_totals_info) sums); reported as C(events_day), V(-) when not given.
     type: list
     elements: dict
     required: true
@@ -66,7 +69,7 @@ DEFAULT_PRICES = {
     "glacier_gb_month": 0.0036,           # archive in Glacier Flexible Retrieval
     "archive_standard_days": 30,          # days in Standard before the lifecycle moves objects to Glacier
 }
-COLUMNS = ("account_id", "objects", "stored_bytes_day", "gb_month", "kinesis", "lambda", "firehose",
+COLUMNS = ("account_id", "objects", "stored_bytes_day", "events_day", "gb_month", "kinesis", "lambda", "firehose",
            "opensearch_storage", "s3_glacier", "total")
 
 
@@ -85,13 +88,13 @@ def _prices(overrides):
     return prices
 
 
-def _row(account, objects, stored, p):
+def _row(account, objects, stored, p, events=None):
     gb_month = stored * p["compression_ratio"] * DAYS / GB
     search_gb = gb_month / DAYS * min(p["search_retention_days"], DAYS * 12) * p["opensearch_index_overhead"] * (1 + p["opensearch_replicas"])
     stored_gb_month = stored * DAYS / GB  # one month of archive objects, as stored
     standard = min(p["archive_standard_days"], DAYS) / DAYS
     row = {
-        "account_id": account, "objects": objects, "stored_bytes_day": stored, "gb_month": gb_month,
+        "account_id": account, "objects": objects, "stored_bytes_day": stored, "events_day": events, "gb_month": gb_month,
         "kinesis": gb_month * (p["kinesis_ingest_gb"] + p["kinesis_retrieval_gb"] * p["kinesis_consumers"]),
         "lambda": gb_month * p["lambda_gb"],
         "firehose": gb_month * (p["firehose_ingest_gb"] * p["firehose_streams"] + p["firehose_partitioning_gb"]),
@@ -105,8 +108,8 @@ def _row(account, objects, stored, p):
 def _fmt(key, value):
     if key in ("account_id",):
         return str(value)
-    if key in ("objects", "stored_bytes_day"):
-        return "%d" % value
+    if key in ("objects", "stored_bytes_day", "events_day"):
+        return "-" if value is None else "%d" % value
     if key == "gb_month":
         return "%.3f" % value
     return "%.2f" % value
@@ -120,12 +123,18 @@ def cost_estimate(accounts, prices=None):
     rows = []
     for entry in accounts:
         try:
-            rows.append(_row(str(entry["account_id"]), int(entry.get("objects", 0)), int(entry["bytes"]), p))
+            events = entry.get("events")
+            rows.append(_row(str(entry["account_id"]), int(entry.get("objects", 0)), int(entry["bytes"]), p,
+                             None if events is None else int(events)))
         except (KeyError, TypeError, ValueError) as exc:
             raise AnsibleFilterError("cost_estimate - each partition needs account_id and bytes: %r (%s)" % (entry, exc))
     total = {"account_id": "total"}
     for key in COLUMNS[1:]:
-        total[key] = sum(row[key] for row in rows)
+        if key == "events_day":
+            known = [row[key] for row in rows if row[key] is not None]
+            total[key] = sum(known) if known else None
+        else:
+            total[key] = sum(row[key] for row in rows)
     total["kinesis"] += p["kinesis_stream_hour"] * 24 * DAYS  # the stream itself, once
     total["total"] += p["kinesis_stream_hour"] * 24 * DAYS
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]

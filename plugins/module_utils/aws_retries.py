@@ -56,6 +56,12 @@ IAM_PROPAGATION = {
         ("InvalidParameterValueException", "execution role does not have permissions"),
         ("InvalidParameterValueException", "ensure the role can perform"),
     ),
+    # EventBridge Scheduler CreateSchedule / UpdateSchedule check that Scheduler may assume the
+    # target's role: "The execution role you provide must allow AWS EventBridge Scheduler to
+    # assume the role." (ValidationException), also while a new role's trust policy propagates.
+    "scheduler": (
+        ("ValidationException", "must allow AWS EventBridge Scheduler to assume the role"),
+    ),
 }
 
 # Bounded retry for IAM propagation: 12 attempts, 11 waits of 2, 4, 8 then 15 s, each
@@ -121,7 +127,7 @@ class _EqualJitter(BackoffIterator):
 
 
 def propagation_retry(service, extra_codes=()):
-    """Retry decorator for a client of ``service`` ("logs", "firehose" or "lambda").
+    """Retry decorator for a client of ``service`` ("logs", "firehose", "lambda" or "scheduler").
 
     Retries AWSRetry's throttling codes, ``extra_codes`` and the IAM propagation errors of
     the service (code AND message) for about two minutes (see PROPAGATION_* above).

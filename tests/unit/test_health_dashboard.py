@@ -12,6 +12,7 @@ __metaclass__ = type
 import ast
 import json
 import os
+import re
 
 import jinja2
 import pytest
@@ -20,6 +21,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TEMPLATE = os.path.join(REPO, "playbooks", "templates", "health_dashboard.json.j2")
 TRANSFORM = os.path.join(REPO, "roles", "central_account", "files", "transform_lambda", "logvault_transform.py")
 ALERTS = os.path.join(REPO, "roles", "stream_alerts", "files", "alerts_lambda", "logvault_alerts.py")
+CANARY_MONITOR = os.path.join(REPO, "roles", "central_account", "files", "canary_monitor", "logvault_canary_monitor.py")
+CENTRAL_DEFAULTS = os.path.join(REPO, "roles", "central_account", "defaults", "main.yml")
 
 # AWS metrics, per namespace, with their dimensions, as the service guides list them:
 # Kinesis https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html
@@ -39,7 +42,9 @@ NAMES = {"_dashboard_region": "us-east-1", "_dashboard_stream": "logvault-hub", 
          "_dashboard_alerts": "logvault-alerts", "_dashboard_search_firehose": "logvault-search",
          "_dashboard_archive_firehose": "logvault-archive", "_dashboard_archive_bucket": "logvault-archive-123456789012-us-east-1",
          "_dashboard_dead_letter_bucket": "logvault-dead-letter-123456789012-us-east-1",
-         "_dashboard_transform_namespace": "LogVault/Transform", "_dashboard_alerts_namespace": "logvault"}
+         "_dashboard_transform_namespace": "LogVault/Transform", "_dashboard_alerts_namespace": "logvault",
+         "_dashboard_canary_namespace": "Logvault/Canary"}
+SEARCH = re.compile(r"""^SEARCH\('\{([^}]*)\}\s+MetricName="([^"]+)"[^']*',\s*'[A-Za-z]+',\s*\d+\)$""")
 
 
 def _emitted(path):
@@ -75,7 +80,37 @@ def _metrics(body):
     for widget in body["widgets"]:
         for row in widget["properties"].get("metrics", []):
             parts = [p for p in row if not isinstance(p, dict)]
-            yield widget["properties"]["title"], parts[0], parts[1], dict(zip(parts[2::2], parts[3::2]))
+            if parts:
+                yield widget["properties"]["title"], parts[0], parts[1], dict(zip(parts[2::2], parts[3::2]))
+
+
+def _searches(body):
+    """(title, namespace, metric name, dimension names) of every SEARCH expression."""
+    for widget in body["widgets"]:
+        for row in widget["properties"].get("metrics", []):
+            for item in row:
+                if isinstance(item, dict) and "expression" in item:
+                    match = SEARCH.match(item["expression"])
+                    assert match, (widget["properties"]["title"], item["expression"])
+                    schema = [part.strip() for part in match.group(1).split(",")]
+                    yield widget["properties"]["title"], schema[0], match.group(2), set(schema[1:])
+
+
+def _per_dimension_metrics():
+    """{namespace: {metric: dimension names}} published with other dimensions than FunctionName:
+    the transform's ACCOUNT_METRICS (dimension Account) and the canary monitor's METRICS."""
+    tree = ast.parse(open(TRANSFORM, encoding="utf-8").read())
+    account = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "ACCOUNT_METRICS" for t in node.targets):
+            account = dict((item[1], {"Account"}) for item in ast.literal_eval(node.value))
+    monitor = None
+    for node in ast.parse(open(CANARY_MONITOR, encoding="utf-8").read()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "METRICS" for t in node.targets):
+            monitor = dict((name, set(dims)) for name, dims in ast.literal_eval(node.value).items())
+    with open(CENTRAL_DEFAULTS, encoding="utf-8") as handle:
+        canary_namespace = re.search(r"^central_account_canary_namespace: (\S+)$", handle.read(), re.M).group(1)
+    return {NAMES["_dashboard_transform_namespace"]: account, canary_namespace: monitor}
 
 
 def test_the_lambdas_namespaces_are_the_dashboards():
@@ -122,3 +157,30 @@ def test_the_check_fails_on_a_metric_nobody_emits():
 @pytest.mark.parametrize("stage", ["Hub stream", "Transform", "Firehose", "Alerts", "Failures", "Iterator age", "Dead-letter"])
 def test_every_stage_has_a_widget(stage):
     assert any(w["properties"]["title"].startswith(stage) for w in _dashboard()["widgets"])
+
+
+def test_every_search_expression_names_a_published_metric_and_its_dimensions():
+    published = _per_dimension_metrics()
+    assert published[NAMES["_dashboard_transform_namespace"]] == {"AccountEvents": {"Account"}, "AccountBytes": {"Account"}}
+    assert NAMES["_dashboard_canary_namespace"] in published
+    seen = []
+    for title, namespace, name, dims in _searches(_dashboard()):
+        assert namespace in published, (title, namespace)
+        assert name in published[namespace], "%s: %s/%s is not published (%s)" % (title, namespace, name, sorted(published[namespace]))
+        assert dims == published[namespace][name], (title, name, dims)
+        seen.append(name)
+    assert sorted(set(seen)) == ["AccountBytes", "AccountEvents", "CanaryLatency"]
+
+
+def test_the_search_check_fails_on_a_wrong_metric_or_dimension():
+    published = _per_dimension_metrics()
+    body = {"widgets": [{"properties": {"title": "t", "metrics": [[{"expression": (
+        "SEARCH('{Logvault/Canary,Account,Region} MetricName=\"CanaryLatency\"', 'Maximum', 300)")}]]}}]}
+    (_title, namespace, name, dims), = list(_searches(body))
+    assert dims != published[namespace][name], "CanaryLatency also has Path"
+
+
+def test_the_dashboard_playbook_passes_the_canary_namespace():
+    with open(os.path.join(REPO, "playbooks", "dashboard.yml"), encoding="utf-8") as handle:
+        playbook = handle.read()
+    assert "_dashboard_canary_namespace: \"{{ central_account_canary_namespace | default('%s') }}\"" % NAMES["_dashboard_canary_namespace"] in playbook

@@ -23,7 +23,8 @@ def _run(make_transformer, records, transport=None, **kwargs):
     firehose, s3 = FakeFirehose(), FakeS3()
     transformer, lines = make_transformer(transport(firehose) if transport else firehose, s3, **kwargs)
     answer = transformer.handle({"Records": records}, FakeContext())
-    assert len(lines) == 1
+    # One invocation line, then one line per member account (ACCOUNT_METRICS).
+    assert len(lines) >= 1 and all('"Account":' in line for line in lines[1:])
     return answer, firehose, s3, json.loads(lines[0])
 
 
@@ -422,3 +423,33 @@ def test_archive_records_hold_at_most_500_lines(make_transformer, transport):
     assert lines == [500, 500, 200]
     assert metrics["ArchiveRecords"] == 3
     assert len(firehose.documents("archive")) == 1200
+
+
+def test_per_account_volume_lines(make_transformer):
+    """One EMF line per owner account: AccountEvents and AccountBytes (issue 20), counted per
+    log-data message; the invocation line stays the first."""
+    firehose, s3 = FakeFirehose(), FakeS3()
+    transformer, lines = make_transformer(firehose, s3)
+    records = [kinesis_record(0, subscription_payload([log_event("1", "a"), log_event("2", "bb")], owner="111111111111")),
+               kinesis_record(1, subscription_payload([log_event("3", "ccc")], owner="222222222222")),
+               kinesis_record(2, subscription_payload([log_event("4", "dddd")], owner="111111111111"))]
+    transformer.handle({"Records": records}, FakeContext())
+    invocation = json.loads(lines[0])
+    assert invocation["FunctionName"] and invocation["Events"] == 4
+    accounts = dict((doc["Account"], doc) for doc in map(json.loads, lines[1:]))
+    assert sorted(accounts) == ["111111111111", "222222222222"]
+    assert accounts["111111111111"]["AccountEvents"] == 3 and accounts["222222222222"]["AccountEvents"] == 1
+    directive = accounts["111111111111"]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Dimensions"] == [["Account"]] and directive["Namespace"] == invocation["_aws"]["CloudWatchMetrics"][0]["Namespace"]
+    assert [m["Name"] for m in directive["Metrics"]] == ["AccountEvents", "AccountBytes"]
+    search_stream = [name for name in firehose.delivered if "search" in name][0]
+    sent = sum(len(data) for data in firehose.delivered[search_stream])
+    assert accounts["111111111111"]["AccountBytes"] + accounts["222222222222"]["AccountBytes"] == sent
+
+
+def test_account_lines_keep_the_busiest_and_sum_the_rest():
+    from transform_fixtures import load_transform  # pylint: disable=import-outside-toplevel
+    module = load_transform()
+    by_account = dict(("%012d" % i, [i, 10 * i]) for i in range(1, 6))
+    lines = module.account_lines(by_account, limit=2)
+    assert lines == [("000000000005", (5, 50)), ("000000000004", (4, 40)), ("other", (6, 60))]

@@ -121,6 +121,17 @@ METRICS = (
     ("archive_records", "ArchiveRecords"),
 )
 
+# Per member account (the subscription payload's owner), one more EMF line per account per
+# invocation with the dimension Account: log events in, and bytes of the documents produced.
+# Counted once per log-data message (Kinesis record), not per event (docs/health.md).
+ACCOUNT_METRICS = (
+    ("events", "AccountEvents", "Count"),
+    ("bytes", "AccountBytes", "Bytes"),
+)
+# At most this many accounts get their own line per invocation (the busiest); the others are
+# summed under Account "other". EMF allows 100 metrics per document; one line per account.
+MAX_ACCOUNT_LINES = 100
+
 _MS_SUFFIX = tuple(".%03dZ" % ms for ms in range(1000))
 _EVENT_FIELDS = operator.itemgetter("timestamp", "id", "message")  # one log event's, in one call
 _JSON_WS = " \t\r\n"
@@ -739,6 +750,31 @@ class Transformer:
         for key, name in METRICS:
             line[name] = stats[key]
         self.log(json.dumps(line, separators=(",", ":"), sort_keys=False))
+        for account, (events, size) in account_lines(run.by_account):
+            self.log(json.dumps({
+                "_aws": {
+                    "Timestamp": line["_aws"]["Timestamp"],
+                    "CloudWatchMetrics": [{
+                        "Namespace": self.config.metrics_namespace,
+                        "Dimensions": [["Account"]],
+                        "Metrics": [{"Name": name, "Unit": unit} for _key, name, unit in ACCOUNT_METRICS],
+                    }],
+                },
+                "Account": account,
+                "AccountEvents": events,
+                "AccountBytes": size,
+            }, separators=(",", ":")))
+
+
+def account_lines(by_account, limit=MAX_ACCOUNT_LINES):
+    """[(account, (events, bytes))] for the EMF lines: the ``limit`` busiest accounts, and the
+    rest summed as ``other``."""
+    ranked = sorted(by_account.items(), key=lambda item: (-item[1][0], item[0]))
+    lines = [(account or "unknown", (values[0], values[1])) for account, values in ranked[:limit]]
+    rest = ranked[limit:]
+    if rest:
+        lines.append(("other", (sum(v[0] for _a, v in rest), sum(v[1] for _a, v in rest))))
+    return lines
 
 
 class _Invocation:
@@ -754,6 +790,7 @@ class _Invocation:
         self.excluded_prefixes = config.excluded_prefixes
         self.central_account_id = config.central_account_id
         self.stats = dict.fromkeys((key for key, _name in METRICS), 0)
+        self.by_account = {}  # owner -> [log events, document bytes]
         self.errors = {}
         self.dropped = {}
         self.lowest_failed = None
@@ -941,12 +978,20 @@ class _Invocation:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
             raise MalformedRecord("not-subscription", "%s: %s" % (type(exc).__name__, exc)) from None
-        stats["events"] += len(events)
+        count = len(events)
+        stats["events"] += count
         stats["truncations"] += len(oversized)
         stats["oversized_events"] += len(oversized)
+        size = sum(map(len, docs)) if docs else 0
+        account = self.by_account.get(owner)
+        if account is None:
+            self.by_account[owner] = [count, size]
+        else:
+            account[0] += count
+            account[1] += size
         if docs:
             stats["documents"] += len(docs)
-            self._add_documents(index, docs, sum(map(len, docs)))
+            self._add_documents(index, docs, size)
 
     def _render(self, events, tail):
         """The hot loop: one UTF-8 JSON document (ending in a newline) per log event."""

@@ -26,9 +26,9 @@ def test_one_gib_a_day_stored_is_priced_from_the_table():
     assert row["opensearch_storage"] == pytest.approx(30 * 1.1 * 2 * 0.122)
     assert row["s3_glacier"] == pytest.approx(30 * 0.023)
     assert report["total"]["total"] == pytest.approx(row["total"] + 0.04 * 24 * 30)
-    assert report["csv"].splitlines()[0].startswith("account_id,objects,stored_bytes_day,gb_month,kinesis")
-    assert report["csv"].splitlines()[1].startswith("111111111111,3,1073741824,30.000,")
-    assert report["markdown"].splitlines()[2].startswith("| 111111111111 | 3 | 1073741824 | 30.000 |")
+    assert report["csv"].splitlines()[0].startswith("account_id,objects,stored_bytes_day,events_day,gb_month,kinesis")
+    assert report["csv"].splitlines()[1].startswith("111111111111,3,1073741824,-,30.000,")
+    assert report["markdown"].splitlines()[2].startswith("| 111111111111 | 3 | 1073741824 | - | 30.000 |")
 
 
 def test_prices_are_overridable_and_checked():
@@ -47,3 +47,13 @@ def test_partition_summary_per_account():
     listings = {"logs/account_id=111111111111/": [{"Size": 10}, {"Size": 5}], "logs/account_id=222222222222/": []}
     assert summarise(prefixes, listings) == [{"account_id": "111111111111", "objects": 2, "bytes": 15},
                                              {"account_id": "222222222222", "objects": 0, "bytes": 0}]
+
+
+def test_events_per_account_are_reported_when_given():
+    from ansible_collections.logvault.aws.plugins.filter.cost_estimate import cost_estimate  # pylint: disable=import-outside-toplevel
+    report = cost_estimate([{"account_id": "111111111111", "objects": 2, "bytes": 1000, "events": 1500},
+                            {"account_id": "222222222222", "objects": 1, "bytes": 10}])
+    assert [row["events_day"] for row in report["rows"]] == [1500, None]
+    assert report["total"]["events_day"] == 1500
+    lines = report["csv"].splitlines()
+    assert lines[1].split(",")[3] == "1500" and lines[2].split(",")[3] == "-"

@@ -1,0 +1,447 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: scheduler_schedule
+version_added: 0.1.0
+short_description: Manage an Amazon EventBridge Scheduler schedule with one target
+description:
+  - Creates, updates and deletes an EventBridge Scheduler schedule (C(CreateSchedule), C(UpdateSchedule),
+    C(DeleteSchedule)) that invokes one target with a role.
+  - C(UpdateSchedule) replaces the whole schedule with what it is given, so an update always sends every
+    managed field (U(https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html)).
+  - The target's O(target.input) is compared as JSON (key order ignored). Scheduler's context attributes
+    such as C(<aws.scheduler.scheduled-time>) are kept as text, and Scheduler replaces them at each
+    invocation (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html)).
+  - All input is validated before any AWS call; errors name the parameter.
+  - C(CreateSchedule) and C(UpdateSchedule) refuse a role that Scheduler cannot assume (C(ValidationException)
+    "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."); right after the
+    role was created that is IAM's eventual consistency, so exactly that answer is retried for about two minutes.
+  - Neither amazon.aws 10.1.2 nor community.aws 10.0.0 has a module for EventBridge Scheduler.
+author:
+  - logvault.aws maintainers (@logvault)
+options:
+  name:
+    description:
+      - Name of the schedule (1 to 64 letters, digits, V(.), V(-) or V(_)).
+    required: true
+    type: str
+  group_name:
+    description:
+      - The schedule group (it must exist; V(default) always does).
+    default: default
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the schedule, V(absent) deletes it.
+    choices: ['present', 'absent']
+    default: present
+    type: str
+  schedule_expression:
+    description:
+      - C(rate(value unit)), C(cron(...)) or C(at(...)) (at most 256 characters), for example V(rate(5 minutes)).
+      - A rate's unit is C(minute), C(minutes), C(hour), C(hours), C(day) or C(days); the smallest rate is one minute
+        (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html)).
+      - Required when O(state=present).
+    type: str
+  schedule_expression_timezone:
+    description:
+      - Time zone of a C(cron) or C(at) expression.
+    default: UTC
+    type: str
+  description:
+    description:
+      - Description of the schedule (at most 512 characters).
+    default: ""
+    type: str
+  enabled:
+    description:
+      - V(true) sets the schedule's state to C(ENABLED), V(false) to C(DISABLED).
+    default: true
+    type: bool
+  flexible_time_window_minutes:
+    description:
+      - V(0) invokes at the scheduled time (C(FlexibleTimeWindow) mode C(OFF)); 1 to 1440 lets Scheduler invoke
+        within that many minutes after it (mode C(FLEXIBLE)).
+    default: 0
+    type: int
+  target:
+    description:
+      - The target Scheduler invokes. Required when O(state=present).
+    type: dict
+    suboptions:
+      arn:
+        description: ARN of the target (for example a Lambda function).
+        required: true
+        type: str
+      role_arn:
+        description:
+          - The role Scheduler assumes to invoke the target. Its trust policy names the principal
+            C(scheduler.amazonaws.com) (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role)).
+        required: true
+        type: str
+      input:
+        description:
+          - Text passed to the target (a Lambda function gets it as its event), at most 8,192 characters.
+            A dict is sent as JSON.
+        type: json
+      maximum_retry_attempts:
+        description: Retries of a failed invocation (0 to 185).
+        default: 185
+        type: int
+      maximum_event_age_in_seconds:
+        description: How long Scheduler keeps retrying an invocation (60 to 86400 seconds).
+        default: 86400
+        type: int
+notes:
+  - Check mode makes no write call and predicts RV(ignore:changed) exactly; with C(--diff) the module
+    returns the schedule before and after.
+  - Schedules have no tags (only schedule groups have).
+seealso:
+  - name: CreateSchedule API
+    description: The Scheduler API this module calls to create the schedule.
+    link: https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html
+  - name: Setting up the execution role
+    description: The trust and permission policies of the role Scheduler assumes.
+    link: https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Invoke the canary function every five minutes
+  logvault.aws.scheduler_schedule:
+    name: logvault-canary
+    schedule_expression: rate(5 minutes)
+    description: logvault pipeline canary
+    target:
+      arn: arn:aws:lambda:eu-west-1:111111111111:function:logvault-canary
+      role_arn: arn:aws:iam::111111111111:role/logvault-canary-scheduler
+      input:
+        scheduled_time: <aws.scheduler.scheduled-time>
+        execution_id: <aws.scheduler.execution-id>
+      maximum_retry_attempts: 0
+      maximum_event_age_in_seconds: 300
+
+- name: Delete the schedule
+  logvault.aws.scheduler_schedule:
+    name: logvault-canary
+    state: absent
+"""
+
+RETURN = r"""
+schedule:
+  description: The schedule after the task; empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the schedule.
+      type: str
+      returned: when the schedule exists
+      sample: logvault-canary
+    arn:
+      description: ARN of the schedule (built from the caller's account in check mode before creation).
+      type: str
+      returned: when the schedule exists
+      sample: arn:aws:scheduler:eu-west-1:111111111111:schedule/default/logvault-canary
+    group_name:
+      description: The schedule group.
+      type: str
+      returned: when the schedule exists
+      sample: default
+    schedule_expression:
+      description: The expression.
+      type: str
+      returned: when the schedule exists
+      sample: rate(5 minutes)
+    schedule_expression_timezone:
+      description: Its time zone.
+      type: str
+      returned: when the schedule exists
+      sample: UTC
+    description:
+      description: The description.
+      type: str
+      returned: when the schedule exists
+      sample: logvault pipeline canary
+    state:
+      description: C(ENABLED) or C(DISABLED).
+      type: str
+      returned: when the schedule exists
+      sample: ENABLED
+    flexible_time_window_minutes:
+      description: 0 when the window is C(OFF).
+      type: int
+      returned: when the schedule exists
+      sample: 0
+    target:
+      description: The target with C(arn), C(role_arn), C(input), C(maximum_retry_attempts) and C(maximum_event_age_in_seconds).
+      type: dict
+      returned: when the schedule exists
+      sample: {arn: "arn:aws:lambda:eu-west-1:111111111111:function:logvault-canary"}
+"""
+
+import json
+import re
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
+
+NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
+RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
+TARGET_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.+$")
+RETRY_CODES = ["ThrottlingException", "InternalServerException"]
+
+
+def fail(module, param, msg):
+    module.fail_json(msg="%s %s" % (param, msg), parameter=param)
+
+
+def validate_params(module):
+    """Check every parameter before any AWS call; fail naming the parameter."""
+    params = module.params
+    if not NAME.match(params["name"]):
+        fail(module, "name", "must be 1 to 64 letters, digits, '.', '-' or '_', got %r" % params["name"])
+    if not NAME.match(params["group_name"]):
+        fail(module, "group_name", "must be 1 to 64 letters, digits, '.', '-' or '_', got %r" % params["group_name"])
+    if params["state"] == "absent":
+        return
+    expression = params["schedule_expression"] or ""
+    if len(expression) > 256 or not (expression.startswith(("rate(", "cron(", "at(")) and expression.endswith(")")):
+        fail(module, "schedule_expression", "must be rate(...), cron(...) or at(...) of at most 256 characters, got %r" % expression)
+    if expression.startswith("rate("):
+        match = RATE.match(expression)
+        if not match or int(match.group(1)) < 1:
+            fail(module, "schedule_expression", "must be rate(<positive integer> minute(s)|hour(s)|day(s)), got %r" % expression)
+    if len(params["description"]) > 512:
+        fail(module, "description", "must be at most 512 characters, got %d" % len(params["description"]))
+    window = params["flexible_time_window_minutes"]
+    if window < 0 or window > 1440:
+        fail(module, "flexible_time_window_minutes", "must be 0 (off) or 1 to 1440, got %d" % window)
+    target = params["target"]
+    if not TARGET_ARN.match(target["arn"]):
+        fail(module, "target.arn", "must be an ARN, got %r" % target["arn"])
+    if not ROLE_ARN.match(target["role_arn"]):
+        fail(module, "target.role_arn", "must be the ARN of an IAM role, got %r" % target["role_arn"])
+    if target["input"] is not None and len(target["input"]) > 8192:
+        fail(module, "target.input", "must be at most 8,192 characters, got %d" % len(target["input"]))
+    if not 0 <= target["maximum_retry_attempts"] <= 185:
+        fail(module, "target.maximum_retry_attempts", "must be 0 to 185, got %d" % target["maximum_retry_attempts"])
+    if not 60 <= target["maximum_event_age_in_seconds"] <= 86400:
+        fail(module, "target.maximum_event_age_in_seconds", "must be 60 to 86400, got %d" % target["maximum_event_age_in_seconds"])
+
+
+def same_input(left, right):
+    """Inputs are equal as JSON when both parse (key order ignored), else as text."""
+    if left is None or right is None:
+        return left == right
+    try:
+        return json.dumps(json.loads(left), sort_keys=True) == json.dumps(json.loads(right), sort_keys=True)
+    except ValueError:
+        return left == right
+
+
+def view(schedule):
+    """A GetSchedule answer in the module's form."""
+    if not schedule:
+        return {}
+    target = schedule.get("Target") or {}
+    retry = target.get("RetryPolicy") or {}
+    window = schedule.get("FlexibleTimeWindow") or {}
+    result = {
+        "name": schedule["Name"],
+        "arn": schedule.get("Arn"),
+        "group_name": schedule.get("GroupName") or "default",
+        "schedule_expression": schedule.get("ScheduleExpression"),
+        "schedule_expression_timezone": schedule.get("ScheduleExpressionTimezone") or "UTC",
+        "description": schedule.get("Description") or "",
+        "state": schedule.get("State") or "ENABLED",
+        "flexible_time_window_minutes": int(window.get("MaximumWindowInMinutes") or 0) if window.get("Mode") == "FLEXIBLE" else 0,
+        "target": {
+            "arn": target.get("Arn"),
+            "role_arn": target.get("RoleArn"),
+            "input": target.get("Input"),
+            "maximum_retry_attempts": retry.get("MaximumRetryAttempts", 185),
+            "maximum_event_age_in_seconds": retry.get("MaximumEventAgeInSeconds", 86400),
+        },
+    }
+    # Fields this module does not manage; their presence is a difference (UpdateSchedule drops them).
+    result["unmanaged"] = sorted(k for k in ("KmsKeyArn", "StartDate", "EndDate") if schedule.get(k))
+    result["unmanaged"] += sorted(k for k in target if k not in ("Arn", "RoleArn", "Input", "RetryPolicy") and target[k])
+    return result
+
+
+def wanted(module, arn):
+    params = module.params
+    target = params["target"]
+    return {
+        "name": params["name"],
+        "arn": arn,
+        "group_name": params["group_name"],
+        "schedule_expression": params["schedule_expression"],
+        "schedule_expression_timezone": params["schedule_expression_timezone"],
+        "description": params["description"],
+        "state": "ENABLED" if params["enabled"] else "DISABLED",
+        "flexible_time_window_minutes": params["flexible_time_window_minutes"],
+        "target": {
+            "arn": target["arn"],
+            "role_arn": target["role_arn"],
+            "input": target["input"],
+            "maximum_retry_attempts": target["maximum_retry_attempts"],
+            "maximum_event_age_in_seconds": target["maximum_event_age_in_seconds"],
+        },
+        "unmanaged": [],
+    }
+
+
+def differs(before, after):
+    if not before:
+        return True
+    for key in ("schedule_expression", "schedule_expression_timezone", "description", "state",
+                "flexible_time_window_minutes", "unmanaged"):
+        if before[key] != after[key]:
+            return True
+    b_target, a_target = before["target"], after["target"]
+    for key in ("arn", "role_arn", "maximum_retry_attempts", "maximum_event_age_in_seconds"):
+        if b_target[key] != a_target[key]:
+            return True
+    return not same_input(b_target["input"], a_target["input"])
+
+
+def request(after):
+    target = after["target"]
+    api_target = {
+        "Arn": target["arn"],
+        "RoleArn": target["role_arn"],
+        "RetryPolicy": {
+            "MaximumRetryAttempts": target["maximum_retry_attempts"],
+            "MaximumEventAgeInSeconds": target["maximum_event_age_in_seconds"],
+        },
+    }
+    if target["input"] is not None:
+        api_target["Input"] = target["input"]
+    window = after["flexible_time_window_minutes"]
+    result = {
+        "Name": after["name"],
+        "GroupName": after["group_name"],
+        "ScheduleExpression": after["schedule_expression"],
+        "ScheduleExpressionTimezone": after["schedule_expression_timezone"],
+        "State": after["state"],
+        "FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"},
+        "Target": api_target,
+    }
+    if after["description"]:
+        result["Description"] = after["description"]
+    return result
+
+
+def get_schedule(module, client):
+    try:
+        schedule = client.get_schedule(aws_retry=True, Name=module.params["name"], GroupName=module.params["group_name"])
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg="Failed to get schedule %s" % module.params["name"])
+    schedule.pop("ResponseMetadata", None)
+    return schedule
+
+
+def predicted_arn(module):
+    try:
+        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+        identity = sts.get_caller_identity(aws_retry=True)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to get the caller's account id")
+    return "arn:%s:scheduler:%s:%s:schedule/%s/%s" % (identity["Arn"].split(":")[1], module.region, identity["Account"],
+                                                      module.params["group_name"], module.params["name"])
+
+
+def public(value):
+    return dict((k, v) for k, v in value.items() if k != "unmanaged") if value else {}
+
+
+def main():
+    target_options = dict(
+        arn=dict(type="str", required=True),
+        role_arn=dict(type="str", required=True),
+        input=dict(type="json"),
+        maximum_retry_attempts=dict(type="int", default=185),
+        maximum_event_age_in_seconds=dict(type="int", default=86400),
+    )
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        group_name=dict(type="str", default="default"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        schedule_expression=dict(type="str"),
+        schedule_expression_timezone=dict(type="str", default="UTC"),
+        description=dict(type="str", default=""),
+        enabled=dict(type="bool", default=True),
+        flexible_time_window_minutes=dict(type="int", default=0),
+        target=dict(type="dict", options=target_options),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_if=[("state", "present", ["schedule_expression", "target"])],
+    )
+    validate_params(module)
+    try:
+        client = module.client("scheduler", retry_decorator=propagation_retry("scheduler", RETRY_CODES))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
+
+    name, group = module.params["name"], module.params["group_name"]
+    current = get_schedule(module, client)
+    before = view(current)
+    if module.params["state"] == "absent":
+        changed = current is not None
+        if changed and not module.check_mode:
+            try:
+                client.delete_schedule(aws_retry=True, Name=name, GroupName=group)
+            except is_boto3_error_code("ResourceNotFoundException"):
+                pass
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                module.fail_json_aws(e, msg="Failed to delete schedule %s" % name)
+        result = dict(changed=changed, schedule={})
+        if module._diff:
+            result["diff"] = dict(before=public(before), after={})
+        module.exit_json(**result)
+
+    after = wanted(module, before.get("arn"))
+    changed = differs(before, after)
+    if changed and not module.check_mode:
+        try:
+            if current is None:
+                after["arn"] = client.create_schedule(aws_retry=True, **request(after))["ScheduleArn"]
+            else:
+                client.update_schedule(aws_retry=True, **request(after))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg="Failed to %s schedule %s" % ("create" if current is None else "update", name))
+    if not after["arn"]:
+        after["arn"] = predicted_arn(module)
+    result = dict(changed=changed, schedule=public(after))
+    if module._diff:
+        result["diff"] = dict(before=public(before), after=public(after))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
