@@ -128,16 +128,18 @@ def test_the_master_role_check_comes_before_any_write():
 
 def test_verification_reads_exactly_the_pipelines_indices():
     (reader,) = render("central_account", "_central_account_opensearch_readers", logvault_assume_role_arn=DEPLOYER)
-    assert reader["role"] == "logvault_verify_reader" and reader["backend_roles"] == [DEPLOYER]
+    monitor = "arn:aws:iam::%s:role/logvault-canary-monitor" % ACCOUNT
+    assert reader["role"] == "logvault_verify_reader" and reader["backend_roles"] == [DEPLOYER, monitor]
     assert reader["role_definition"]["index_permissions"] == [{"index_patterns": ["logs-*"], "allowed_actions": ["read"]}]
-    assert render("central_account", "_central_account_opensearch_readers") == []  # no principal to map
+    assert render("central_account", "_central_account_opensearch_readers", central_account_canary_enabled=False) == []  # no principal to map
     principals = render("central_account", "_central_account_domain_principals", logvault_assume_role_arn=DEPLOYER,
                         central_account_search_teams=TEAMS)
     assert DEPLOYER in principals and TEAM_PRINCIPAL in principals
 
 
 def test_a_team_role_has_dls_on_its_accounts_and_log_groups():
-    (team,) = render("central_account", "_central_account_opensearch_readers", central_account_search_teams=TEAMS)
+    (team,) = render("central_account", "_central_account_opensearch_readers", central_account_search_teams=TEAMS,
+                     central_account_canary_enabled=False)
     assert team["role"] == "logvault_team_app" and team["backend_roles"] == [TEAM_PRINCIPAL, "app-engineers"]
     (permission,) = team["role_definition"]["index_permissions"]
     assert permission["index_patterns"] == ["logs-*"] and permission["allowed_actions"] == ["read"]
@@ -281,3 +283,17 @@ def test_team_and_verify_roles_are_idempotent(domain):
         again = run_module(opensearch_role_mapping, dict(endpoint=domain.endpoint, ca_path=domain.ca_path, **reader),
                            defaults={"region": "us-east-1", "access_key": "testing", "secret_key": "testing"}, check_mode=True)
         assert again["changed"] is False, (reader["role"], again)
+
+
+def test_the_canary_monitor_is_mapped_to_the_verification_reader_when_it_searches_the_domain():
+    # The canary monitor searches the domain as its own role unless it reads the search stream's
+    # S3 backup (docs/health.md); nobody has to map it by hand.
+    monitor = "arn:aws:iam::%s:role/logvault-canary-monitor" % ACCOUNT
+    readers = render("central_account", "_central_account_opensearch_verify_principals", logvault_assume_role_arn=DEPLOYER)
+    assert readers == [DEPLOYER, monitor]
+    from_backup = render("central_account", "_central_account_opensearch_verify_principals", logvault_assume_role_arn=DEPLOYER,
+                         central_account_search_backup_mode="AllDocuments")
+    assert from_backup == [DEPLOYER]
+    off = render("central_account", "_central_account_opensearch_verify_principals", logvault_assume_role_arn=DEPLOYER,
+                 central_account_canary_enabled=False)
+    assert off == [DEPLOYER]
