@@ -314,6 +314,11 @@ def scope(action, deployer, prefix=PREFIX):
             return ["arn:aws:lambda:*:*:event-source-mapping:*"], None
         return ["arn:aws:lambda:*:*:function:%s-*" % p], None
     if service == "logs":
+        if name == "DescribeLogGroups":
+            # AWS evaluates DescribeLogGroups on arn:aws:logs:REGION:ACCOUNT:log-group::log-stream:
+            # (the resource its AccessDenied answers name), which no pattern on a group's name
+            # matches: every log group of the account.
+            return ["arn:aws:logs:*:*:log-group:*"], None
         if "Destination" in name or name in ("ListTagsForResource", "TagResource", "UntagResource"):
             return ["arn:aws:logs:*:*:destination:%s-*" % p] + _log_groups(deployer, p), None
         return _log_groups(deployer, p), None

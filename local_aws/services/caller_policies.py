@@ -357,7 +357,10 @@ def resource_of(action, params, region, account, environ=None):
         if group is None and get("resourceArn"):
             arn = str(p["resourceArn"])
             return arn[:-2] if arn.endswith(":*") else arn
-        if group and operation not in ("DescribeLogGroups",):
+        if operation == "DescribeLogGroups":
+            # What AWS evaluates (and names in its AccessDenied answer), whatever the prefix asked.
+            return _arn("logs", region, account, "log-group::log-stream:")
+        if group:
             return _arn("logs", region, account, "log-group:%s" % group)
         return None
     if prefix == "kinesis":

@@ -95,7 +95,12 @@ def _inventory(tmp_path, endpoint, opensearch):
                  "central_account_search_backup_mode": "AllDocuments",
                  "central_account_opensearch_public": True},
         "children": {
-            "central": {"hosts": {"security": {"logvault_account_id": CENTRAL, "logvault_assume_role_arn": role % CENTRAL}}},
+            # The deployer writes the OpenSearch security configuration as the master role, so it is
+            # listed next to the break-glass role, as inventories/example does (docs/first-run.md).
+            "central": {"hosts": {"security": {
+                "logvault_account_id": CENTRAL, "logvault_assume_role_arn": role % CENTRAL,
+                "central_account_opensearch_master_principal_arns": [
+                    "arn:aws:iam::%s:role/logvault-break-glass" % CENTRAL, role % CENTRAL]}}},
             "members": {"hosts": {"team-a": {"logvault_account_id": MEMBER, "logvault_assume_role_arn": role % MEMBER}}}}}}))
     return inventory
 

@@ -192,7 +192,7 @@ def test_iam_action_names(signing, operation, action):
 @pytest.mark.parametrize("action, params, resource", [
     ("logs:PutSubscriptionFilter", {"logGroupName": "/g"}, "arn:aws:logs:us-east-1:1:log-group:/g"),
     ("logs:PutDestinationPolicy", {"destinationName": "d"}, "arn:aws:logs:us-east-1:1:destination:d"),
-    ("logs:DescribeLogGroups", {}, None),
+    ("logs:DescribeLogGroups", {}, "arn:aws:logs:us-east-1:1:log-group::log-stream:"),  # what AWS evaluates, prefix or not
     ("iam:PutRolePolicy", {"RoleName": "r"}, "arn:aws:iam::1:role/r"),
     ("iam:AttachRolePolicy", {"RoleName": "r", "PolicyArn": "arn:aws:iam::1:policy/p"}, "arn:aws:iam::1:role/r"),
     ("iam:CreatePolicy", {"PolicyName": "p"}, "arn:aws:iam::1:policy/p"),
@@ -232,3 +232,17 @@ def test_subscription_filter_account_policies_need_the_filter_permission(as_role
     _denied(caught, "AccessDeniedException", "logs:DescribeSubscriptionFilters")
     dummy, client = as_role(_allow(["logs:DescribeAccountPolicies", "logs:DescribeSubscriptionFilters"]))
     client("logs").describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")
+
+
+def test_describe_log_groups_is_evaluated_on_the_account_wide_arn_aws_names(as_role, unique):
+    # AWS evaluates DescribeLogGroups on arn:aws:logs:REGION:ACCOUNT:log-group::log-stream: (the
+    # resource its AccessDenied answers name), whatever prefix is asked for: a grant on a pattern of
+    # group names never allows it, a grant on log-group:* does.
+    prefix = unique("/scoped")
+    dummy, client = as_role(_allow("logs:DescribeLogGroups", "arn:aws:logs:*:*:log-group:%s*" % prefix))
+    with pytest.raises(ClientError) as caught:
+        client("logs").describe_log_groups(logGroupNamePrefix=prefix)
+    _denied(caught, "AccessDeniedException", "logs:DescribeLogGroups")
+    assert caller_policies.denials()[-1]["resource"] == "arn:aws:logs:%s:123456789012:log-group::log-stream:" % REGION
+    dummy, client = as_role(_allow("logs:DescribeLogGroups", "arn:aws:logs:*:*:log-group:*"))
+    assert client("logs").describe_log_groups(logGroupNamePrefix=prefix)["logGroups"] == []
