@@ -133,8 +133,9 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
         inline = _document(iam.get_role_policy(RoleName=DEPLOYER, PolicyName=DEPLOYER)["PolicyDocument"])
         assert inline == _shipped(helpers, kind), "account %s did not get the %s policy" % (account, kind)
 
-    # central.yml and members.yml as the deployer roles, every request evaluated
-    for name in ("central.yml", "members.yml"):
+    # site.yml's default plays (central.yml, alerts.yml, members.yml) as the deployer roles,
+    # every request evaluated
+    for name in ("central.yml", "alerts.yml", "members.yml"):
         result = helpers.playbook(tmp_path, inventory, name)
         assert result.returncode == 0, "%s as the deployer role: %s" % (name, caller_policies.denials()[-3:])
     assert caller_policies.denials() == []
