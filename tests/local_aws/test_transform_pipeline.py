@@ -148,10 +148,14 @@ def test_deployed_zip_delivers_to_search_backup_and_archive(local_aws, aws_clien
     assert list(dead) == ["malformed/%s/shardId-000000000000/%s" % (stream, bad_sequence)]
     assert list(dead.values()) == [b"definitely not gzip"]
 
-    # one EMF line per invocation in the function's log group; the retries are counted
+    # one EMF line per invocation in the function's log group; the retries are counted. The
+    # per-account volume lines (dimension Account: AccountEvents, AccountBytes) are checked too.
     events = aws_client("logs").filter_log_events(logGroupName="/aws/lambda/%s" % function_name)["events"]
-    lines = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
+    emf = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
+    lines = [line for line in emf if "Account" not in line]
+    per_account = [line for line in emf if "Account" in line]
     assert lines, [e["message"] for e in events]
+    assert sum(line["AccountEvents"] for line in per_account if line["Account"] == MEMBER) == len(expected_ids)
     assert sum(line["Retries"] for line in lines) == 2
     assert sum(line["MalformedRecords"] for line in lines) == 1
     assert sum(line["RecursionDrops"] for line in lines) == 1
