@@ -47,7 +47,10 @@ FAULTS = " ".join([
     "logs:PutLogEvents:ThrottlingException:0.1",
     "kinesis:PutRecord:ProvisionedThroughputExceededException:0.1",
     "kinesis:GetRecords:ProvisionedThroughputExceededException:0.1",
-    "firehose:PutRecordBatch:ServiceUnavailableException:0.1",
+    # The transform batches: about 8 whole PutRecordBatch calls carry the run's 1,200 events
+    # (23 calls per 10,000 events, bench/transform.py), so a whole-call rate of 0.1 fired 0 times
+    # with the seed; 0.5 fires in every run measured (4 of about 8).
+    "firehose:PutRecordBatch:ServiceUnavailableException:0.5",
     "firehose:PutRecordBatch:ServiceUnavailableException:0.1:record",
     "lambda:Invoke:Timeout:0.05",
 ])
@@ -250,8 +253,8 @@ def main():
             return 1
         idle = sorted(text for text, count in fired.items() if count == 0)
         if idle:
-            # Reported, not failed: the whole-call Firehose PutRecordBatch fault fires 0 times in
-            # the seeded run (known debt, issue 15), so the run proves nothing about it.
+            # Reported, not failed: the draws depend on how many calls the run makes (the
+            # transform's batching), so an idle entry is a weak run, not a lost event.
             print("chaos: WARNING: these faults never fired, so the run proves nothing about them: %s" % ", ".join(idle))
         print("chaos: no event lost under faults; %.0f s in all" % (time.time() - started))
         return 0
