@@ -205,6 +205,11 @@ class LocalAWS(object):
         with _LIFECYCLE_LOCK:
             if self._server is None:
                 return
+            if hooks.running() == 1 and hooks.get_endpoint() == self.endpoint:
+                # The last emulator: the pollers stop first, so that a pass under way (a scheduled
+                # Lambda invocation, say) ends while its endpoint still answers, instead of failing
+                # with "no local AWS emulator is running" or a refused connection after the stop.
+                hooks.stop_background()
             self._server.shutdown()
             self._server.server_close()
             self._thread.join(10)

@@ -226,6 +226,35 @@ def test_new_emulator_starts_empty_after_the_last_one_stopped():
     assert result.stdout.strip() == "OK"
 
 
+def test_stop_lets_a_pass_under_way_finish_against_a_live_endpoint():
+    """The last emulator stops the pollers before its server and endpoint go: a poller in the
+    middle of a pass (a scheduled canary invocation) still reaches the emulator."""
+    script = textwrap.dedent("""
+        import threading, time, urllib.request
+        from local_aws import hooks
+        from local_aws.server import start
+        started, seen = threading.Event(), []
+        def slow_poller():
+            started.set()
+            time.sleep(1.0)
+            endpoint = hooks.get_endpoint()
+            seen.append(endpoint)
+            if endpoint:
+                seen.append(urllib.request.urlopen(endpoint + "/_logvault/health", timeout=5).status)
+            return 0
+        emu = start(port=0)
+        hooks.register_poller(slow_poller)
+        assert started.wait(30), "the background pass did not start"
+        emu.stop()
+        hooks.unregister_poller(slow_poller)
+        print(seen)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    seen = result.stdout.strip()
+    assert seen.startswith("['http://127.0.0.1:") and seen.endswith(", 200]"), (seen, result.stderr)
+
+
 def _serve(env_port=None, args=()):
     env = dict(os.environ)
     env.pop("LOGVAULT_AWS_PORT", None)
