@@ -202,7 +202,9 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
 
 NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -289,7 +291,7 @@ def view(schedule):
     return result
 
 
-def wanted(module, arn):
+def wanted(module, arn, arn_of_target):
     params = module.params
     target = params["target"]
     return {
@@ -302,7 +304,7 @@ def wanted(module, arn):
         "state": "ENABLED" if params["enabled"] else "DISABLED",
         "flexible_time_window_minutes": params["flexible_time_window_minutes"],
         "target": {
-            "arn": target["arn"],
+            "arn": arn_of_target,
             "role_arn": target["role_arn"],
             "input": target["input"],
             "maximum_retry_attempts": target["maximum_retry_attempts"],
@@ -354,24 +356,60 @@ def request(after):
 
 
 def get_schedule(module, client):
+    """The schedule as GetSchedule returns it, or None; raises RegionError."""
     try:
         schedule = client.get_schedule(aws_retry=True, Name=module.params["name"], GroupName=module.params["group_name"])
     except is_boto3_error_code("ResourceNotFoundException"):
         return None
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to get schedule %s" % module.params["name"])
+        raise RegionError("Failed to get schedule %s" % module.params["name"], error=e)
     schedule.pop("ResponseMetadata", None)
     return schedule
 
 
-def predicted_arn(module):
+def manage(module, client, arn_of_target):
+    """One region: {changed, before, after} (module form; after is {} when state=absent, and its arn is None
+    in check mode before creation). Never exits: raises RegionError (it also runs in a region's thread)."""
+    name, group = module.params["name"], module.params["group_name"]
+    current = get_schedule(module, client)
+    before = view(current)
+    if module.params["state"] == "absent":
+        changed = current is not None
+        if changed and not module.check_mode:
+            try:
+                client.delete_schedule(aws_retry=True, Name=name, GroupName=group)
+            except is_boto3_error_code("ResourceNotFoundException"):
+                pass
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                raise RegionError("Failed to delete schedule %s" % name, error=e)
+        return dict(changed=changed, before=before, after={})
+
+    after = wanted(module, before.get("arn"), arn_of_target)
+    changed = differs(before, after)
+    if changed and not module.check_mode:
+        try:
+            if current is None:
+                after["arn"] = client.create_schedule(aws_retry=True, **request(after))["ScheduleArn"]
+            else:
+                client.update_schedule(aws_retry=True, **request(after))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise RegionError("Failed to %s schedule %s" % ("create" if current is None else "update", name), error=e)
+    return dict(changed=changed, before=before, after=after)
+
+
+def caller_identity(module, **client_params):
+    """(partition, account id) of the credentials, from one GetCallerIdentity call."""
     try:
-        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff(), **client_params)
         identity = sts.get_caller_identity(aws_retry=True)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to get the caller's account id")
-    return "arn:%s:scheduler:%s:%s:schedule/%s/%s" % (identity["Arn"].split(":")[1], module.region, identity["Account"],
-                                                      module.params["group_name"], module.params["name"])
+    return identity["Arn"].split(":")[1], identity["Account"]
+
+
+def predicted_arn(module, identity, region):
+    partition, account = identity
+    return "arn:%s:scheduler:%s:%s:schedule/%s/%s" % (partition, region, account, module.params["group_name"], module.params["name"])
 
 
 def public(value):
@@ -408,38 +446,16 @@ def main():
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
 
-    name, group = module.params["name"], module.params["group_name"]
-    current = get_schedule(module, client)
-    before = view(current)
-    if module.params["state"] == "absent":
-        changed = current is not None
-        if changed and not module.check_mode:
-            try:
-                client.delete_schedule(aws_retry=True, Name=name, GroupName=group)
-            except is_boto3_error_code("ResourceNotFoundException"):
-                pass
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                module.fail_json_aws(e, msg="Failed to delete schedule %s" % name)
-        result = dict(changed=changed, schedule={})
-        if module._diff:
-            result["diff"] = dict(before=public(before), after={})
-        module.exit_json(**result)
-
-    after = wanted(module, before.get("arn"))
-    changed = differs(before, after)
-    if changed and not module.check_mode:
-        try:
-            if current is None:
-                after["arn"] = client.create_schedule(aws_retry=True, **request(after))["ScheduleArn"]
-            else:
-                client.update_schedule(aws_retry=True, **request(after))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to %s schedule %s" % ("create" if current is None else "update", name))
-    if not after["arn"]:
-        after["arn"] = predicted_arn(module)
-    result = dict(changed=changed, schedule=public(after))
+    try:
+        outcome = manage(module, client, module.params["target"]["arn"] if module.params["target"] else None)
+    except RegionError as e:
+        module.fail_json_aws(e.error, msg=e.msg)
+    after = outcome["after"]
+    if after and not after["arn"]:
+        after["arn"] = predicted_arn(module, caller_identity(module), module.region)
+    result = dict(changed=outcome["changed"], schedule=public(after))
     if module._diff:
-        result["diff"] = dict(before=public(before), after=public(after))
+        result["diff"] = dict(before=public(outcome["before"]), after=public(after))
     module.exit_json(**result)
 
 
