@@ -20,6 +20,9 @@ description:
   - The target's O(target.input) is compared as JSON (key order ignored). Scheduler's context attributes
     such as C(<aws.scheduler.scheduled-time>) are kept as text, and Scheduler replaces them at each
     invocation (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html)).
+  - With O(regions), one module run manages the same schedule in each of these regions, with one boto3 session and a
+    client and a thread per region (Scheduler has no multi-region call, so the API calls are those of a task looped over
+    the regions, without one Python process per region on the control node).
   - All input is validated before any AWS call; errors name the parameter.
   - C(CreateSchedule) and C(UpdateSchedule) refuse a role that Scheduler cannot assume (C(ValidationException)
     "The execution role you provide must allow AWS EventBridge Scheduler to assume the role."); right after the
@@ -38,6 +41,16 @@ options:
       - The schedule group (it must exist; V(default) always does).
     default: default
     type: str
+  regions:
+    description:
+      - Manage the schedule (same name, group, expression, target, ...) in each of these regions in one module run,
+        instead of the one region of O(region). V(state=absent) deletes it in each of them.
+      - Check mode, diff and errors are per region. When a region fails, the others are still done and the task
+        fails with a message naming every region that failed (RV(regions) has each region's result).
+      - The schedule group O(group_name) must exist in every region.
+      - O(region) is not used when this is given.
+    type: list
+    elements: str
   state:
     description:
       - V(present) creates or updates the schedule, V(absent) deletes it.
@@ -78,7 +91,12 @@ options:
     type: dict
     suboptions:
       arn:
-        description: ARN of the target (for example a Lambda function).
+        description:
+          - ARN of the target (for example a Lambda function).
+          - The text V({region}) in it is replaced by the name of the region the schedule is in (each region of
+            O(regions), or O(region)), for a target that has one ARN per region such as
+            V(arn:aws:lambda:{region}:111111111111:function:logvault-canary). The ARN is validated after the
+            replacement. Without V({region}) every region's schedule invokes the same ARN.
         required: true
         type: str
       role_arn:
@@ -102,7 +120,9 @@ options:
         type: int
 notes:
   - Check mode makes no write call and predicts RV(ignore:changed) exactly; with C(--diff) the module
-    returns the schedule before and after.
+    returns the schedule before and after (with O(regions), one diff per changed region, headed with its name).
+  - In check mode, the ARN of a schedule that does not exist yet is built from the caller's account, read with one
+    C(sts:GetCallerIdentity) call (one for all regions).
   - Schedules have no tags (only schedule groups have).
 seealso:
   - name: CreateSchedule API
@@ -136,12 +156,28 @@ EXAMPLES = r"""
   logvault.aws.scheduler_schedule:
     name: logvault-canary
     state: absent
+
+- name: Invoke each region's canary function, in three regions in one module run
+  logvault.aws.scheduler_schedule:
+    name: logvault-canary
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+    schedule_expression: rate(5 minutes)
+    target:
+      arn: "arn:aws:lambda:{region}:111111111111:function:logvault-canary"
+      role_arn: arn:aws:iam::111111111111:role/logvault-canary-scheduler
+  register: canary_schedules
+
+- name: Delete the schedule in the three regions
+  logvault.aws.scheduler_schedule:
+    name: logvault-canary
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+    state: absent
 """
 
 RETURN = r"""
 schedule:
   description: The schedule after the task; empty when O(state=absent).
-  returned: always
+  returned: when O(regions) is not given
   type: dict
   contains:
     name:
@@ -189,6 +225,18 @@ schedule:
       type: dict
       returned: when the schedule exists
       sample: {arn: "arn:aws:lambda:eu-west-1:111111111111:function:logvault-canary"}
+regions:
+  description:
+    - With O(regions), each region's result, by region name. A region that succeeded has C(changed) and
+      C(schedule) (as RV(schedule)); a region that failed has C(changed) (V(false)), C(failed), C(msg) and,
+      when AWS gave one, C(error_code). With C(--diff), the task's diff lists each changed region.
+  returned: when O(regions) is given
+  type: dict
+  sample:
+    us-east-1:
+      changed: true
+      schedule: {name: logvault-canary, arn: "arn:aws:scheduler:us-east-1:111111111111:schedule/default/logvault-canary"}
+    eu-west-1: {changed: false, failed: true, msg: "Failed to get schedule logvault-canary: ...", error_code: AccessDeniedException}
 """
 
 import json
@@ -202,13 +250,24 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
 
 NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
 RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
 TARGET_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.+$")
 RETRY_CODES = ["ThrottlingException", "InternalServerException"]
+# Replaced in target.arn by the name of the schedule's region.
+REGION_PLACEHOLDER = "{region}"
 
 
 def fail(module, param, msg):
@@ -222,6 +281,11 @@ def validate_params(module):
         fail(module, "name", "must be 1 to 64 letters, digits, '.', '-' or '_', got %r" % params["name"])
     if not NAME.match(params["group_name"]):
         fail(module, "group_name", "must be 1 to 64 letters, digits, '.', '-' or '_', got %r" % params["group_name"])
+    if params["regions"] is not None:
+        try:
+            validate_regions(params["regions"], "regions", validate_region)
+        except ValidationError as e:
+            fail(module, e.param, e.message)
     if params["state"] == "absent":
         return
     expression = params["schedule_expression"] or ""
@@ -237,8 +301,17 @@ def validate_params(module):
     if window < 0 or window > 1440:
         fail(module, "flexible_time_window_minutes", "must be 0 (off) or 1 to 1440, got %d" % window)
     target = params["target"]
-    if not TARGET_ARN.match(target["arn"]):
-        fail(module, "target.arn", "must be an ARN, got %r" % target["arn"])
+    if REGION_PLACEHOLDER not in target["arn"]:
+        if not TARGET_ARN.match(target["arn"]):
+            fail(module, "target.arn", "must be an ARN, got %r" % target["arn"])
+    else:
+        regions = params["regions"] or [module.region]
+        if regions == [None]:
+            fail(module, "target.arn", "contains %s, but no region is set (give regions, or region or AWS_REGION)" % REGION_PLACEHOLDER)
+        for region in regions:
+            arn = target_arn(module, region)
+            if not TARGET_ARN.match(arn):
+                fail(module, "target.arn", "must be an ARN once %s is replaced, got %r for region %s" % (REGION_PLACEHOLDER, arn, region))
     if not ROLE_ARN.match(target["role_arn"]):
         fail(module, "target.role_arn", "must be the ARN of an IAM role, got %r" % target["role_arn"])
     if target["input"] is not None and len(target["input"]) > 8192:
@@ -247,6 +320,14 @@ def validate_params(module):
         fail(module, "target.maximum_retry_attempts", "must be 0 to 185, got %d" % target["maximum_retry_attempts"])
     if not 60 <= target["maximum_event_age_in_seconds"] <= 86400:
         fail(module, "target.maximum_event_age_in_seconds", "must be 60 to 86400, got %d" % target["maximum_event_age_in_seconds"])
+
+
+def target_arn(module, region):
+    """target.arn of the schedule in ``region`` ({region} replaced); None when state=absent."""
+    if module.params["state"] == "absent":
+        return None
+    arn = module.params["target"]["arn"]
+    return arn.replace(REGION_PLACEHOLDER, region) if REGION_PLACEHOLDER in arn else arn
 
 
 def same_input(left, right):
@@ -289,7 +370,7 @@ def view(schedule):
     return result
 
 
-def wanted(module, arn):
+def wanted(module, arn, arn_of_target):
     params = module.params
     target = params["target"]
     return {
@@ -302,7 +383,7 @@ def wanted(module, arn):
         "state": "ENABLED" if params["enabled"] else "DISABLED",
         "flexible_time_window_minutes": params["flexible_time_window_minutes"],
         "target": {
-            "arn": target["arn"],
+            "arn": arn_of_target,
             "role_arn": target["role_arn"],
             "input": target["input"],
             "maximum_retry_attempts": target["maximum_retry_attempts"],
@@ -354,28 +435,108 @@ def request(after):
 
 
 def get_schedule(module, client):
+    """The schedule as GetSchedule returns it, or None; raises RegionError."""
     try:
         schedule = client.get_schedule(aws_retry=True, Name=module.params["name"], GroupName=module.params["group_name"])
     except is_boto3_error_code("ResourceNotFoundException"):
         return None
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to get schedule %s" % module.params["name"])
+        raise RegionError("Failed to get schedule %s" % module.params["name"], error=e)
     schedule.pop("ResponseMetadata", None)
     return schedule
 
 
-def predicted_arn(module):
+def manage(module, client, arn_of_target):
+    """One region: {changed, before, after} (module form; after is {} when state=absent, and its arn is None
+    in check mode before creation). Never exits: raises RegionError (it also runs in a region's thread)."""
+    name, group = module.params["name"], module.params["group_name"]
+    current = get_schedule(module, client)
+    before = view(current)
+    if module.params["state"] == "absent":
+        changed = current is not None
+        if changed and not module.check_mode:
+            try:
+                client.delete_schedule(aws_retry=True, Name=name, GroupName=group)
+            except is_boto3_error_code("ResourceNotFoundException"):
+                pass
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                raise RegionError("Failed to delete schedule %s" % name, error=e)
+        return dict(changed=changed, before=before, after={})
+
+    after = wanted(module, before.get("arn"), arn_of_target)
+    changed = differs(before, after)
+    if changed and not module.check_mode:
+        try:
+            if current is None:
+                after["arn"] = client.create_schedule(aws_retry=True, **request(after))["ScheduleArn"]
+            else:
+                client.update_schedule(aws_retry=True, **request(after))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise RegionError("Failed to %s schedule %s" % ("create" if current is None else "update", name), error=e)
+    return dict(changed=changed, before=before, after=after)
+
+
+def caller_identity(module, **client_params):
+    """(partition, account id) of the credentials, from one GetCallerIdentity call."""
     try:
-        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff(), **client_params)
         identity = sts.get_caller_identity(aws_retry=True)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to get the caller's account id")
-    return "arn:%s:scheduler:%s:%s:schedule/%s/%s" % (identity["Arn"].split(":")[1], module.region, identity["Account"],
-                                                      module.params["group_name"], module.params["name"])
+    return identity["Arn"].split(":")[1], identity["Account"]
+
+
+def predicted_arn(module, identity, region):
+    partition, account = identity
+    return "arn:%s:scheduler:%s:%s:schedule/%s/%s" % (partition, region, account, module.params["group_name"], module.params["name"])
 
 
 def public(value):
     return dict((k, v) for k, v in value.items() if k != "unmanaged") if value else {}
+
+
+def run_many_regions(module):
+    """Every region of O(regions) in one run: one boto3 session, and a client and a thread per region."""
+    regions = module.params["regions"]
+    try:
+        clients = regional_clients(module, "scheduler", regions)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
+    # Throttling, and the role check while a new role propagates (about two minutes), retried per region. Each
+    # region gets its own decorator: a decorator's backoff iterator is shared by every call it wraps, and the
+    # regions' threads retry at the same time (a shared one would reset and advance the others' waits).
+    clients = dict((region, RetryingBotoClientWrapper(client, propagation_retry("scheduler", RETRY_CODES)))
+                   for region, client in clients.items())
+
+    outcomes = run_regions(clients, lambda client, region: manage(module, client, target_arn(module, region)))
+    # In check mode a schedule to create has no ARN yet: build it from the account, read once for all regions.
+    unknown = [region for region in regions
+               if not isinstance(outcomes[region], RegionError) and outcomes[region]["after"] and not outcomes[region]["after"]["arn"]]
+    if unknown:
+        identity = caller_identity(module, region=regions[0])
+        for region in unknown:
+            outcomes[region]["after"]["arn"] = predicted_arn(module, identity, region)
+
+    per_region = {}
+    diffs = []
+    for region in regions:
+        outcome = outcomes[region]
+        if isinstance(outcome, RegionError):
+            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
+            if outcome.error_code():
+                per_region[region]["error_code"] = outcome.error_code()
+            continue
+        per_region[region] = dict(changed=outcome["changed"], schedule=public(outcome["after"]))
+        if outcome["changed"]:
+            diffs.append(dict(before=public(outcome["before"]), after=public(outcome["after"]),
+                              before_header="%s (before)" % region, after_header="%s (after)" % region))
+    result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
+    if module._diff:
+        result["diff"] = diffs
+    failure = region_failure_message(outcomes, "Schedule %s" % module.params["name"])
+    if failure:
+        module.fail_json(msg=failure, **result)
+    module.exit_json(**result)
 
 
 def main():
@@ -396,6 +557,7 @@ def main():
         enabled=dict(type="bool", default=True),
         flexible_time_window_minutes=dict(type="int", default=0),
         target=dict(type="dict", options=target_options),
+        regions=dict(type="list", elements="str"),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -403,43 +565,24 @@ def main():
         required_if=[("state", "present", ["schedule_expression", "target"])],
     )
     validate_params(module)
+    if module.params["regions"] is not None:
+        run_many_regions(module)
+
     try:
         client = module.client("scheduler", retry_decorator=propagation_retry("scheduler", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
 
-    name, group = module.params["name"], module.params["group_name"]
-    current = get_schedule(module, client)
-    before = view(current)
-    if module.params["state"] == "absent":
-        changed = current is not None
-        if changed and not module.check_mode:
-            try:
-                client.delete_schedule(aws_retry=True, Name=name, GroupName=group)
-            except is_boto3_error_code("ResourceNotFoundException"):
-                pass
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                module.fail_json_aws(e, msg="Failed to delete schedule %s" % name)
-        result = dict(changed=changed, schedule={})
-        if module._diff:
-            result["diff"] = dict(before=public(before), after={})
-        module.exit_json(**result)
-
-    after = wanted(module, before.get("arn"))
-    changed = differs(before, after)
-    if changed and not module.check_mode:
-        try:
-            if current is None:
-                after["arn"] = client.create_schedule(aws_retry=True, **request(after))["ScheduleArn"]
-            else:
-                client.update_schedule(aws_retry=True, **request(after))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to %s schedule %s" % ("create" if current is None else "update", name))
-    if not after["arn"]:
-        after["arn"] = predicted_arn(module)
-    result = dict(changed=changed, schedule=public(after))
+    try:
+        outcome = manage(module, client, target_arn(module, module.region))
+    except RegionError as e:
+        module.fail_json_aws(e.error, msg=e.msg)
+    after = outcome["after"]
+    if after and not after["arn"]:
+        after["arn"] = predicted_arn(module, caller_identity(module), module.region)
+    result = dict(changed=outcome["changed"], schedule=public(after))
     if module._diff:
-        result["diff"] = dict(before=public(before), after=public(after))
+        result["diff"] = dict(before=public(outcome["before"]), after=public(after))
     module.exit_json(**result)
 
 
