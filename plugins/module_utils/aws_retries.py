@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import random
 
 from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIterator
@@ -107,6 +108,17 @@ class LogvaultRetry(AWSRetry):
         return error_matches(code, message, catch_extra_error_codes)
 
     @classmethod
+    def jittered_backoff(cls, retries=10, delay=3, backoff=2.0, max_delay=60, catch_extra_error_codes=None):
+        """AWSRetry.jittered_backoff, safe for calls that retry at the same time in several threads."""
+        return cls.base_decorator(
+            retries=retries,
+            found=cls.found,
+            status_code_from_exception=cls.status_code_from_exception,
+            catch_extra_error_codes=catch_extra_error_codes,
+            sleep_time_generator=_PerCallBackoff(delay=delay, backoff=backoff, max_delay=max_delay, jitter=True),
+        )
+
+    @classmethod
     def equal_jitter_backoff(cls, retries, delay, backoff=2.0, max_delay=60, catch_extra_error_codes=None):
         """Like jittered_backoff, but each wait is between half and all of the nominal delay,
         so the total wait has a lower bound as well as an upper one."""
@@ -119,7 +131,25 @@ class LogvaultRetry(AWSRetry):
         )
 
 
-class _EqualJitter(BackoffIterator):
+class _PerCallBackoff(BackoffIterator):
+    """A BackoffIterator whose every iteration (one decorated call) gets its own delay state.
+
+    amazon.aws's BackoffIterator keeps ``current_delay`` on the one object that the decorator
+    holds, and ``iter()`` resets it: two calls retrying at the same time in two threads (the
+    regions of a multi-region module) reset and double each other's delays, so one call's
+    waits can add up to far less than the bound. Each iteration here is a copy.
+    """
+
+    def __iter__(self):
+        running = copy.copy(self)
+        running.current_delay = self.delay
+        return running
+
+    def __next__(self):
+        return BackoffIterator.__next__(self)
+
+
+class _EqualJitter(_PerCallBackoff):
     def __next__(self):
         nominal = min(self.current_delay, self.max_delay) if self.max_delay is not None else self.current_delay
         self.current_delay *= self.backoff

@@ -147,6 +147,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import LogvaultRetry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_log_group_name
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
@@ -159,7 +160,8 @@ from ansible_collections.logvault.aws.plugins.module_utils.multi_region import v
 # PutRetentionPolicy's retentionInDays (API reference, Request Parameters).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
-retry = AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
+# LogvaultRetry: its backoff state is per call, so the region threads do not reset each other's waits.
+retry = LogvaultRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
 
 
