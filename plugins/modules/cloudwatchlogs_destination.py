@@ -41,6 +41,17 @@ options:
     choices: ['present', 'absent']
     default: present
     type: str
+  regions:
+    description:
+      - Manage the destination (same name, target, role, policy and tags) in each of these regions in one module
+        run, instead of the one region of O(region). One boto3 session, one client and one thread per region;
+        CloudWatch Logs has no multi-region call, so the API calls are those of a task looped over the regions,
+        but the regions wait for a new role to propagate at the same time instead of one after the other.
+      - A policy built from O(allowed_accounts) or O(organization_id) names each region's own destination ARN.
+      - Check mode, diff and errors are per region. When a region fails, the others are still done and the task
+        fails with a message naming every region that failed (RV(regions) has each region's result).
+    type: list
+    elements: str
   target_arn:
     description:
       - ARN of the Kinesis data stream or Firehose delivery stream that receives the events.
@@ -145,12 +156,28 @@ EXAMPLES = r"""
   logvault.aws.cloudwatchlogs_destination:
     name: logvault-us-east-1
     state: absent
+
+- name: One destination in each of three regions, in one module run
+  logvault.aws.cloudwatchlogs_destination:
+    name: logvault
+    regions: [us-east-1, eu-west-1, ap-southeast-2]
+    target_arn: arn:aws:kinesis:us-east-1:123456789012:stream/logvault-hub
+    role_arn: arn:aws:iam::123456789012:role/logvault-cwl-to-kinesis
+    organization_id: o-a1b2c3d4e5
 """
 
 RETURN = r"""
+regions:
+  description:
+    - With O(regions), each region's result by region name, with the keys the task returns without O(regions)
+      (RV(ignore:changed) and RV(destination)), or C(failed) and C(msg) for a region that failed.
+  returned: when O(regions) is given
+  type: dict
+  sample:
+    eu-west-1: {changed: false, destination: {arn: "arn:aws:logs:eu-west-1:123456789012:destination:logvault"}}
 destination:
   description: The destination after the task. Empty when O(state=absent).
-  returned: always
+  returned: when O(regions) is not given
   type: dict
   contains:
     arn:
@@ -198,6 +225,7 @@ destination:
 """
 
 import copy
+import threading
 
 try:
     import botocore
@@ -221,6 +249,11 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_destination_name
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_organization_id
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
+from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
 
 RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
 
@@ -231,32 +264,43 @@ def _describe_destinations(client, **kwargs):
     return paginator.paginate(**kwargs).build_full_result()
 
 
-def get_destination(module, client, name):
+def get_destination(client, name):
     try:
         found = _describe_destinations(client, DestinationNamePrefix=name)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to describe destination %s" % name)
+        raise RegionError("Failed to describe destination %s" % name, error=e)
     for destination in found.get("destinations", []):
         if destination.get("destinationName") == name:
             return destination
     return None
 
 
-def get_tags(module, client, arn):
+def get_tags(client, arn):
     try:
         return client.list_tags_for_resource(aws_retry=True, resourceArn=arn).get("tags", {})
     except is_boto3_error_code("ResourceNotFoundException"):
         return {}
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to list tags of destination %s" % arn)
+        raise RegionError("Failed to list tags of destination %s" % arn, error=e)
 
 
-def caller_account_id(module):
-    try:
-        sts = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
-        return sts.get_caller_identity(aws_retry=True)["Account"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Failed to get the caller's account id")
+class CallerAccount(object):
+    """The caller's account id from sts:GetCallerIdentity, asked at most once (by any region's thread)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.lock = threading.Lock()
+        self.account = None
+
+    def get(self):
+        with self.lock:
+            if self.account is None:
+                try:
+                    sts = self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+                    self.account = sts.get_caller_identity(aws_retry=True)["Account"]
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    raise RegionError("Failed to get the caller's account id", error=e)
+            return self.account
 
 
 def validate_params(module):
@@ -264,7 +308,9 @@ def validate_params(module):
     params = module.params
     try:
         validate_destination_name(params["name"], "name")
-        if params["region"] is not None:
+        if params["regions"] is not None:
+            validate_regions(params["regions"], "regions", validate_region)
+        elif params["region"] is not None:
             validate_region(params["region"], "region")
         if params["target_arn"] is not None:
             parse_arn(params["target_arn"], "target_arn", ["kinesis-stream", "firehose"])
@@ -279,13 +325,18 @@ def validate_params(module):
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
     if params["state"] == "present" and (params["allowed_accounts"] is not None or params["organization_id"] is not None):
-        # Build the policy once with a stand-in ARN of the same length to catch an empty
+        # Build the policy once per region with a stand-in ARN of the same length to catch an empty
         # account list or a policy over AWS's size limit before calling AWS.
-        stand_in = "arn:aws:logs:%s:000000000000:destination:%s" % (params["region"] or "us-east-1", params["name"])
-        wanted_policy(module, stand_in)
+        for region in params["regions"] or [params["region"] or "us-east-1"]:
+            stand_in = "arn:aws:logs:%s:000000000000:destination:%s" % (region, params["name"])
+            try:
+                wanted_policy(module, stand_in)
+            except ValidationError as e:
+                module.fail_json(msg=str(e), parameter=e.param)
 
 
 def wanted_policy(module, arn):
+    """The access policy to put, or None to leave it alone; raises ValidationError naming the parameter."""
     params = module.params
     if params["access_policy"] is not None:
         return load_policy(params["access_policy"], "access_policy")
@@ -295,7 +346,7 @@ def wanted_policy(module, arn):
         return build_destination_policy(arn, params["allowed_accounts"] or [], params["organization_id"])
     except ValidationError as e:
         param = {"accounts": "allowed_accounts"}.get(e.param, e.param)
-        module.fail_json(msg=str(e).replace("'%s'" % e.param, "'%s'" % param), parameter=param)
+        raise ValidationError(param, e.message)
 
 
 def parse_policy(text):
@@ -322,21 +373,21 @@ def describe(destination, tags):
 
 
 def ensure_absent(module, client, name):
-    current = get_destination(module, client, name)
+    current = get_destination(client, name)
     if current is None:
-        module.exit_json(changed=False, destination={})
-    before = describe(current, get_tags(module, client, current["arn"]))
+        return dict(changed=False, destination={})
+    before = describe(current, get_tags(client, current["arn"]))
     if not module.check_mode:
         try:
             client.delete_destination(aws_retry=True, destinationName=name)
         except is_boto3_error_code("ResourceNotFoundException"):
             pass
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to delete destination %s" % name)
+            raise RegionError("Failed to delete destination %s" % name, error=e)
     result = dict(changed=True, destination={})
     if module._diff:
         result["diff"] = dict(before=before, after={})
-    module.exit_json(**result)
+    return result
 
 
 def tag_changes(current_tags, wanted_tags, purge):
@@ -347,10 +398,10 @@ def tag_changes(current_tags, wanted_tags, purge):
     return to_set, sorted(to_remove)
 
 
-def ensure_present(module, client, name):
+def ensure_present(module, client, name, region, caller):
     params = module.params
-    current = get_destination(module, client, name)
-    current_tags = get_tags(module, client, current["arn"]) if current else {}
+    current = get_destination(client, name)
+    current_tags = get_tags(client, current["arn"]) if current else {}
     before = describe(current, current_tags)
 
     if current:
@@ -358,9 +409,8 @@ def ensure_present(module, client, name):
     elif not module.check_mode:
         arn = None
     else:
-        region = module.region
         partition = parse_arn(params["role_arn"], "role_arn", ["iam-role"])["partition"]
-        arn = "arn:%s:logs:%s:%s:destination:%s" % (partition, region, caller_account_id(module), name)
+        arn = "arn:%s:logs:%s:%s:destination:%s" % (partition, region, caller.get(), name)
 
     write_destination = current is None or current.get("targetArn") != params["target_arn"] or current.get("roleArn") != params["role_arn"]
     to_set, to_remove = tag_changes(current_tags, params["tags"], params["purge_tags"])
@@ -374,16 +424,19 @@ def ensure_present(module, client, name):
         try:
             destination = client.put_destination(aws_retry=True, **kwargs)["destination"]
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to %s destination %s" % ("create" if current is None else "update", name))
+            raise RegionError("Failed to %s destination %s" % ("create" if current is None else "update", name), error=e)
         arn = destination["arn"]
         if current is None:
-            current_tags = get_tags(module, client, arn)
+            current_tags = get_tags(client, arn)
             to_set, to_remove = tag_changes(current_tags, params["tags"], params["purge_tags"])
     destination.update(targetArn=params["target_arn"], roleArn=params["role_arn"], arn=arn)
     if current is not None and "accessPolicy" in current and not destination.get("accessPolicy"):
         destination["accessPolicy"] = current["accessPolicy"]
 
-    policy = wanted_policy(module, arn)
+    try:
+        policy = wanted_policy(module, arn)
+    except ValidationError as e:
+        raise RegionError(str(e), parameter=e.param)
     current_policy = parse_policy((current or {}).get("accessPolicy")) or None
     if policy is not None and not policies_equal(current_policy, policy):
         changed = True
@@ -393,7 +446,7 @@ def ensure_present(module, client, name):
                     aws_retry=True, destinationName=name, accessPolicy=canonical_json(policy), forceUpdate=params["force_update"]
                 )
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg="Failed to put the access policy of destination %s" % name)
+                raise RegionError("Failed to put the access policy of destination %s" % name, error=e)
         destination["accessPolicy"] = canonical_json(policy)
 
     if not module.check_mode:
@@ -403,14 +456,14 @@ def ensure_present(module, client, name):
             if to_set:
                 client.tag_resource(aws_retry=True, resourceArn=arn, tags=to_set)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Failed to tag destination %s" % name)
+            raise RegionError("Failed to tag destination %s" % name, error=e)
     tags = dict(current_tags)
     for key in to_remove:
         tags.pop(key, None)
     tags.update(to_set)
 
     if changed and not module.check_mode:
-        refreshed = get_destination(module, client, name)
+        refreshed = get_destination(client, name)
         if refreshed is not None:
             destination = refreshed
     after = describe(destination, tags)
@@ -421,13 +474,21 @@ def ensure_present(module, client, name):
         diff_after = dict(after)
         diff_after.pop("creation_time", None)
         result["diff"] = dict(before=diff_before, after=diff_after)
-    module.exit_json(**result)
+    return result
+
+
+def manage_region(module, client, region, caller):
+    name = module.params["name"]
+    if module.params["state"] == "absent":
+        return ensure_absent(module, client, name)
+    return ensure_present(module, client, name, region, caller)
 
 
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True, aliases=["destination_name"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        regions=dict(type="list", elements="str"),
         target_arn=dict(type="str"),
         role_arn=dict(type="str"),
         access_policy=dict(type="json"),
@@ -444,16 +505,46 @@ def main():
         mutually_exclusive=[("access_policy", "allowed_accounts"), ("access_policy", "organization_id")],
     )
     validate_params(module)
+    regions = module.params["regions"]
+    caller = CallerAccount(module)
+
+    if regions is None:
+        try:
+            # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
+            client = module.client("logs", retry_decorator=propagation_retry("logs", RETRY_CODES))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
+        try:
+            module.exit_json(**manage_region(module, client, module.region, caller))
+        except RegionError as e:
+            if e.error is not None:
+                module.fail_json_aws(e.error, msg=e.msg)
+            module.fail_json(msg=e.msg, **e.extra)
 
     try:
-        # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
-        client = module.client("logs", retry_decorator=propagation_retry("logs", RETRY_CODES))
+        clients = regional_clients(module, "logs", regions, retry_decorator=propagation_retry("logs", RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
-
-    if module.params["state"] == "absent":
-        ensure_absent(module, client, module.params["name"])
-    ensure_present(module, client, module.params["name"])
+    outcomes = run_regions(clients, lambda client, region: manage_region(module, client, region, caller))
+    per_region = {}
+    diffs = []
+    for region in regions:
+        outcome = outcomes[region]
+        if isinstance(outcome, RegionError):
+            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
+            continue
+        diff = outcome.pop("diff", None)
+        if diff is not None:
+            diff.update(before_header="%s (before)" % region, after_header="%s (after)" % region)
+            diffs.append(diff)
+        per_region[region] = outcome
+    result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
+    if module._diff:
+        result["diff"] = diffs
+    failure = region_failure_message(outcomes, "Destination %s" % module.params["name"])
+    if failure:
+        module.fail_json(msg=failure, **result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -209,3 +209,84 @@ def test_other_invalid_parameter_errors_of_put_destination_fail_at_once(aws):
         result = run(present())
     assert result["failed"] is True and "Role ARN is not valid." in result["msg"]
     assert len(calls) == 1 and sleep.call_count == 0
+
+
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+
+
+def regional(region):
+    return boto3.client("logs", region_name=region)
+
+
+def test_regions_four_step_cycle_one_destination_per_region(aws):
+    args = present(regions=REGIONS, tags={"project": "logvault"})
+    results = [run(args, check_mode=True, diff=True), run(args, diff=True), run(args, check_mode=True), run(args)]
+    assert [r["changed"] for r in results] == [True, True, False, False]
+    assert sorted(results[0]["regions"]) == sorted(REGIONS)
+    assert [d["before_header"] for d in results[1]["diff"]] == ["%s (before)" % r for r in REGIONS]
+    for region in REGIONS:
+        arn = "arn:aws:logs:%s:%s:destination:logvault" % (region, ACCOUNT)
+        # Check mode predicted each region's own ARN in its policy; the apply wrote it.
+        assert results[0]["regions"][region]["destination"]["access_policy"]["Statement"][0]["Resource"] == arn
+        stored = regional(region).describe_destinations()["destinations"]
+        assert [d["arn"] for d in stored] == [arn]
+        assert json.loads(stored[0]["accessPolicy"])["Statement"][0]["Resource"] == arn
+        assert regional(region).list_tags_for_resource(resourceArn=arn)["tags"] == {"project": "logvault"}
+        assert results[3]["regions"][region] == dict(changed=False, destination=results[1]["regions"][region]["destination"])
+
+
+def test_regions_drift_in_one_region_changes_that_region_only(aws):
+    run(present(regions=REGIONS))
+    regional("eu-west-1").put_destination(destinationName="logvault", targetArn=STREAM2, roleArn=ROLE)
+    result = run(present(regions=REGIONS), diff=True)
+    assert result["changed"] is True
+    assert [r for r in REGIONS if result["regions"][r]["changed"]] == ["eu-west-1"]
+    assert [d["before_header"] for d in result["diff"]] == ["us-east-1 (before)", "eu-west-1 (before)", "ap-southeast-2 (before)"]
+    assert regional("eu-west-1").describe_destinations()["destinations"][0]["targetArn"] == STREAM
+
+
+def test_regions_absent_deletes_every_region(aws):
+    run(present(regions=REGIONS))
+    result = run(dict(name="logvault", regions=REGIONS, state="absent"))
+    assert result["changed"] is True and all(result["regions"][r]["changed"] for r in REGIONS)
+    assert all(regional(r).describe_destinations()["destinations"] == [] for r in REGIONS)
+    assert run(dict(name="logvault", regions=REGIONS, state="absent"))["changed"] is False
+
+
+@pytest.mark.parametrize("regions", [["us-east-1", "moon-1"], [], ["eu-west-1", "eu-west-1"]])
+def test_regions_bad_list_fails_naming_regions_and_writes_nothing(aws, regions):
+    result = run(present(regions=regions))
+    assert result["failed"] is True and result["parameter"] == "regions"
+    assert all(regional(r).describe_destinations()["destinations"] == [] for r in REGIONS)
+
+
+def test_regions_one_failing_region_is_named_and_the_others_are_done(aws):
+    real = module_under_test.ensure_present
+
+    def failing_in_eu(module, client, name, region, caller):
+        if region == "eu-west-1":
+            raise module_under_test.RegionError("Failed to create destination %s" % name)
+        return real(module, client, name, region, caller)
+
+    with mock.patch.object(module_under_test, "ensure_present", failing_in_eu):
+        result = run(present(regions=REGIONS))
+    assert result["failed"] is True
+    assert "failed in 1 of 3 regions: eu-west-1: Failed to create destination logvault" in result["msg"]
+    assert result["regions"]["eu-west-1"]["failed"] is True
+    assert result["regions"]["us-east-1"]["changed"] is True and result["regions"]["ap-southeast-2"]["changed"] is True
+    assert [len(regional(r).describe_destinations()["destinations"]) for r in REGIONS] == [1, 0, 1]
+
+
+def test_regions_check_mode_asks_sts_once(aws):
+    calls = []
+    real = module_under_test.CallerAccount.get
+
+    def counting(self):
+        calls.append(1)
+        return real(self)
+
+    with mock.patch.object(AnsibleAWSModule, "client", wraps=None, autospec=True, side_effect=AnsibleAWSModule.client) as client:
+        with mock.patch.object(module_under_test.CallerAccount, "get", counting):
+            result = run(present(regions=REGIONS), check_mode=True)
+    assert result["changed"] is True and len(calls) == 3
+    assert [c.args[1] for c in client.call_args_list].count("sts") == 1
