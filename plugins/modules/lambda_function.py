@@ -179,7 +179,9 @@ regions:
   type: dict
   contains:
     changed:
-      description: Whether the function of this region was (or, in check mode, would be) created, changed or deleted.
+      description:
+        - Whether the function of this region was (or, in check mode, would be) created, changed or deleted.
+        - In a region that failed, whether a write was done before the failure.
       type: bool
       returned: always
     action:
@@ -459,27 +461,36 @@ def _create(module, client, name, code, after):
         raise RegionError("Failed to create function %s" % name, error=e)
     after["function_arn"] = unqualified(response["FunctionArn"])
     after["code_sha256"] = response.get("CodeSha256") or after["code_sha256"]
-    _wait(client, "function_active_v2", name, "become Active")
+    try:
+        _wait(client, "function_active_v2", name, "become Active")
+    except RegionError as e:
+        e.extra["changed"] = True  # the function was created
+        raise
 
 
-def _update(module, client, name, code, config, after, config_changes, code_changed, to_add, to_remove):
+def _update(client, name, code, config, after, config_changes, code_changed, to_add, to_remove):
+    """The writes, in the order Lambda takes them. A failure after a write reports the region as changed."""
     arn = after["function_arn"]
+    wrote = []
     try:
         if config_changes or code_changed:
             _settle(client, name, config)
         if config_changes:
-            client.update_function_configuration(aws_retry=True, FunctionName=name, **config_changes)
+            wrote.append(client.update_function_configuration(aws_retry=True, FunctionName=name, **config_changes))
             _wait(client, "function_updated_v2", name, "finish its configuration update")
         if code_changed:
-            response = client.update_function_code(aws_retry=True, FunctionName=name, ZipFile=code, Publish=False)
-            after["code_sha256"] = response.get("CodeSha256") or after["code_sha256"]
+            wrote.append(client.update_function_code(aws_retry=True, FunctionName=name, ZipFile=code, Publish=False))
+            after["code_sha256"] = wrote[-1].get("CodeSha256") or after["code_sha256"]
             _wait(client, "function_updated_v2", name, "finish its code update")
         if to_remove:
-            client.untag_resource(aws_retry=True, Resource=arn, TagKeys=to_remove)
+            wrote.append(client.untag_resource(aws_retry=True, Resource=arn, TagKeys=to_remove))
         if to_add:
-            client.tag_resource(aws_retry=True, Resource=arn, Tags=to_add)
+            wrote.append(client.tag_resource(aws_retry=True, Resource=arn, Tags=to_add))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise RegionError("Failed to update function %s" % name, error=e)
+        raise RegionError("Failed to update function %s" % name, error=e, changed=bool(wrote))
+    except RegionError as e:
+        e.extra["changed"] = bool(wrote)
+        raise
 
 
 def manage_region(module, client, code, sha):
@@ -506,7 +517,7 @@ def manage_region(module, client, code, sha):
     after["tags"].update(to_add)
     changed = bool(config_changes or code_changed or to_add or to_remove)
     if changed and not module.check_mode:
-        _update(module, client, name, code, config, after, config_changes, code_changed, to_add, to_remove)
+        _update(client, name, code, config, after, config_changes, code_changed, to_add, to_remove)
     return dict(changed=changed, action="updated" if changed else "unchanged", function=after, _before=before)
 
 
@@ -564,7 +575,7 @@ def main():
     for region in regions:
         outcome = outcomes[region]
         if isinstance(outcome, RegionError):
-            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
+            per_region[region] = dict(changed=bool(outcome.extra.get("changed")), failed=True, msg=outcome.describe())
             continue
         befores[region] = outcome.pop("_before")
         per_region[region] = outcome

@@ -272,6 +272,8 @@ def test_a_failed_update_fails_that_region_with_the_reason(aws, code):
     assert result["msg"].startswith("Lambda function lv-canary failed in 1 of 3 regions: ap-southeast-2: "
                                     "Function lv-canary did not finish its configuration update (ENI limit reached)")
     assert result["regions"]["us-east-1"]["action"] == "updated" and result["regions"]["ap-southeast-2"]["failed"] is True
+    assert result["regions"]["ap-southeast-2"]["changed"] is True, "the configuration was written before the wait failed"
+    assert stored(aws["ap-southeast-2"])["timeout"] == 60
 
 
 def test_tags_added_and_removed_with_purge_tags(aws, code):
