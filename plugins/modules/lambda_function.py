@@ -239,9 +239,9 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import LogvaultRetry
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
@@ -527,7 +527,7 @@ def predict_arns(module, per_region):
     if not missing:
         return
     try:
-        sts = regional_clients(module, "sts", missing[:1], retry_decorator=AWSRetry.jittered_backoff())[missing[0]]
+        sts = regional_clients(module, "sts", missing[:1], retry_decorator=LogvaultRetry.jittered_backoff())[missing[0]]
         identity = sts.get_caller_identity(aws_retry=True)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.warn("Check mode: no ARN for the function that would be created in %s (GetCallerIdentity failed: %s)"

@@ -354,6 +354,24 @@ def test_create_is_retried_while_the_new_role_propagates(aws, code):
     assert functions_of(aws["us-east-1"]) == [NAME]
 
 
+def test_every_region_retries_the_propagation_error_at_once(aws, code):
+    original = botocore.client.BaseClient._make_api_call
+    refused = dict((r, 0) for r in REGIONS)
+
+    def not_yet(self, name, params):
+        region = self.meta.region_name
+        if name == "CreateFunction" and refused[region] < 2:
+            refused[region] += 1
+            raise botocore.exceptions.ClientError({"Error": {"Code": "InvalidParameterValueException", "Message": NOT_ASSUMABLE}}, name)
+        return original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", not_yet), mock.patch("time.sleep") as sleep:
+        result = run(args(code))
+    assert result.get("failed") is not True, result.get("msg")
+    assert refused == dict((r, 2) for r in REGIONS) and sleep.call_count == 6
+    assert all(functions_of(c) == [NAME] for c in aws.values())
+
+
 def test_create_waits_for_a_role_that_does_not_exist_yet(aws, code):
     """moto answers 'cannot be assumed by Lambda' for a missing role, as AWS does while a new role propagates."""
     late = ROLE.replace("lv-canary", "lv-late")
