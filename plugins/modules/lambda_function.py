@@ -224,8 +224,6 @@ regions:
         state: Active
 """
 
-import base64
-import hashlib
 import os
 import re
 import zipfile
@@ -246,6 +244,7 @@ from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import pr
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import sha256_base64
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
@@ -344,11 +343,6 @@ def validate_params(module):
         return _read_zip(params["zip_file"])
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
-
-
-def code_sha256(code):
-    """What Lambda reports as CodeSha256: the base64 of the SHA-256 of the zip."""
-    return base64.b64encode(hashlib.sha256(code).digest()).decode("ascii")
 
 
 def unqualified(arn):
@@ -560,7 +554,8 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     code = validate_params(module)
-    sha = code_sha256(code) if code is not None else None
+    # What Lambda reports as CodeSha256: the base64 of the SHA-256 of the zip.
+    sha = sha256_base64(code) if code is not None else None
     regions = module.params["regions"] or [module.region]
     if regions == [None]:
         module.fail_json(msg="Give regions, or region (or AWS_REGION)", parameter="regions")
