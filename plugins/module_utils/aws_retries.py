@@ -48,8 +48,9 @@ IAM_PROPAGATION = {
         ("InvalidArgumentException", "Firehose is unable to assume role"),
         ("InvalidArgumentException", "is not authorized to perform"),
     ),
-    # Lambda CreateEventSourceMapping: "The role defined for the function cannot be assumed by
-    # Lambda.", "The provided execution role does not have permissions to call ..." and
+    # Lambda CreateEventSourceMapping, CreateFunction and UpdateFunctionConfiguration (lambda_function):
+    # "The role defined for the function cannot be assumed by Lambda.", "The provided execution role
+    # does not have permissions to call ..." and
     # "Cannot access stream arn:... Please ensure the role can perform the GetRecords,
     # GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
     "lambda": (

@@ -147,6 +147,7 @@ from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import bui
 from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import collect
 from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import sha256_base64
 
+
 def _existing(path):
     try:
         with open(path, "rb") as handle:
