@@ -64,7 +64,15 @@ options:
     description:
       - Path of the deployment package on the control node, a zip file of at most 50 MB (the limit of a zip
         uploaded with the API, U(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)).
-      - Required when O(state=present).
+      - Required when O(state=present), unless O(src) is given. Mutually exclusive with O(src).
+    type: path
+  src:
+    description:
+      - A directory whose files are the deployment package, zipped in memory the way
+        M(logvault.aws.lambda_package) zips a directory (sorted entries, fixed timestamp and modes, no byte code),
+        so the same files always give the same C(CodeSha256) and nothing is written on the control node.
+      - Instead of O(zip_file) when the package is one directory; it saves the tasks that make a scratch directory,
+        build the zip and remove it.
     type: path
   runtime:
     description:
@@ -165,6 +173,15 @@ EXAMPLES = r"""
       logvault:managed-by: logvault.aws
   register: canary_function
 
+- name: Deploy a function from its source directory (zipped in memory, deterministically)
+  logvault.aws.lambda_function:
+    name: logvault-canary
+    regions: [us-east-1, eu-west-1]
+    runtime: python3.12
+    handler: logvault_canary.handler
+    role: arn:aws:iam::111111111111:role/logvault-canary
+    src: "{{ role_path }}/files/canary_lambda"
+
 - name: Delete the canary function in those regions
   logvault.aws.lambda_function:
     name: logvault-canary
@@ -244,6 +261,9 @@ from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import pr
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import PackageError
+from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import build
+from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import collect
 from ansible_collections.logvault.aws.plugins.module_utils.lambda_zip import sha256_base64
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
@@ -302,6 +322,20 @@ def _read_zip(path):
         raise ValidationError("zip_file", "cannot read %s: %s" % (path, to_native(e)))
 
 
+def _zip_directory(path):
+    if not os.path.isdir(path):
+        raise ValidationError("src", "%s is not a directory" % path)
+    try:
+        data = build(collect(path))
+    except PackageError as e:
+        raise ValidationError("src", to_native(e))
+    except (IOError, OSError) as e:
+        raise ValidationError("src", "cannot read a file to package: %s" % to_native(e))
+    if len(data) > ZIP_MAX_BYTES:
+        raise ValidationError("src", "zips to %d bytes; a zip uploaded with the API may have at most %d" % (len(data), ZIP_MAX_BYTES))
+    return data
+
+
 def validate_params(module):
     """Check every parameter before any AWS call; fail naming the parameter. Return the zip's bytes (None when absent)."""
     params = module.params
@@ -314,7 +348,9 @@ def validate_params(module):
             raise ValidationError("name", "%r is not a function name (1 to 64 letters, digits, '-' or '_')" % params["name"])
         if params["state"] == "absent":
             return None
-        for param in ("zip_file", "runtime", "handler", "role"):
+        if params["zip_file"] and params["src"]:
+            raise ValidationError("src", "and zip_file are mutually exclusive")
+        for param in ("runtime", "handler", "role") if params["src"] else ("zip_file", "runtime", "handler", "role"):
             if not params[param]:
                 raise ValidationError(param, "is required when state is present")
         if not RUNTIME.match(params["runtime"]):
@@ -340,6 +376,8 @@ def validate_params(module):
                 raise ValidationError("tags", "%r is not a tag key (1 to 128 characters, not starting with 'aws:')" % key)
             if len(value) > 256:
                 raise ValidationError("tags", "the value of %s has %d characters; at most 256" % (key, len(value)))
+        if params["src"]:
+            return _zip_directory(params["src"])
         return _read_zip(params["zip_file"])
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
@@ -542,6 +580,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         regions=dict(type="list", elements="str"),
         zip_file=dict(type="path"),
+        src=dict(type="path"),
         runtime=dict(type="str"),
         handler=dict(type="str"),
         role=dict(type="str"),

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import zipfile
 from unittest import mock
 
@@ -21,6 +22,7 @@ import pytest
 from moto import mock_aws
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.logvault.aws.plugins.module_utils import lambda_zip
 from ansible_collections.logvault.aws.plugins.modules import lambda_function as module_under_test
 from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_docs import assert_renders_with_examples
 from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
@@ -495,3 +497,45 @@ def test_documentation_renders():
     doc = assert_renders_with_examples("logvault.aws.lambda_function")
     assert set(doc["doc"]["options"]) >= {"name", "state", "regions", "zip_file", "runtime", "handler", "role", "description",
                                           "memory_size", "timeout", "environment_variables", "tags", "purge_tags"}
+
+
+# ------------------------------------------------------------------ src: a directory zipped in memory
+
+
+def test_src_directory_is_zipped_like_lambda_package_and_deployed_once(aws, tmp_path):
+    source = tmp_path / "canary_lambda"
+    source.mkdir()
+    (source / "logvault_canary.py").write_text("def handler(event, context):\n    return 1\n")
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "logvault_canary.cpython-311.pyc").write_bytes(b"byte code is left out")
+    expected = lambda_zip.sha256_base64(lambda_zip.build(lambda_zip.collect(str(source))))
+    first = run(args(None, src=str(source)))
+    assert first["changed"] is True
+    assert all(stored(aws[r])["code_sha256"] == expected for r in REGIONS)
+    # Only the content counts: a touched file (new mtime) is the same package.
+    os.utime(str(source / "logvault_canary.py"), (1, 1))
+    assert run(args(None, src=str(source)))["changed"] is False
+    (source / "logvault_canary.py").write_text("def handler(event, context):\n    return 2\n")
+    third = run(args(None, src=str(source)))
+    assert third["changed"] is True and all(stored(aws[r])["code_sha256"] != expected for r in REGIONS)
+    assert sorted(os.listdir(str(tmp_path))) == ["canary_lambda"], "src must not write a zip anywhere"
+
+
+@pytest.mark.parametrize("extra, text", [
+    ({"src": "/nonexistent/dir"}, "is not a directory"),
+    ({"src": "FILE"}, "is not a directory"),
+    ({"src": "EMPTY"}, "holds no files to package"),
+    ({"src": "DIR", "zip_file": "ZIP"}, "mutually exclusive"),
+])
+def test_bad_src_fails_naming_src_before_any_aws_call(monkeypatch, tmp_path, code, extra, text):
+    set_test_credentials(monkeypatch)
+    (tmp_path / "file.py").write_text("x = 1\n")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "a.py").write_text("x = 1\n")
+    paths = {"FILE": str(tmp_path / "file.py"), "EMPTY": str(tmp_path / "empty"), "DIR": str(tmp_path / "dir"), "ZIP": code}
+    given = dict((k, paths.get(v, v)) for k, v in extra.items())
+    with mock.patch.object(module_under_test, "regional_clients") as clients:
+        result = run(args(given.pop("zip_file", None), **given))
+    assert result["failed"] is True and result["parameter"] == "src" and text in result["msg"], result["msg"]
+    clients.assert_not_called()
