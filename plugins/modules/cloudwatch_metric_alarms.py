@@ -25,8 +25,12 @@ description:
   - The current alarms are read with C(DescribeAlarms) (metric alarms only), by O(purge_prefix) when it is given,
     else by name in batches of 100 (the most C(AlarmNames) takes). Each listed alarm is compared field by field
     with what is there, and only the alarms that are missing or differ are written, one C(PutMetricAlarm) each.
-    C(PutMetricAlarm) replaces the whole configuration of an existing alarm, so every field is sent
-    (U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)).
+    C(PutMetricAlarm) replaces the whole configuration of an existing alarm
+    (U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)), so every option
+    is sent; an empty O(alarms[].description) and an O(alarms[].unit) or O(alarms[].datapoints_to_alarm) not given
+    are left out of the call, which removes them from the alarm. Dimensions and actions are sent in the order given,
+    and the other fields as M(amazon.aws.cloudwatch_metric_alarm) sends them, so that module finds an alarm written
+    by this one unchanged when given the same options in the same order (it compares dimensions and actions in order).
   - Alarms to purge are deleted after every listed alarm was written, at most 100 names per C(DeleteAlarms) call,
     the API's limit (U(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DeleteAlarms.html)).
     Composite alarms and log alarms are never read nor deleted.
@@ -490,28 +494,29 @@ def view(alarm):
     return result
 
 
-def request(name, after):
-    """PutMetricAlarm's parameters for the alarm ``after`` (every managed field: the call replaces the alarm)."""
+def request(alarm, dimensions):
+    """PutMetricAlarm's parameters for one alarm of the task. Every managed field is sent (the call replaces the
+    alarm); dimensions and actions go in the order given, and DatapointsToAlarm, AlarmDescription and Unit only when
+    given, as amazon.aws.cloudwatch_metric_alarm sends them, so that module finds the alarm unchanged too."""
     result = {
-        "AlarmName": name,
-        "AlarmDescription": after["description"],
-        "ActionsEnabled": after["actions_enabled"],
-        "Namespace": after["namespace"],
-        "MetricName": after["metric_name"],
-        "Statistic": after["statistic"],
-        "ComparisonOperator": after["comparison"],
-        "Threshold": after["threshold"],
-        "Dimensions": [{"Name": key, "Value": after["dimensions"][key]} for key in sorted(after["dimensions"])],
-        "Period": after["period"],
-        "EvaluationPeriods": after["evaluation_periods"],
-        "DatapointsToAlarm": after["datapoints_to_alarm"],
-        "TreatMissingData": after["treat_missing_data"],
-        "AlarmActions": after["alarm_actions"],
-        "OKActions": after["ok_actions"],
-        "InsufficientDataActions": after["insufficient_data_actions"],
+        "AlarmName": alarm["name"],
+        "ActionsEnabled": alarm["actions_enabled"],
+        "Namespace": alarm["namespace"],
+        "MetricName": alarm["metric_name"],
+        "Statistic": alarm["statistic"],
+        "ComparisonOperator": alarm["comparison"],
+        "Threshold": float(alarm["threshold"]),
+        "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
+        "Period": alarm["period"],
+        "EvaluationPeriods": alarm["evaluation_periods"],
+        "TreatMissingData": alarm["treat_missing_data"],
+        "AlarmActions": alarm["alarm_actions"],
+        "OKActions": alarm["ok_actions"],
+        "InsufficientDataActions": alarm["insufficient_data_actions"],
     }
-    if after["unit"] is not None:
-        result["Unit"] = after["unit"]
+    for option, key in (("datapoints_to_alarm", "DatapointsToAlarm"), ("description", "AlarmDescription"), ("unit", "Unit")):
+        if alarm[option]:
+            result[key] = alarm[option]
     return result
 
 
@@ -596,16 +601,17 @@ def main():
             outcome["updated"].append(name)
             before[name] = found
         after[name] = target
-        writes.append((name, target))
+        writes.append((alarm, alarm_dimensions))
     listed = set(names)
     outcome["deleted"] = sorted(name for name in current if name not in listed) if module.params["purge_prefix"] is not None else []
     for name in outcome["deleted"]:
         before[name] = view(current[name])
 
     if not module.check_mode:
-        for done, (name, target) in enumerate(writes):
+        for done, (alarm, alarm_dimensions) in enumerate(writes):
+            name = alarm["name"]
             try:
-                client.put_metric_alarm(aws_retry=True, **request(name, target))
+                client.put_metric_alarm(aws_retry=True, **request(alarm, alarm_dimensions))
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
                 module.fail_json_aws(e, msg="Failed to put metric alarm %s (%d of the %d alarms to write were written before; they stay written)"
                                      % (name, done, len(writes)), changed=done > 0)

@@ -403,3 +403,23 @@ def test_documentation_renders_and_the_loop_example_builds_valid_alarms(cloudwat
     assert result["counts"]["created"] == 4
     assert stored(cloudwatch)["logvault-canary-222222222222-us-east-1"]["Dimensions"] == [
         {"Name": "Account", "Value": "222222222222"}, {"Name": "Region", "Value": "us-east-1"}]
+
+
+def test_alarms_written_by_amazon_aws_module_are_unchanged(cloudwatch):
+    """Switching a task from a loop of amazon.aws.cloudwatch_metric_alarm to this module rewrites no alarm."""
+    from ansible_collections.amazon.aws.plugins.modules import cloudwatch_metric_alarm as single  # pylint: disable=import-outside-toplevel
+
+    wanted = canaries(3)
+    for item in wanted:
+        result = run_module(single, dict(item, state="present"), defaults={"region": REGION})
+        assert result["changed"] is True, result
+    cloudwatch.calls.put[:] = []
+    result = run({"alarms": wanted, "purge_prefix": PREFIX}, diff=True)
+    assert result["changed"] is False and result["alarms"]["unchanged"] == [a["name"] for a in wanted], result.get("diff")
+    assert cloudwatch.calls.put == []
+    # and back: what this module writes, amazon.aws's module finds unchanged
+    changed = [dict(item, threshold=2, alarm_actions=[OTHER_TOPIC, TOPIC]) for item in wanted]
+    assert run({"alarms": changed})["counts"]["updated"] == 3
+    for item in changed:
+        result = run_module(single, dict(item, state="present"), check_mode=True, defaults={"region": REGION})
+        assert result["changed"] is False, item["name"]
