@@ -117,3 +117,24 @@ def test_member_account_reads_the_account_from_the_assumed_role_without_another_
     assert templ.template(trust_as_template("{{ _member_account_credentials_account }}")) == account
     # the assertion fails for another account than logvault_account_id
     assert templ.evaluate_conditional(trust_as_template(check["ansible.builtin.assert"]["that"][0])) is False
+
+
+# Loops whose length grows with the organization: one module run per region, or per account and
+# region, is one Python process each on the control node (docs/organization-scale.md).
+_GROWING_LOOPS = ("_member_account_regions", "_central_account_regions", "_central_account_canary_regions",
+                  "_central_account_canary_accounts", "_central_account_member_accounts")
+# Tasks that are not module runs against AWS (no process per item that imports boto3).
+_NOT_MODULE_RUNS = ("ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.debug")
+
+
+@pytest.mark.parametrize("role", ["member_account", "central_account"])
+def test_no_aws_task_loops_over_the_regions_or_the_accounts(role):
+    offenders = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml"))):
+        for task in _tasks(path):
+            loop = task.get("loop") or task.get("with_items") or ""
+            if not isinstance(loop, str) or any(key in task for key in _NOT_MODULE_RUNS):
+                continue
+            if any(name in loop for name in _GROWING_LOOPS):
+                offenders.append("%s: %s" % (os.path.basename(path), task.get("name")))
+    assert offenders == [], "tasks that start one module run per region or account: %s" % offenders
