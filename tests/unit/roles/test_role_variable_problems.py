@@ -158,3 +158,26 @@ def test_quoted_ids_and_known_variables_pass_the_check(tmp_path, role):
     del rc  # the run fails later, at the first AWS call (no credentials): preflight passed
     assert "unknown variable" not in out and "must be a quoted" not in out, out
     assert AFTER_PREFLIGHT[role] in out, out
+
+
+@pytest.mark.parametrize("destinations, named", [
+    ({"us-east-1": "arn:aws:logs:us-east-1:123456789012:destination:x"}, ["region eu-west-1 (got nothing)"]),
+    ({"us-east-1": "arn:aws:logs:us-east-1:123456789012:destination:x",
+      "eu-west-1": "arn:aws:logs:us-east-1:123456789012:destination:x"},
+     ["region eu-west-1 (got arn:aws:logs:us-east-1:123456789012:destination:x)"]),
+    ({}, ["region us-east-1 (got nothing)", "region eu-west-1 (got nothing)"]),
+])
+def test_member_regions_without_a_destination_are_all_named_in_one_check(tmp_path, destinations, named):
+    hostvars = dict(BASE["member_account"], logvault_regions=["us-east-1", "eu-west-1"], logvault_destination_arns=destinations)
+    rc, out = _run(tmp_path, "member_account", hostvars)
+    assert rc != 0, out
+    assert "logvault_destination_arns has no destination ARN for %s." % "; ".join(named) in " ".join(out.split()), out
+    assert AFTER_PREFLIGHT["member_account"] not in out
+
+
+def test_member_regions_with_their_destinations_pass_the_check(tmp_path):
+    destinations = dict((r, "arn:aws:logs:%s:123456789012:destination:x" % r) for r in ("us-east-1", "eu-west-1"))
+    hostvars = dict(BASE["member_account"], logvault_regions=["us-east-1", "eu-west-1"], logvault_destination_arns=destinations)
+    rc, out = _run(tmp_path, "member_account", hostvars)
+    del rc  # fails later, at the first AWS call (no credentials): preflight passed
+    assert "no destination ARN" not in out and AFTER_PREFLIGHT["member_account"] in out, out
