@@ -76,7 +76,7 @@ sanity: venv
 
 units: collection
 	@echo "== pytest: unit tests, emulator tests, packaging"
-	$(PY) -m pytest -p no:cacheprovider tests/unit $(wildcard tests/local_aws)
+	$(PY) -m pytest -p no:cacheprovider -n 2 tests/unit $(wildcard tests/local_aws)
 
 integration: collection
 	@echo "== integration: playbooks and modules against the local AWS emulator"
