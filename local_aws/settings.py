@@ -46,6 +46,9 @@ DEFAULTS = {
     # runs every Lambda invocation; empty = build/lambda-venv/bin/python at the repository root
     # (`make venv` builds it from lambda-requirements.txt, without the toolchain's packages).
     "LOGVAULT_AWS_LAMBDA_PYTHON": "",
+    # EventBridge Scheduler (docs/local-aws.md, "Schedules that fire"): how many schedules due at
+    # the same time fire at once (each firing runs a Lambda subprocess); empty = the number of cores, at least 2.
+    "LOGVAULT_AWS_SCHEDULER_CONCURRENCY": "",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",

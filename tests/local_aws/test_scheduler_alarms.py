@@ -136,6 +136,53 @@ def test_rate_schedules_fire_in_the_background_when_their_time_comes(schedule_ta
     assert scheduler._due(schedule, created + 302) is None, "one occurrence fires once"  # pylint: disable=protected-access
 
 
+SLEEPER = ("import json\nimport time\n\ndef handler(event, context):\n    started = time.time()\n    time.sleep(1.5)\n"
+           "    print('SPAN ' + json.dumps([started, time.time()]))\n")
+
+
+def test_schedules_due_together_fire_concurrently(local_aws, aws_client, unique, monkeypatch):
+    """Each schedule fires on its own on AWS: three due at the same flush run at the same time
+    (their Lambda invocations overlap), not one after the other."""
+    monkeypatch.setenv("LOGVAULT_AWS_SCHEDULER_CONCURRENCY", "3")
+    iam, lam, sched = aws_client("iam", ACCOUNT), aws_client("lambda", ACCOUNT), aws_client("scheduler", ACCOUNT)
+    fn_role_name = unique("fn")
+    fn_role = iam.create_role(RoleName=fn_role_name, AssumeRolePolicyDocument=_trust("lambda.amazonaws.com"))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=fn_role_name, PolicyName="logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}))
+    role = iam.create_role(RoleName=unique("sched"), AssumeRolePolicyDocument=_trust("scheduler.amazonaws.com", ACCOUNT))
+    iam.put_role_policy(RoleName=role["Role"]["RoleName"], PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}))
+    functions, names = [], []
+    for _ in range(3):
+        functions.append(lam.create_function(FunctionName=unique("sleeper"), Runtime="python3.12", Role=fn_role, Handler="app.handler",
+                                             Code={"ZipFile": _zip(SLEEPER)}, Timeout=30)["FunctionArn"])
+        names.append(unique("schedule"))
+        sched.create_schedule(Name=names[-1], ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
+                              Target={"Arn": functions[-1], "RoleArn": role["Role"]["Arn"]})
+    try:
+        local_aws.flush()
+    finally:
+        for name in names:
+            sched.delete_schedule(Name=name)
+    logs = aws_client("logs", ACCOUNT)
+    spans = []
+    for fn in functions:
+        events = logs.filter_log_events(logGroupName="/aws/lambda/" + fn.rsplit(":", 1)[-1])["events"]
+        spans.extend(json.loads(e["message"].split("SPAN ", 1)[1]) for e in events if "SPAN " in e["message"])
+    assert len(spans) == 3, spans
+    # Sequential firings cannot overlap: the last one would start after the first one ended.
+    assert max(start for start, _end in spans) < min(end for _start, end in spans), spans
+
+
+def test_a_scheduler_concurrency_that_is_not_a_whole_number_is_refused(monkeypatch):
+    monkeypatch.setenv("LOGVAULT_AWS_SCHEDULER_CONCURRENCY", "many")
+    with pytest.raises(ValueError, match="LOGVAULT_AWS_SCHEDULER_CONCURRENCY must be a whole number"):
+        scheduler._fire_together([("1", "r", None, 0), ("1", "r", None, 0)])  # pylint: disable=protected-access
+    monkeypatch.setenv("LOGVAULT_AWS_SCHEDULER_CONCURRENCY", "0")
+    with pytest.raises(ValueError, match="must be >= 1"):
+        scheduler._fire_together([("1", "r", None, 0), ("1", "r", None, 0)])  # pylint: disable=protected-access
+
+
 @pytest.fixture
 def alarms(aws_client, unique):
     cw = aws_client("cloudwatch", ACCOUNT)
