@@ -153,7 +153,7 @@ def test_schedules_due_together_fire_concurrently(local_aws, aws_client, unique,
     iam.put_role_policy(RoleName=role["Role"]["RoleName"], PolicyName="invoke", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}))
     functions, names = [], []
-    for _ in range(3):
+    for _index in range(3):
         functions.append(lam.create_function(FunctionName=unique("sleeper"), Runtime="python3.12", Role=fn_role, Handler="app.handler",
                                              Code={"ZipFile": _zip(SLEEPER)}, Timeout=30)["FunctionArn"])
         names.append(unique("schedule"))
