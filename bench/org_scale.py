@@ -189,6 +189,10 @@ def main():
     try:
         print("org_scale: %d member accounts x %d regions, forks %d, baseline sample %d (work dir %s)"
               % (args.accounts, len(regions), args.forks, args.baseline_sample, work), flush=True)
+        from local_aws import settings  # pylint: disable=import-outside-toplevel
+        print("  the emulator's background schedule firings (the canaries) run at niceness +%s "
+              "(LOGVAULT_AWS_BACKGROUND_NICE; on AWS they run on Lambda's fleet)" % settings.get("LOGVAULT_AWS_BACKGROUND_NICE"),
+              flush=True)
         snap = counter.snapshot()
         rc, first, out = run([playbook, "-f", str(args.forks), "-i", inventory, site, "--limit", "all:!baseline"],
                              env, os.path.join(work, "site-1.log"))

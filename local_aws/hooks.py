@@ -18,6 +18,7 @@ One re-entrant lock is held around every pass: the background thread and
 own against them (it still needs one around state it shares with request threads).
 """
 
+import contextlib
 import logging
 import threading
 import traceback
@@ -36,6 +37,7 @@ _STATE_LOCK = threading.Lock()
 _THREAD = {"thread": None, "stop": None}
 _ENDPOINTS = []
 _FLUSHING = threading.local()
+_BACKGROUND = threading.local()
 
 # moto's Kinesis shards are not safe for concurrent use ("not safe for concurrency" in
 # moto; GetRecords iterates the dict PutRecord inserts into). The server holds this
@@ -176,6 +178,23 @@ def reset():
     with _PASS_LOCK:
         for fn in list(_RESET_HOOKS):
             fn()
+
+
+@contextlib.contextmanager
+def background():
+    """Mark the current thread as doing work nobody waits for while the block runs (the
+    scheduler's background worker; :func:`local_aws.services.lambda_runtime.background_niceness`)."""
+    _BACKGROUND.active = True
+    try:
+        yield
+    finally:
+        _BACKGROUND.active = False
+
+
+def in_background():
+    """True while the current thread does work nobody waits for (:func:`background`), False
+    under :func:`flush` (a client waits for it) and in request threads."""
+    return getattr(_BACKGROUND, "active", False) and not is_flushing()
 
 
 def _loop(stop):

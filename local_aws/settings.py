@@ -49,6 +49,10 @@ DEFAULTS = {
     # EventBridge Scheduler (docs/local-aws.md, "Schedules that fire"): how many schedules due at
     # the same time fire at once (each firing runs a Lambda subprocess); empty = the number of cores, at least 2.
     "LOGVAULT_AWS_SCHEDULER_CONCURRENCY": "",
+    # Background firings (docs/local-aws.md, "EventBridge Scheduler schedules fire"): how much lower
+    # (0-19) the CPU priority of the functions the scheduler's background worker runs is; they run on
+    # Lambda's fleet on AWS, so they take only the CPU the clients leave idle. 0 = the emulator's own.
+    "LOGVAULT_AWS_BACKGROUND_NICE": "19",
     # Fault injection (docs/local-aws.md, "Fault injection"): empty = none.
     "LOGVAULT_AWS_FAULTS": "",
     "LOGVAULT_AWS_FAULTS_SEED": "0",

@@ -224,6 +224,31 @@ def _log_stream_name(request_id):
     return "%04d/%02d/%02d/[$LATEST]%s" % (now.year, now.month, now.day, request_id.replace("-", ""))
 
 
+def background_niceness():
+    """How much lower the CPU priority of an invocation started now is (0 = the emulator's own).
+
+    On AWS a function runs on Lambda's fleet, not on the machine of the clients, so work that
+    nobody waits for (the scheduler's background worker: schedules that come due in real
+    time, such as the canaries of every member account and region) must not take the CPU of
+    the clients the emulator serves. Event source mappings and Firehose transforms keep the
+    emulator's priority: a flush can wait for them (the pass lock), and a flush must not wait
+    on a process that yields to every other one. ``LOGVAULT_AWS_BACKGROUND_NICE`` (0 to 19,
+    default 19) is added to the emulator's niceness for those; an invocation a client waits
+    for (``Invoke``, a flush) runs at the emulator's own priority.
+    """
+    from local_aws import hooks, settings  # pylint: disable=import-outside-toplevel
+    if not hooks.in_background():
+        return 0
+    value = settings.get("LOGVAULT_AWS_BACKGROUND_NICE")
+    try:
+        niceness = int(value)
+    except ValueError:
+        raise ValueError("LOGVAULT_AWS_BACKGROUND_NICE must be a whole number from 0 to 19, got %r" % value)
+    if not 0 <= niceness <= 19:
+        raise ValueError("LOGVAULT_AWS_BACKGROUND_NICE must be a whole number from 0 to 19, got %r" % value)
+    return niceness
+
+
 def _is_python(fn):
     runtime = fn.run_time or ""
     return runtime.startswith("python")
@@ -272,9 +297,17 @@ def invoke(fn, event):
             "log_stream_name": env["AWS_LAMBDA_LOG_STREAM_NAME"],
         },
     }
+    niceness = background_niceness()
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
         [python, "-s", RUNNER], cwd=code_dir, env=env,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if niceness:
+        try:
+            # Set on the child before it has read its request from stdin (written below), so
+            # the handler runs at that priority; its interpreter start-up may already have begun.
+            os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + niceness))
+        except OSError:
+            pass  # it has exited already
     lines = []
     stderr_chunks = []
 

@@ -8,12 +8,13 @@
 import datetime
 import io
 import json
+import os
 import time
 import zipfile
 
 import pytest
 
-from local_aws.services import cloudwatch_alarms, scheduler
+from local_aws.services import cloudwatch_alarms, lambda_runtime, scheduler
 
 ACCOUNT = "111111111111"
 PRINTER = "import json\n\ndef handler(event, context):\n    print('EVENT ' + json.dumps(event, sort_keys=True))\n    return event\n"
@@ -236,3 +237,53 @@ def test_missing_data_treatments_and_m_of_n(local_aws, alarms):
     cloudwatch_alarms.set_clock(now + 900)
     local_aws.flush()
     assert _state(cw, two_of_three) == "INSUFFICIENT_DATA", "every period of the range is missing"
+
+
+NICENESS = "import os\n\ndef handler(event, context):\n    print('NICE %d' % os.nice(0))\n"
+
+
+def test_background_firings_run_at_a_lower_cpu_priority_than_the_ones_a_client_waits_for(local_aws, aws_client, schedule_target, monkeypatch):
+    """On AWS a scheduled function runs on Lambda's fleet: the emulator's background firings must
+    not take the CPU of the clients it serves (LOGVAULT_AWS_BACKGROUND_NICE); a flush is waited for."""
+    from local_aws import hooks  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setenv("LOGVAULT_AWS_BACKGROUND_NICE", "7")
+    fn, make = schedule_target
+    aws_client("lambda", ACCOUNT).update_function_code(FunctionName=fn, ZipFile=_zip(NICENESS))
+    arn = make()
+    own = os.nice(0)
+    local_aws.flush()
+    with hooks._PASS_LOCK:  # pylint: disable=protected-access
+        scheduler._NEXT_DUE[arn] = time.time() - 1  # pylint: disable=protected-access
+        assert scheduler.poll() >= 1
+    scheduler.drain()
+    group = "/aws/lambda/" + fn.rsplit(":", 1)[-1]
+    events = aws_client("logs", ACCOUNT).filter_log_events(logGroupName=group)["events"]
+    printed = [int(e["message"].split("NICE ", 1)[1]) for e in events if "NICE " in e["message"]]
+    assert printed == [own, min(19, own + 7)], printed
+    monkeypatch.setenv("LOGVAULT_AWS_BACKGROUND_NICE", "20")
+    with hooks.background(), pytest.raises(ValueError, match="LOGVAULT_AWS_BACKGROUND_NICE must be a whole number from 0 to 19"):
+        lambda_runtime.background_niceness()
+    assert lambda_runtime.background_niceness() == 0, "outside the background worker nothing is niced"
+
+
+def test_the_background_poller_does_not_wait_for_the_functions_it_fires(local_aws, aws_client, schedule_target):
+    """Hundreds of canaries come due together at organization scale: the poller (which holds the
+    pass lock that the other pollers and a flush need) only queues them."""
+    from local_aws import hooks  # pylint: disable=import-outside-toplevel
+
+    fn, make = schedule_target
+    aws_client("lambda", ACCOUNT).update_function_code(FunctionName=fn, ZipFile=_zip(SLEEPER))
+    arns = [make(), make()]
+    local_aws.flush()
+    with hooks._PASS_LOCK:  # pylint: disable=protected-access
+        for arn in arns:
+            scheduler._NEXT_DUE[arn] = time.time() - 1  # pylint: disable=protected-access
+        started = time.monotonic()
+        queued = scheduler.poll()
+        took = time.monotonic() - started
+        again = scheduler.poll()
+    assert queued >= 2 and took < 1.0, (queued, took)  # each function sleeps 1.5 s
+    assert again == 0, "an occurrence is fired once"
+    scheduler.drain()
+    assert [[f["status"] for f in _firings(arn)] for arn in arns] == [["invoked", "invoked"]] * 2
