@@ -138,3 +138,21 @@ def test_no_aws_task_loops_over_the_regions_or_the_accounts(role):
             if any(name in loop for name in _GROWING_LOOPS):
                 offenders.append("%s: %s" % (os.path.basename(path), task.get("name")))
     assert offenders == [], "tasks that start one module run per region or account: %s" % offenders
+
+
+def test_member_account_manages_the_iam_it_owns_in_one_module_run_per_task():
+    """A member account's roles and policies were 8 to 10 amazon.aws module runs (one Python process each);
+    logvault.aws.iam_roles manages them in one run per task. Only the roles the user names
+    (member_account_fleet_policy_roles, usually none) are still looped over with amazon.aws."""
+    iam_tasks = {}
+    for path in sorted(glob.glob(os.path.join(ROOT, "roles", "member_account", "tasks", "*.yml"))):
+        for task in _tasks(path):
+            modules = [key for key in task if key.startswith(("amazon.aws.iam_", "community.aws.iam_", "logvault.aws.iam_"))]
+            if modules and "member_account_fleet_policy_roles" not in str(task.get("loop")) \
+                    and "__member_account_instance_roles" not in str(task.get("loop")):
+                iam_tasks.setdefault(os.path.basename(path), []).append(modules[0])
+    assert iam_tasks == {
+        "iam.yml": ["logvault.aws.iam_roles"],
+        "canary_roles.yml": ["logvault.aws.iam_roles"],
+        "canary.yml": ["logvault.aws.iam_roles"],  # the removal, when offboarding
+    }
