@@ -110,8 +110,8 @@ options:
 notes:
   - Check mode makes no write call and predicts RV(ignore:changed) exactly, a new role's inline policies included.
     With C(--diff) the module returns each role and policy that changes, before and after.
-  - IAM is global; O(ignore:region) is not used. The account of a managed policy's ARN is the caller's
-    (C(sts:GetCallerIdentity), which needs no permission).
+  - IAM is global; O(region) only chooses the STS endpoint that tells the account of a managed policy's ARN (the
+    caller's, C(sts:GetCallerIdentity), which needs no permission).
   - Policy documents are compared as amazon.aws compares them (C(compare_policies)), so a reordered document is not a
     change.
   - A managed policy keeps at most five versions
@@ -129,6 +129,7 @@ seealso:
   - module: amazon.aws.iam_managed_policy
 extends_documentation_fragment:
   - amazon.aws.common.modules
+  - amazon.aws.region.modules
   - amazon.aws.boto3
 """
 
@@ -358,7 +359,10 @@ class Account(object):
             for version in others:  # older versions first: never more than the five AWS allows
                 FRESH(self.client.delete_policy_version)(PolicyArn=arn, VersionId=version)
             if differs:
-                FRESH(self.client.create_policy_version)(PolicyArn=arn, PolicyDocument=json.dumps(policy["document"]), SetAsDefault=True)
+                # Two calls, as amazon.aws.iam_managed_policy makes them (and the deployer policy allows):
+                # CreatePolicyVersion, then SetDefaultPolicyVersion; then the old default goes.
+                created = FRESH(self.client.create_policy_version)(PolicyArn=arn, PolicyDocument=json.dumps(policy["document"]))
+                FRESH(self.client.set_default_policy_version)(PolicyArn=arn, VersionId=created["PolicyVersion"]["VersionId"])
                 FRESH(self.client.delete_policy_version)(PolicyArn=arn, VersionId=default)
         return True, before, after
 
