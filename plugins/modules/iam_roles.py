@@ -221,6 +221,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
@@ -325,9 +326,13 @@ class Account(object):
         except is_boto3_error_code("NoSuchEntity"):
             return None
 
+    @AWSRetry.jittered_backoff()
+    def listed(self, operation, **params):
+        """Every page of a List operation, merged; retried on throttling like the single calls."""
+        return self.client.get_paginator(operation).paginate(**params).build_full_result()
+
     def policy_versions(self, arn):
-        paginator = self.client.get_paginator("list_policy_versions")
-        return paginator.paginate(PolicyArn=arn).build_full_result()["Versions"]
+        return self.listed("list_policy_versions", PolicyArn=arn)["Versions"]
 
     def manage_policy(self, policy, arn):
         """(changed, before, after) of one managed policy."""
@@ -367,8 +372,7 @@ class Account(object):
         return True, before, after
 
     def delete_policy(self, arn):
-        paginator = self.client.get_paginator("list_entities_for_policy")
-        entities = paginator.paginate(PolicyArn=arn).build_full_result()
+        entities = self.listed("list_entities_for_policy", PolicyArn=arn)
         for group in entities.get("PolicyGroups", []):
             self.client.detach_group_policy(aws_retry=True, GroupName=group["GroupName"], PolicyArn=arn)
         for user in entities.get("PolicyUsers", []):
@@ -388,16 +392,13 @@ class Account(object):
             return None
 
     def inline_policies(self, name):
-        paginator = self.client.get_paginator("list_role_policies")
-        return paginator.paginate(RoleName=name).build_full_result()["PolicyNames"]
+        return self.listed("list_role_policies", RoleName=name)["PolicyNames"]
 
     def attached(self, name):
-        paginator = self.client.get_paginator("list_attached_role_policies")
-        return sorted(p["PolicyArn"] for p in paginator.paginate(RoleName=name).build_full_result()["AttachedPolicies"])
+        return sorted(p["PolicyArn"] for p in self.listed("list_attached_role_policies", RoleName=name)["AttachedPolicies"])
 
     def profiles(self, name):
-        paginator = self.client.get_paginator("list_instance_profiles_for_role")
-        return paginator.paginate(RoleName=name).build_full_result()["InstanceProfiles"]
+        return self.listed("list_instance_profiles_for_role", RoleName=name)["InstanceProfiles"]
 
     def manage_role(self, role):
         """(changed, arn, before, after) of one role."""
@@ -469,8 +470,7 @@ class Account(object):
                     self.client.update_role(aws_retry=True, RoleName=name, Description=role["description"])
         if role["tags"] is not None:
             before["tags"] = boto3_tag_list_to_ansible_dict(existing.get("Tags") or [])
-            remove = sorted(set(before["tags"]) - set(role["tags"]))
-            add = dict((k, v) for k, v in role["tags"].items() if before["tags"].get(k) != v)
+            add, remove = compare_aws_tags(before["tags"], role["tags"], purge_tags=True)
             changed = changed or bool(remove or add)
             if remove and not check:
                 self.client.untag_role(aws_retry=True, RoleName=name, TagKeys=remove)
