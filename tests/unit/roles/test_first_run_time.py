@@ -142,7 +142,7 @@ def test_no_aws_task_loops_over_the_regions_or_the_accounts(role):
 
 def test_member_account_manages_the_iam_it_owns_in_one_module_run_per_task():
     """A member account's roles and policies were 8 to 10 amazon.aws module runs (one Python process each);
-    logvault.aws.iam_roles manages them in one run per task. Only the roles the user names
+    logvault.aws.iam_roles manages them, the canary's roles included, in one run. Only the roles the user names
     (member_account_fleet_policy_roles, usually none) are still looped over with amazon.aws."""
     iam_tasks = {}
     for path in sorted(glob.glob(os.path.join(ROOT, "roles", "member_account", "tasks", "*.yml"))):
@@ -152,7 +152,41 @@ def test_member_account_manages_the_iam_it_owns_in_one_module_run_per_task():
                     and "__member_account_instance_roles" not in str(task.get("loop")):
                 iam_tasks.setdefault(os.path.basename(path), []).append(modules[0])
     assert iam_tasks == {
-        "iam.yml": ["logvault.aws.iam_roles"],
-        "canary_roles.yml": ["logvault.aws.iam_roles"],
+        "iam.yml": ["logvault.aws.iam_roles"],  # the account's roles and policies, and the canary's roles
         "canary.yml": ["logvault.aws.iam_roles"],  # the removal, when offboarding
     }
+
+
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("state, canary, count", [
+    ("present", True, 4),
+    # canary off: its roles are not in this run; tasks/canary.yml removes them after its functions
+    ("present", False, 2),
+    ("absent", True, 2),
+])
+def test_member_account_manages_the_canary_roles_in_the_account_iam_module_run(state, canary, count):
+    """Issue 17: the canary's two roles were a module run of their own (canary_roles.yml) before the account's
+    other roles; they are now in the one logvault.aws.iam_roles run of iam.yml, which runs when onboarding."""
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "iam.yml"), encoding="utf-8") as handle:
+        task = yaml.safe_load(handle)[0]
+    templ = _templar("member_account", member_account_state=state, member_account_canary_enabled=canary,
+                     logvault_account_id="111111111111", logvault_central_account_id="222222222222",
+                     logvault_regions=["us-east-1"], **_trusted(task["vars"]))
+    roles = templ.template(trust_as_template(task["logvault.aws.iam_roles"]["roles"]))
+    names = [templ.template(role["name"]) for role in roles]
+    assert names == [templ.template(trust_as_template(name)) for name in (
+        "{{ member_account_fleet_role_name }}", "{{ member_account_subscription_role_name }}",
+        "{{ member_account_canary_role_name }}", "{{ member_account_canary_scheduler_role_name }}")][:count]
+    assert len(set(names)) == count
+    for role in roles[2:]:
+        assert role["state"] == "present"
+        assert templ.template(role["inline_policies"])
