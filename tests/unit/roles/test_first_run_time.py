@@ -47,12 +47,22 @@ def test_no_role_looks_up_an_sns_topic_by_arn():
     assert not offenders, offenders
 
 
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    return value
+
+
 def _templar(role, **variables):
     values = {}
     for part in ("defaults", "vars"):
         with open(os.path.join(ROOT, "roles", role, part, "main.yml"), encoding="utf-8") as handle:
-            values.update({k: trust_as_template(v) if isinstance(v, str) else v
-                           for k, v in (yaml.safe_load(handle) or {}).items()})
+            # Ansible trusts a role's vars files as templates, nested values included.
+            values.update(_trusted(yaml.safe_load(handle) or {}))
     values.update(variables)
     return Templar(loader=DataLoader(), variables=values)
 
@@ -155,16 +165,6 @@ def test_member_account_manages_the_iam_it_owns_in_one_module_run_per_task():
         "iam.yml": ["logvault.aws.iam_roles"],  # the account's roles and policies, and the canary's roles
         "canary.yml": ["logvault.aws.iam_roles"],  # the removal, when offboarding
     }
-
-
-def _trusted(value):
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
-    return value
 
 
 @pytest.mark.parametrize("state, canary, count", [
