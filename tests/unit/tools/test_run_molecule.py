@@ -64,7 +64,8 @@ def test_the_slowest_known_scenarios_start_first_and_unknown_ones_follow_by_name
 def test_every_scenario_passes_runs_two_at_a_time_and_prints_each_output_whole(tree, monkeypatch, capsys):
     calls, state = fake_molecule(monkeypatch, {}, hold=0.3)
     assert run_molecule.main() == 0
-    assert calls[:2] == ["member", "central"] and sorted(calls) == ["central", "extra", "fluentd", "member"]
+    # the two slowest start first; which of the two threads records its start first is a race
+    assert sorted(calls[:2]) == ["central", "member"] and sorted(calls) == ["central", "extra", "fluentd", "member"]
     assert state["peak"] == 2
     out = capsys.readouterr().out
     for name in ("member", "central", "fluentd", "extra"):
