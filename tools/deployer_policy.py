@@ -86,7 +86,9 @@ WAITER = re.compile(r"""get_waiter\(\s*["']([a-z0-9_]+)["']""")
 # An operation named in a string and called through a helper (amazon.aws lambda_info's
 # _paginate(client, "list_functions")): every snake_case string that is an operation name.
 NAMED = re.compile(r"""["']([a-z][a-z0-9]*(?:_[a-z0-9]+)+)["']""")
-IMPORT = re.compile(r"from ansible_collections\.([a-z_]+)\.([a-z_]+)\.plugins\.module_utils\.([a-z0-9_.]+) import")
+# from ...module_utils.cloudwatchlogs import X, and from ...module_utils import scheduler
+SERVICE = re.compile(r"""^SERVICE = ["']([a-z0-9-]+)["']""", re.M)
+IMPORT = re.compile(r"from ansible_collections\.([a-z_]+)\.([a-z_]+)\.plugins\.module_utils(?:\.([a-z0-9_.]+) import|\s+import\s+([a-z0-9_]+)\b)")
 
 
 def _site_packages_collections():
@@ -165,8 +167,8 @@ def _sources(path, collections, seen=None):
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     texts = [text]
-    for namespace, name, dotted in IMPORT.findall(text):
-        texts += _sources(_util_path(namespace, name, dotted, collections), collections, seen)
+    for namespace, name, dotted, util in IMPORT.findall(text):
+        texts += _sources(_util_path(namespace, name, dotted or util, collections), collections, seen)
     return texts
 
 
@@ -177,14 +179,18 @@ def actions_of_module(fqcn, models, collections):
     for text in texts[:1]:
         # Doctest examples (">>> client = boto3.client('ec2')") are not the module's clients.
         services.update(CLIENT.findall("\n".join(l for l in text.splitlines() if ">>>" not in l)))
-    called = set()
-    for text in texts:
-        called.update(CALL.findall(text))
-        called.update(PAGINATOR.findall(text))
-        called.update(WAITER.findall(text))
-        called.update(NAMED.findall(text))
+    # A module_utils file that declares SERVICE = "<client name>" holds the calls of that one service (and that
+    # service's calls are only there): module_utils/scheduler.py for lambda_function's schedule, so that Lambda's
+    # tag_resource() is not read as scheduler:TagResource.
+    owned = dict((match.group(1), text) for match, text in ((SERVICE.search(text), text) for text in texts[1:]) if match)
     actions = set()
     for service in services:
+        called = set()
+        for text in [owned[service]] if service in owned else texts:
+            called.update(CALL.findall(text))
+            called.update(PAGINATOR.findall(text))
+            called.update(WAITER.findall(text))
+            called.update(NAMED.findall(text))
         for snake, (prefix, operation) in models.operations(service).items():
             if snake in called:
                 actions.add(_action(prefix, operation))

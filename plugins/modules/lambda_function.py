@@ -125,6 +125,81 @@ options:
         default. Tags whose key starts with V(aws:) are never removed.
     type: bool
     default: true
+  schedule:
+    description:
+      - An Amazon EventBridge Scheduler schedule in each region that invokes that region's function (its unqualified
+        ARN), managed in the same module run. It does what M(logvault.aws.scheduler_schedule) does with its
+        O(logvault.aws.scheduler_schedule#module:target.arn) set to the function, without a second Python process
+        on the control node for every account (docs/organization-scale.md).
+      - With O(state=present) the schedule is created or updated after the function (a new function's ARN is known
+        only then), in every region whose function succeeded. With O(state=absent) the schedule is deleted first,
+        whatever O(schedule.state) says, so that nothing invokes a function that is gone; a region whose schedule
+        could not be deleted keeps its function, and the task fails naming that region.
+      - The schedule is compared and written as M(logvault.aws.scheduler_schedule) does (C(UpdateSchedule) replaces
+        the whole schedule, U(https://docs.aws.amazon.com/scheduler/latest/APIReference/API_UpdateSchedule.html)),
+        and C(CreateSchedule) and C(UpdateSchedule) are retried while IAM propagates a new O(schedule.role_arn).
+      - When not given, no schedule is managed (an existing one is left alone).
+    type: dict
+    suboptions:
+      name:
+        description: Name of the schedule (1 to 64 letters, digits, V(.), V(-) or V(_)). Defaults to O(name).
+        type: str
+      state:
+        description:
+          - V(present) makes sure the schedule invokes the function, V(absent) deletes it (and keeps the function).
+          - With O(state=absent) the schedule is always deleted.
+        choices: ['present', 'absent']
+        default: present
+        type: str
+      group_name:
+        description: The schedule group (it must exist in every region; V(default) always does).
+        default: default
+        type: str
+      schedule_expression:
+        description:
+          - C(rate(value unit)), C(cron(...)) or C(at(...)) (at most 256 characters), for example V(rate(5 minutes));
+            the smallest rate is one minute (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html)).
+          - Required when the schedule is present.
+        type: str
+      schedule_expression_timezone:
+        description: Time zone of a C(cron) or C(at) expression.
+        default: UTC
+        type: str
+      description:
+        description: Description of the schedule (at most 512 characters).
+        default: ""
+        type: str
+      enabled:
+        description: V(true) sets the schedule's state to C(ENABLED), V(false) to C(DISABLED).
+        default: true
+        type: bool
+      flexible_time_window_minutes:
+        description:
+          - V(0) invokes at the scheduled time (C(FlexibleTimeWindow) mode C(OFF)); 1 to 1440 lets Scheduler invoke
+            within that many minutes after it (mode C(FLEXIBLE)).
+        default: 0
+        type: int
+      role_arn:
+        description:
+          - The role Scheduler assumes to invoke the function (C(lambda:InvokeFunction) on it). Its trust policy names
+            the principal C(scheduler.amazonaws.com)
+            (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role)).
+          - Required when the schedule is present.
+        type: str
+      input:
+        description:
+          - The event the function gets, at most 8,192 characters; a dict is sent as JSON and compared as JSON.
+            Scheduler's context attributes such as C(<aws.scheduler.scheduled-time>) are kept as text
+            (U(https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html)).
+        type: json
+      maximum_retry_attempts:
+        description: Retries of a failed invocation (0 to 185).
+        default: 185
+        type: int
+      maximum_event_age_in_seconds:
+        description: How long Scheduler keeps retrying an invocation (60 to 86400 seconds).
+        default: 86400
+        type: int
 notes:
   - Check mode makes no write call and predicts RV(ignore:changed) exactly. In check mode, the ARN of a function that
     would be created is built from the caller's account and partition, read with one STS C(GetCallerIdentity) call
@@ -134,7 +209,9 @@ notes:
   - The module calls C(GetFunction), C(ListTags), C(CreateFunction), C(UpdateFunctionConfiguration),
     C(UpdateFunctionCode), C(TagResource), C(UntagResource) and C(DeleteFunction) on Lambda (C(GetFunction)
     also to wait), and C(GetCallerIdentity) on STS in check mode. C(CreateFunction) and a change of O(role) also
-    need C(iam:PassRole) on the role.
+    need C(iam:PassRole) on the role. With O(schedule), it also calls C(GetSchedule), C(CreateSchedule),
+    C(UpdateSchedule) and C(DeleteSchedule) on EventBridge Scheduler, and creating or updating the schedule needs
+    C(iam:PassRole) on O(schedule.role_arn).
 seealso:
   - module: amazon.aws.lambda
   - name: CreateFunction API
@@ -187,6 +264,29 @@ EXAMPLES = r"""
     name: logvault-canary
     regions: [us-east-1, eu-west-1, ap-southeast-2]
     state: absent
+
+- name: Deploy the canary function and the schedule that invokes it every five minutes, in one module run
+  logvault.aws.lambda_function:
+    name: logvault-canary
+    regions: [us-east-1, eu-west-1]
+    runtime: python3.12
+    handler: logvault_canary.handler
+    role: arn:aws:iam::111111111111:role/logvault-canary
+    src: "{{ role_path }}/files/canary_lambda"
+    schedule:
+      schedule_expression: rate(5 minutes)
+      role_arn: arn:aws:iam::111111111111:role/logvault-canary-scheduler
+      input:
+        scheduled_time: <aws.scheduler.scheduled-time>
+      maximum_retry_attempts: 0
+      maximum_event_age_in_seconds: 60
+
+- name: Delete the schedule, then the function, in those regions
+  logvault.aws.lambda_function:
+    name: logvault-canary
+    regions: [us-east-1, eu-west-1]
+    schedule: {}
+    state: absent
 """
 
 RETURN = r"""
@@ -214,6 +314,18 @@ regions:
         - In check mode, C(function_arn) of a function that would be created comes from STS (see the notes).
       type: dict
       returned: when the region succeeded
+    schedule_changed:
+      description: Whether the schedule of this region was (or would be) created, changed or deleted.
+      type: bool
+      returned: when O(schedule) is given and the region's schedule was managed
+    schedule:
+      description:
+        - The schedule after the task, as M(logvault.aws.scheduler_schedule) returns it (C(name), C(arn), C(group_name),
+          C(schedule_expression), C(schedule_expression_timezone), C(description), C(state),
+          C(flexible_time_window_minutes), C(target)); empty when it is absent.
+        - In check mode, C(arn) of a schedule that would be created comes from STS, as the function's ARN does.
+      type: dict
+      returned: when O(schedule) is given and the region's schedule was managed
     failed:
       description: The region failed.
       type: bool
@@ -256,6 +368,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.logvault.aws.plugins.module_utils import scheduler
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import LogvaultRetry
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
@@ -346,6 +459,9 @@ def validate_params(module):
             validate_region(params["region"], "region")
         if not NAME.match(params["name"]):
             raise ValidationError("name", "%r is not a function name (1 to 64 letters, digits, '-' or '_')" % params["name"])
+        spec = schedule_spec(params)
+        if spec is not None:
+            scheduler.validate(spec, params["regions"] or [params["region"]], prefix="schedule.")
         if params["state"] == "absent":
             return None
         if params["zip_file"] and params["src"]:
@@ -381,6 +497,18 @@ def validate_params(module):
         return _read_zip(params["zip_file"])
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
+
+
+def schedule_spec(params):
+    """O(schedule) in the form of module_utils/scheduler.py (a schedule whose target is the function), or None."""
+    option = params["schedule"]
+    if option is None:
+        return None
+    spec = dict((key, option[key]) for key in scheduler.SCHEDULE_OPTIONS)
+    spec.update(name=option["name"] or params["name"],
+                state="absent" if params["state"] == "absent" else option["state"],
+                target=dict((key, option[key]) for key in scheduler.TARGET_OPTIONS))
+    return spec
 
 
 def unqualified(arn):
@@ -553,21 +681,53 @@ def manage_region(module, client, code, sha):
     return dict(changed=changed, action="updated" if changed else "unchanged", function=after, _before=before)
 
 
+def caller_identity(module, regions, what):
+    """(partition, account) of the credentials from one STS GetCallerIdentity, or None (with a warning naming ``what``)."""
+    try:
+        sts = regional_clients(module, "sts", regions[:1], retry_decorator=LogvaultRetry.jittered_backoff())[regions[0]]
+        identity = sts.get_caller_identity(aws_retry=True)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.warn("Check mode: no ARN for the %s that would be created in %s (GetCallerIdentity failed: %s)"
+                    % (what, ", ".join(regions), to_native(e)))
+        return None
+    return identity["Arn"].split(":")[1], identity["Account"]
+
+
 def predict_arns(module, per_region):
     """Check mode: the ARN of each function that would be created, from one STS GetCallerIdentity."""
     missing = [region for region, result in per_region.items() if result.get("function") and not result["function"]["function_arn"]]
     if not missing:
         return
-    try:
-        sts = regional_clients(module, "sts", missing[:1], retry_decorator=LogvaultRetry.jittered_backoff())[missing[0]]
-        identity = sts.get_caller_identity(aws_retry=True)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.warn("Check mode: no ARN for the function that would be created in %s (GetCallerIdentity failed: %s)"
-                    % (", ".join(missing), to_native(e)))
+    identity = caller_identity(module, missing, "function")
+    if identity is None:
         return
-    partition = identity["Arn"].split(":")[1]
     for region in missing:
-        per_region[region]["function"]["function_arn"] = "arn:%s:lambda:%s:%s:function:%s" % (partition, region, identity["Account"], module.params["name"])
+        per_region[region]["function"]["function_arn"] = "arn:%s:lambda:%s:%s:function:%s" % (identity[0], region, identity[1], module.params["name"])
+
+
+def manage_schedules(module, spec, per_region, regions):
+    """The schedule of each region in ``regions`` (whose function is done); {region: outcome or RegionError}.
+
+    With O(state=present) its target is the region's function; with O(state=absent) it is deleted."""
+    if not regions:
+        return {}
+    try:
+        clients = scheduler.retrying(regional_clients(module, "scheduler", regions))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        return dict((region, RegionError("Failed to connect to EventBridge Scheduler", error=e)) for region in regions)
+
+    def work(client, region):
+        function = (per_region.get(region) or {}).get("function") or {}
+        return scheduler.manage(spec, module.check_mode, client, function.get("function_arn"))
+
+    outcomes = run_regions(clients, work)
+    unknown = [region for region, outcome in outcomes.items()
+               if not isinstance(outcome, RegionError) and outcome["after"] and not outcome["after"]["arn"]]
+    if unknown:
+        identity = caller_identity(module, unknown, "schedule")
+        for region in unknown if identity else []:
+            outcomes[region]["after"]["arn"] = scheduler.predicted_arn(spec, identity[0], identity[1], region)
+    return outcomes
 
 
 def _public(function):
@@ -590,9 +750,19 @@ def main():
         environment_variables=dict(type="dict", default={}),
         tags=dict(type="dict", default={}),
         purge_tags=dict(type="bool", default=True),
+        schedule=dict(type="dict", options=dict(
+            name=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            role_arn=dict(type="str"),
+            input=dict(type="json"),
+            maximum_retry_attempts=dict(type="int", default=185),
+            maximum_event_age_in_seconds=dict(type="int", default=86400),
+            **scheduler.SCHEDULE_OPTIONS
+        )),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     code = validate_params(module)
+    spec = schedule_spec(module.params)
     # What Lambda reports as CodeSha256: the base64 of the SHA-256 of the zip.
     sha = sha256_base64(code) if code is not None else None
     regions = module.params["regions"] or [module.region]
@@ -603,11 +773,20 @@ def main():
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to Lambda")
 
-    outcomes = run_regions(clients, lambda client, region: manage_region(module, client, code, sha))
+    absent = module.params["state"] == "absent"
+    schedules = {}
+    if spec is not None and absent:
+        # The schedules first, so that nothing invokes a function that is being deleted; a region whose schedule
+        # could not be deleted keeps its function.
+        schedules = manage_schedules(module, spec, {}, regions)
+        clients = dict((region, client) for region, client in clients.items() if not isinstance(schedules[region], RegionError))
+    outcomes = run_regions(clients, lambda client, region: manage_region(module, client, code, sha)) if clients else {}
     per_region = {}
     befores = {}
     for region in regions:
-        outcome = outcomes[region]
+        outcome = outcomes.get(region)
+        if outcome is None:
+            continue
         if isinstance(outcome, RegionError):
             per_region[region] = dict(changed=bool(outcome.extra.get("changed")), failed=True, msg=outcome.describe())
             continue
@@ -615,12 +794,35 @@ def main():
         per_region[region] = outcome
     if module.check_mode:
         predict_arns(module, per_region)
+    if spec is not None and not absent:
+        schedules = manage_schedules(module, spec, per_region, [region for region in regions if region in befores])
+
+    diffs = []
+    for region in regions:
+        result = per_region.get(region)
+        if result is not None and region in befores and result["changed"]:
+            diffs.append(dict(before=_public(befores[region]), after=_public(result["function"]),
+                              before_header="%s (before)" % region, after_header="%s (after)" % region))
+        outcome = schedules.get(region)
+        if outcome is None:
+            continue
+        if isinstance(outcome, RegionError):
+            # absent: the function was not touched; present: the function is done, its schedule failed.
+            per_region[region] = dict(changed=bool(result and result["changed"]), failed=True, msg=outcome.describe())
+            outcomes[region] = outcome
+            continue
+        if result is None:
+            continue
+        result.update(schedule_changed=outcome["changed"], schedule=scheduler.public(outcome["after"]),
+                      changed=result["changed"] or outcome["changed"])
+        if outcome["changed"]:
+            diffs.append(dict(before=scheduler.public(outcome["before"]), after=scheduler.public(outcome["after"]),
+                              before_header="%s schedule (before)" % region, after_header="%s schedule (after)" % region))
     result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
     if module._diff:
-        result["diff"] = [dict(before=_public(befores[region]), after=_public(per_region[region]["function"]),
-                               before_header="%s (before)" % region, after_header="%s (after)" % region)
-                          for region in regions if region in befores and per_region[region]["changed"]]
-    failure = region_failure_message(outcomes, "Lambda function %s" % module.params["name"])
+        result["diff"] = diffs
+    failure = region_failure_message(dict((region, outcomes.get(region, schedules.get(region))) for region in regions),
+                                     "Lambda function %s" % module.params["name"])
     if failure:
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)

@@ -239,19 +239,15 @@ regions:
     eu-west-1: {changed: false, failed: true, msg: "Failed to get schedule logvault-canary: ...", error_code: AccessDeniedException}
 """
 
-import json
-import re
-
 try:
     import botocore
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
+from ansible_collections.logvault.aws.plugins.module_utils import scheduler
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
@@ -261,219 +257,16 @@ from ansible_collections.logvault.aws.plugins.module_utils.multi_region import r
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
 
-NAME = re.compile(r"^[0-9a-zA-Z\-_.]{1,64}$")
-RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
-TARGET_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{0,12}:.+$")
-RETRY_CODES = ["ThrottlingException", "InternalServerException"]
-# Replaced in target.arn by the name of the schedule's region.
-REGION_PLACEHOLDER = "{region}"
-
-
-def fail(module, param, msg):
-    module.fail_json(msg="%s %s" % (param, msg), parameter=param)
-
 
 def validate_params(module):
     """Check every parameter before any AWS call; fail naming the parameter."""
     params = module.params
-    if not NAME.match(params["name"]):
-        fail(module, "name", "must be 1 to 64 letters, digits, '.', '-' or '_', got %r" % params["name"])
-    if not NAME.match(params["group_name"]):
-        fail(module, "group_name", "must be 1 to 64 letters, digits, '.', '-' or '_', got %r" % params["group_name"])
-    if params["regions"] is not None:
-        try:
+    try:
+        if params["regions"] is not None:
             validate_regions(params["regions"], "regions", validate_region)
-        except ValidationError as e:
-            fail(module, e.param, e.message)
-    if params["state"] == "absent":
-        return
-    expression = params["schedule_expression"] or ""
-    if len(expression) > 256 or not (expression.startswith(("rate(", "cron(", "at(")) and expression.endswith(")")):
-        fail(module, "schedule_expression", "must be rate(...), cron(...) or at(...) of at most 256 characters, got %r" % expression)
-    if expression.startswith("rate("):
-        match = RATE.match(expression)
-        if not match or int(match.group(1)) < 1:
-            fail(module, "schedule_expression", "must be rate(<positive integer> minute(s)|hour(s)|day(s)), got %r" % expression)
-    if len(params["description"]) > 512:
-        fail(module, "description", "must be at most 512 characters, got %d" % len(params["description"]))
-    window = params["flexible_time_window_minutes"]
-    if window < 0 or window > 1440:
-        fail(module, "flexible_time_window_minutes", "must be 0 (off) or 1 to 1440, got %d" % window)
-    target = params["target"]
-    if REGION_PLACEHOLDER not in target["arn"]:
-        if not TARGET_ARN.match(target["arn"]):
-            fail(module, "target.arn", "must be an ARN, got %r" % target["arn"])
-    else:
-        regions = params["regions"] or [module.region]
-        if regions == [None]:
-            fail(module, "target.arn", "contains %s, but no region is set (give regions, or region or AWS_REGION)" % REGION_PLACEHOLDER)
-        for region in regions:
-            arn = target_arn(module, region)
-            if not TARGET_ARN.match(arn):
-                fail(module, "target.arn", "must be an ARN once %s is replaced, got %r for region %s" % (REGION_PLACEHOLDER, arn, region))
-    if not ROLE_ARN.match(target["role_arn"]):
-        fail(module, "target.role_arn", "must be the ARN of an IAM role, got %r" % target["role_arn"])
-    if target["input"] is not None and len(target["input"]) > 8192:
-        fail(module, "target.input", "must be at most 8,192 characters, got %d" % len(target["input"]))
-    if not 0 <= target["maximum_retry_attempts"] <= 185:
-        fail(module, "target.maximum_retry_attempts", "must be 0 to 185, got %d" % target["maximum_retry_attempts"])
-    if not 60 <= target["maximum_event_age_in_seconds"] <= 86400:
-        fail(module, "target.maximum_event_age_in_seconds", "must be 60 to 86400, got %d" % target["maximum_event_age_in_seconds"])
-
-
-def target_arn(module, region):
-    """target.arn of the schedule in ``region`` ({region} replaced); None when state=absent."""
-    if module.params["state"] == "absent":
-        return None
-    arn = module.params["target"]["arn"]
-    return arn.replace(REGION_PLACEHOLDER, region) if REGION_PLACEHOLDER in arn else arn
-
-
-def same_input(left, right):
-    """Inputs are equal as JSON when both parse (key order ignored), else as text."""
-    if left is None or right is None:
-        return left == right
-    try:
-        return json.dumps(json.loads(left), sort_keys=True) == json.dumps(json.loads(right), sort_keys=True)
-    except ValueError:
-        return left == right
-
-
-def view(schedule):
-    """A GetSchedule answer in the module's form."""
-    if not schedule:
-        return {}
-    target = schedule.get("Target") or {}
-    retry = target.get("RetryPolicy") or {}
-    window = schedule.get("FlexibleTimeWindow") or {}
-    result = {
-        "name": schedule["Name"],
-        "arn": schedule.get("Arn"),
-        "group_name": schedule.get("GroupName") or "default",
-        "schedule_expression": schedule.get("ScheduleExpression"),
-        "schedule_expression_timezone": schedule.get("ScheduleExpressionTimezone") or "UTC",
-        "description": schedule.get("Description") or "",
-        "state": schedule.get("State") or "ENABLED",
-        "flexible_time_window_minutes": int(window.get("MaximumWindowInMinutes") or 0) if window.get("Mode") == "FLEXIBLE" else 0,
-        "target": {
-            "arn": target.get("Arn"),
-            "role_arn": target.get("RoleArn"),
-            "input": target.get("Input"),
-            "maximum_retry_attempts": retry.get("MaximumRetryAttempts", 185),
-            "maximum_event_age_in_seconds": retry.get("MaximumEventAgeInSeconds", 86400),
-        },
-    }
-    # Fields this module does not manage; their presence is a difference (UpdateSchedule drops them).
-    result["unmanaged"] = sorted(k for k in ("KmsKeyArn", "StartDate", "EndDate") if schedule.get(k))
-    result["unmanaged"] += sorted(k for k in target if k not in ("Arn", "RoleArn", "Input", "RetryPolicy") and target[k])
-    return result
-
-
-def wanted(module, arn, arn_of_target):
-    params = module.params
-    target = params["target"]
-    return {
-        "name": params["name"],
-        "arn": arn,
-        "group_name": params["group_name"],
-        "schedule_expression": params["schedule_expression"],
-        "schedule_expression_timezone": params["schedule_expression_timezone"],
-        "description": params["description"],
-        "state": "ENABLED" if params["enabled"] else "DISABLED",
-        "flexible_time_window_minutes": params["flexible_time_window_minutes"],
-        "target": {
-            "arn": arn_of_target,
-            "role_arn": target["role_arn"],
-            "input": target["input"],
-            "maximum_retry_attempts": target["maximum_retry_attempts"],
-            "maximum_event_age_in_seconds": target["maximum_event_age_in_seconds"],
-        },
-        "unmanaged": [],
-    }
-
-
-def differs(before, after):
-    if not before:
-        return True
-    for key in ("schedule_expression", "schedule_expression_timezone", "description", "state",
-                "flexible_time_window_minutes", "unmanaged"):
-        if before[key] != after[key]:
-            return True
-    b_target, a_target = before["target"], after["target"]
-    for key in ("arn", "role_arn", "maximum_retry_attempts", "maximum_event_age_in_seconds"):
-        if b_target[key] != a_target[key]:
-            return True
-    return not same_input(b_target["input"], a_target["input"])
-
-
-def request(after):
-    target = after["target"]
-    api_target = {
-        "Arn": target["arn"],
-        "RoleArn": target["role_arn"],
-        "RetryPolicy": {
-            "MaximumRetryAttempts": target["maximum_retry_attempts"],
-            "MaximumEventAgeInSeconds": target["maximum_event_age_in_seconds"],
-        },
-    }
-    if target["input"] is not None:
-        api_target["Input"] = target["input"]
-    window = after["flexible_time_window_minutes"]
-    result = {
-        "Name": after["name"],
-        "GroupName": after["group_name"],
-        "ScheduleExpression": after["schedule_expression"],
-        "ScheduleExpressionTimezone": after["schedule_expression_timezone"],
-        "State": after["state"],
-        "FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"},
-        "Target": api_target,
-    }
-    if after["description"]:
-        result["Description"] = after["description"]
-    return result
-
-
-def get_schedule(module, client):
-    """The schedule as GetSchedule returns it, or None; raises RegionError."""
-    try:
-        schedule = client.get_schedule(aws_retry=True, Name=module.params["name"], GroupName=module.params["group_name"])
-    except is_boto3_error_code("ResourceNotFoundException"):
-        return None
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        raise RegionError("Failed to get schedule %s" % module.params["name"], error=e)
-    schedule.pop("ResponseMetadata", None)
-    return schedule
-
-
-def manage(module, client, arn_of_target):
-    """One region: {changed, before, after} (module form; after is {} when state=absent, and its arn is None
-    in check mode before creation). Never exits: raises RegionError (it also runs in a region's thread)."""
-    name, group = module.params["name"], module.params["group_name"]
-    current = get_schedule(module, client)
-    before = view(current)
-    if module.params["state"] == "absent":
-        changed = current is not None
-        if changed and not module.check_mode:
-            try:
-                client.delete_schedule(aws_retry=True, Name=name, GroupName=group)
-            except is_boto3_error_code("ResourceNotFoundException"):
-                pass
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                raise RegionError("Failed to delete schedule %s" % name, error=e)
-        return dict(changed=changed, before=before, after={})
-
-    after = wanted(module, before.get("arn"), arn_of_target)
-    changed = differs(before, after)
-    if changed and not module.check_mode:
-        try:
-            if current is None:
-                after["arn"] = client.create_schedule(aws_retry=True, **request(after))["ScheduleArn"]
-            else:
-                client.update_schedule(aws_retry=True, **request(after))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise RegionError("Failed to %s schedule %s" % ("create" if current is None else "update", name), error=e)
-    return dict(changed=changed, before=before, after=after)
+        scheduler.validate(params, params["regions"] or [module.region])
+    except ValidationError as e:
+        module.fail_json(msg="%s %s" % (e.param, e.message), parameter=e.param)
 
 
 def caller_identity(module, **client_params):
@@ -486,36 +279,23 @@ def caller_identity(module, **client_params):
     return identity["Arn"].split(":")[1], identity["Account"]
 
 
-def predicted_arn(module, identity, region):
-    partition, account = identity
-    return "arn:%s:scheduler:%s:%s:schedule/%s/%s" % (partition, region, account, module.params["group_name"], module.params["name"])
-
-
-def public(value):
-    return dict((k, v) for k, v in value.items() if k != "unmanaged") if value else {}
-
-
 def run_many_regions(module):
     """Every region of O(regions) in one run: one boto3 session, and a client and a thread per region."""
-    regions = module.params["regions"]
+    params = module.params
+    regions = params["regions"]
     try:
-        clients = regional_clients(module, "scheduler", regions)
+        clients = scheduler.retrying(regional_clients(module, "scheduler", regions))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
-    # Throttling, and the role check while a new role propagates (about two minutes), retried per region. Each
-    # region gets its own decorator: a decorator's backoff iterator is shared by every call it wraps, and the
-    # regions' threads retry at the same time (a shared one would reset and advance the others' waits).
-    clients = dict((region, RetryingBotoClientWrapper(client, propagation_retry("scheduler", RETRY_CODES)))
-                   for region, client in clients.items())
 
-    outcomes = run_regions(clients, lambda client, region: manage(module, client, target_arn(module, region)))
+    outcomes = run_regions(clients, lambda client, region: scheduler.manage(params, module.check_mode, client, scheduler.target_arn(params, region)))
     # In check mode a schedule to create has no ARN yet: build it from the account, read once for all regions.
     unknown = [region for region in regions
                if not isinstance(outcomes[region], RegionError) and outcomes[region]["after"] and not outcomes[region]["after"]["arn"]]
     if unknown:
-        identity = caller_identity(module, region=regions[0])
+        partition, account = caller_identity(module, region=regions[0])
         for region in unknown:
-            outcomes[region]["after"]["arn"] = predicted_arn(module, identity, region)
+            outcomes[region]["after"]["arn"] = scheduler.predicted_arn(params, partition, account, region)
 
     per_region = {}
     diffs = []
@@ -526,9 +306,9 @@ def run_many_regions(module):
             if outcome.error_code():
                 per_region[region]["error_code"] = outcome.error_code()
             continue
-        per_region[region] = dict(changed=outcome["changed"], schedule=public(outcome["after"]))
+        per_region[region] = dict(changed=outcome["changed"], schedule=scheduler.public(outcome["after"]))
         if outcome["changed"]:
-            diffs.append(dict(before=public(outcome["before"]), after=public(outcome["after"]),
+            diffs.append(dict(before=scheduler.public(outcome["before"]), after=scheduler.public(outcome["after"]),
                               before_header="%s (before)" % region, after_header="%s (after)" % region))
     result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
     if module._diff:
@@ -540,24 +320,13 @@ def run_many_regions(module):
 
 
 def main():
-    target_options = dict(
-        arn=dict(type="str", required=True),
-        role_arn=dict(type="str", required=True),
-        input=dict(type="json"),
-        maximum_retry_attempts=dict(type="int", default=185),
-        maximum_event_age_in_seconds=dict(type="int", default=86400),
-    )
+    target_options = dict(arn=dict(type="str", required=True), **scheduler.TARGET_OPTIONS)
     argument_spec = dict(
         name=dict(type="str", required=True),
-        group_name=dict(type="str", default="default"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        schedule_expression=dict(type="str"),
-        schedule_expression_timezone=dict(type="str", default="UTC"),
-        description=dict(type="str", default=""),
-        enabled=dict(type="bool", default=True),
-        flexible_time_window_minutes=dict(type="int", default=0),
         target=dict(type="dict", options=target_options),
         regions=dict(type="list", elements="str"),
+        **scheduler.SCHEDULE_OPTIONS
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -569,20 +338,21 @@ def main():
         run_many_regions(module)
 
     try:
-        client = module.client("scheduler", retry_decorator=propagation_retry("scheduler", RETRY_CODES))
+        client = module.client("scheduler", retry_decorator=propagation_retry("scheduler", scheduler.RETRY_CODES))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to EventBridge Scheduler")
 
     try:
-        outcome = manage(module, client, target_arn(module, module.region))
+        outcome = scheduler.manage(module.params, module.check_mode, client, scheduler.target_arn(module.params, module.region))
     except RegionError as e:
         module.fail_json_aws(e.error, msg=e.msg)
     after = outcome["after"]
     if after and not after["arn"]:
-        after["arn"] = predicted_arn(module, caller_identity(module), module.region)
-    result = dict(changed=outcome["changed"], schedule=public(after))
+        partition, account = caller_identity(module)
+        after["arn"] = scheduler.predicted_arn(module.params, partition, account, module.region)
+    result = dict(changed=outcome["changed"], schedule=scheduler.public(after))
     if module._diff:
-        result["diff"] = dict(before=public(outcome["before"]), after=public(after))
+        result["diff"] = dict(before=scheduler.public(outcome["before"]), after=scheduler.public(after))
     module.exit_json(**result)
 
 

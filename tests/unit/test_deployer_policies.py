@@ -130,6 +130,15 @@ def test_the_modules_that_matter_are_seen(derived):
     assert "logs:PutAccountPolicy" not in central and "es:CreateDomain" not in member
 
 
+def test_the_schedule_of_lambda_function_is_read_from_module_utils_scheduler(derived):
+    """lambda_function manages the canary's schedule with module_utils/scheduler.py (imported as a module); its
+    Scheduler calls are seen, and Lambda's tag_resource()/untag_resource() are not read as Scheduler's."""
+    member = set(derived["member"]["logvault.aws.lambda_function"])
+    assert {"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"} <= member
+    assert {"lambda:TagResource", "lambda:UntagResource"} <= member
+    assert not {"scheduler:TagResource", "scheduler:UntagResource"} & member
+
+
 def test_the_shipped_files_are_the_derived_ones():
     assert deployer_policy.main(["--check"]) == 0, "run: python tools/deployer_policy.py"
 

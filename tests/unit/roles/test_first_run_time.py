@@ -190,3 +190,18 @@ def test_member_account_manages_the_canary_roles_in_the_account_iam_module_run(s
     for role in roles[2:]:
         assert role["state"] == "present"
         assert templ.template(role["inline_policies"])
+
+
+def test_member_account_deploys_the_canary_function_and_its_schedule_in_one_module_run():
+    """Issue 17: the canary's function and its schedule were two module runs per account (lambda_function, then
+    scheduler_schedule); lambda_function's option schedule does both, in that order, and deletes the schedule
+    before the function when the canary goes."""
+    tasks = list(_tasks(os.path.join(ROOT, "roles", "member_account", "tasks", "canary.yml")))
+    modules = [key for task in tasks for key in task if key.startswith(("logvault.aws.", "amazon.aws.", "community.aws."))]
+    assert "logvault.aws.scheduler_schedule" not in modules
+    functions = [task["logvault.aws.lambda_function"] for task in tasks if "logvault.aws.lambda_function" in task]
+    assert sorted(f.get("state") for f in functions) == ["absent", "present"]
+    deploy, remove = sorted(functions, key=lambda f: f["state"] == "absent")
+    assert deploy["schedule"]["role_arn"] == "{{ _member_account_canary_scheduler_role_arn }}"
+    assert deploy["schedule"]["schedule_expression"] == "{{ member_account_canary_schedule }}"
+    assert remove["schedule"]["name"] == "{{ member_account_canary_function_name }}"

@@ -539,3 +539,120 @@ def test_bad_src_fails_naming_src_before_any_aws_call(monkeypatch, tmp_path, cod
         result = run(args(given.pop("zip_file", None), **given))
     assert result["failed"] is True and result["parameter"] == "src" and text in result["msg"], result["msg"]
     clients.assert_not_called()
+
+
+# ------------------------------------------------------------------ schedule: the function and its schedule in one module run
+
+SCHEDULER_ROLE = "arn:aws:iam::%s:role/lv-canary-scheduler" % ACCOUNT
+SCHEDULE = dict(schedule_expression="rate(5 minutes)", role_arn=SCHEDULER_ROLE, description="canary",
+                input=json.dumps({"t": "<aws.scheduler.scheduled-time>"}), maximum_retry_attempts=0, maximum_event_age_in_seconds=60)
+SCHEDULE_WRITES = ("CreateSchedule", "UpdateSchedule", "DeleteSchedule")
+
+
+def schedulers():
+    return dict((r, boto3.client("scheduler", region_name=r)) for r in REGIONS)
+
+
+def schedule_names(client):
+    return [s["Name"] for s in client.list_schedules()["Schedules"]]
+
+
+def test_schedule_made_with_the_function_check_apply_check_apply(aws, code):
+    given = args(code, schedule=dict(SCHEDULE))
+    results = [run(given, check_mode=True, diff=True)]
+    assert all(schedule_names(c) == [] for c in schedulers().values()), "check mode wrote"
+    results += [run(given, diff=True), run(given, check_mode=True), run(given)]
+    assert [r["changed"] for r in results] == [True, True, False, False], [r.get("msg") for r in results]
+    predicted, created, dummy, rerun = results
+    for region in REGIONS:
+        function_arn = "arn:aws:lambda:%s:%s:function:%s" % (region, ACCOUNT, NAME)
+        assert created["regions"][region]["schedule_changed"] is True and rerun["regions"][region]["schedule_changed"] is False
+        assert predicted["regions"][region]["schedule"] == created["regions"][region]["schedule"], "check mode predicts the schedule"
+        assert created["regions"][region]["schedule"]["arn"] == "arn:aws:scheduler:%s:%s:schedule/default/%s" % (region, ACCOUNT, NAME)
+        stored_schedule = schedulers()[region].get_schedule(Name=NAME)
+        assert stored_schedule["Target"]["Arn"] == function_arn, "each region's schedule invokes that region's function"
+        assert stored_schedule["Target"]["RoleArn"] == SCHEDULER_ROLE and stored_schedule["ScheduleExpression"] == "rate(5 minutes)"
+        assert stored_schedule["Target"]["RetryPolicy"] == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60}
+    headers = [d["before_header"] for d in predicted["diff"]]
+    assert headers == [h for r in REGIONS for h in ("%s (before)" % r, "%s schedule (before)" % r)]
+
+
+def test_the_schedule_is_written_after_the_function(aws, code):
+    patch, calls = recording_calls()
+    with patch:
+        result = run(args(code, regions=["eu-west-1"], schedule=dict(SCHEDULE)))
+    assert result["changed"] is True, result.get("msg")
+    writes = [name for dummy, name in calls if name in ("CreateFunction",) + SCHEDULE_WRITES]
+    assert writes == ["CreateFunction", "CreateSchedule"]
+
+
+def test_a_schedule_that_drifted_changes_only_the_schedule(aws, code):
+    run(args(code, schedule=dict(SCHEDULE)))
+    client = schedulers()["ap-southeast-2"]
+    current = client.get_schedule(Name=NAME)
+    client.update_schedule(Name=NAME, ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"}, Target=current["Target"])
+    patch, calls = recording_calls()
+    with patch:
+        result = run(args(code, schedule=dict(SCHEDULE)), diff=True)
+    assert result["changed"] is True
+    assert {r: v["changed"] for r, v in result["regions"].items()} == {"us-east-1": False, "eu-west-1": False, "ap-southeast-2": True}
+    assert result["regions"]["ap-southeast-2"]["action"] == "unchanged" and result["regions"]["ap-southeast-2"]["schedule_changed"] is True
+    assert [c for c in calls if c[1] in SCHEDULE_WRITES] == [("ap-southeast-2", "UpdateSchedule")]
+    assert result["diff"][0]["before"]["schedule_expression"] == "rate(1 hour)"
+    assert client.get_schedule(Name=NAME)["ScheduleExpression"] == "rate(5 minutes)"
+
+
+def test_absent_deletes_the_schedule_before_the_function(aws, code):
+    run(args(code, schedule=dict(SCHEDULE)))
+    gone = dict(name=NAME, regions=REGIONS, state="absent", schedule={})
+    assert run(gone, check_mode=True)["changed"] is True
+    assert all(schedule_names(c) == [NAME] for c in schedulers().values()), "check mode wrote"
+    patch, calls = recording_calls()
+    with patch:
+        result = run(gone)
+    assert result["changed"] is True and all(r["schedule_changed"] and r["action"] == "deleted" for r in result["regions"].values())
+    for region in REGIONS:
+        writes = [name for r, name in calls if r == region and name in ("DeleteFunction", "DeleteSchedule")]
+        assert writes == ["DeleteSchedule", "DeleteFunction"], (region, writes)
+        assert schedule_names(schedulers()[region]) == [] and functions_of(aws[region]) == []
+    assert run(gone)["changed"] is False
+
+
+def test_a_schedule_that_cannot_be_deleted_keeps_its_function(aws, code):
+    run(args(code, schedule=dict(SCHEDULE)))
+    original = botocore.client.BaseClient._make_api_call
+
+    def fake(self, name, params):
+        if name == "DeleteSchedule" and self.meta.region_name == "eu-west-1":
+            raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, name)
+        return original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", fake):
+        result = run(dict(name=NAME, regions=REGIONS, state="absent", schedule={}))
+    assert result["failed"] is True and "eu-west-1" in result["msg"] and "us-east-1" not in result["msg"], result["msg"]
+    assert result["regions"]["eu-west-1"]["failed"] is True and result["regions"]["us-east-1"]["action"] == "deleted"
+    assert functions_of(aws["eu-west-1"]) == [NAME], "a function whose schedule is still there must stay"
+    assert functions_of(aws["us-east-1"]) == []
+
+
+def test_schedule_absent_keeps_the_function(aws, code):
+    run(args(code, schedule=dict(SCHEDULE)))
+    result = run(args(code, schedule=dict(name=NAME, state="absent")))
+    assert result["changed"] is True
+    assert all(r["action"] == "unchanged" and r["schedule_changed"] and r["schedule"] == {} for r in result["regions"].values())
+    assert all(schedule_names(c) == [] for c in schedulers().values())
+    assert all(functions_of(aws[r]) == [NAME] for r in REGIONS)
+
+
+@pytest.mark.parametrize("schedule, param", [
+    ({"role_arn": SCHEDULER_ROLE}, "schedule.schedule_expression"),
+    ({"schedule_expression": "rate(5 minutes)"}, "schedule.role_arn"),
+    (dict(SCHEDULE, maximum_retry_attempts=186), "schedule.maximum_retry_attempts"),
+    (dict(SCHEDULE, name="bad name"), "schedule.name"),
+])
+def test_a_bad_schedule_fails_naming_the_parameter_before_any_aws_call(monkeypatch, code, schedule, param):
+    set_test_credentials(monkeypatch)
+    with mock.patch.object(module_under_test, "regional_clients") as clients:
+        result = run(args(code, schedule=schedule))
+    assert result["failed"] is True and result["parameter"] == param, result["msg"]
+    clients.assert_not_called()
