@@ -78,6 +78,19 @@ options:
       - When not given, an existing policy keeps its distribution and a new one has none (AWS's default).
     type: str
     choices: ['Random', 'ByLogStream']
+  all_or_nothing:
+    description:
+      - With O(regions) and O(state=present), read every region first, and write in none of them when any region
+        has a subscription filter policy of another name or cannot be read. The task then fails naming those
+        regions (RV(regions) has C(other_policies) for each region in the way), and the other regions are reported
+        with C(skipped) and no change. CloudWatch Logs allows one account-level subscription filter policy per
+        account and Region (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html)),
+        so such a region could never be onboarded, and V(true) keeps the account from being onboarded in only some
+        regions.
+      - It makes no more calls than V(false). Each region is read once (C(DescribeAccountPolicies)), then written.
+      - V(false) writes every region that can be written, and fails naming the others.
+    type: bool
+    default: false
   excluded_log_groups:
     description:
       - Log group names the policy does not apply to, for example the pipeline's own groups.
@@ -194,7 +207,9 @@ regions:
   description:
     - With O(regions), each region's result, by region name. A region that succeeded has C(changed) and
       C(account_policy) (as RV(account_policy)); a region that failed has C(failed), C(msg), and C(error_code)
-      and C(other_policies) when known. With C(--diff), the task's diff lists each changed region.
+      and C(other_policies) when known. With O(all_or_nothing=true), a region that was not written because another
+      region failed has C(changed) (V(false)), C(skipped) (V(true)), C(account_policy) (V({})) and C(msg).
+      With C(--diff), the task's diff lists each changed region.
   returned: when O(regions) is given
   type: dict
   sample:
@@ -375,10 +390,8 @@ def ensure_absent(module, client, name):
     return result
 
 
-def ensure_present(module, client, name, destination_arn):
-    """One region's result dict; raises RegionError."""
-    params = module.params
-    current, others = get_policies(client, name)
+def check_others(name, current, others):
+    """Raise RegionError when another subscription filter policy keeps ``name`` from being put in the region."""
     if current is None and others:
         raise RegionError(
             "The account already has the subscription filter policy %s in this Region; CloudWatch Logs allows one "
@@ -387,6 +400,20 @@ def ensure_present(module, client, name, destination_arn):
             parameter="policy_name",
             other_policies=others,
         )
+
+
+def read_region(client, name):
+    """all_or_nothing's first pass: (the policy or None, other names); raises RegionError when another one is in the way."""
+    current, others = get_policies(client, name)
+    check_others(name, current, others)
+    return current, others
+
+
+def ensure_present(module, client, name, destination_arn, read=None):
+    """One region's result dict; raises RegionError. ``read`` is what get_policies() gave, when already read."""
+    params = module.params
+    current, others = read if read is not None else get_policies(client, name)
+    check_others(name, current, others)
     current_document = load_document((current or {}).get("policyDocument"))
     current_criteria = (current or {}).get("selectionCriteria") or None
     document = wanted_document(params, destination_arn, current_document)
@@ -449,7 +476,20 @@ def run_many_regions(module):
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
 
-    outcomes = run_regions(clients, lambda client, region: manage(module, client, arns.get(region)))
+    name = module.params["policy_name"]
+    if module.params["all_or_nothing"] and module.params["state"] == "present":
+        # Every region is read before any is written; one region in the way (or unreadable) stops them all.
+        reads = run_regions(clients, lambda client, region: read_region(client, name))
+        if any(isinstance(read, RegionError) for read in reads.values()):
+            outcomes = dict(reads)
+            for region, read in reads.items():
+                if not isinstance(read, RegionError):
+                    outcomes[region] = dict(changed=False, skipped=True, account_policy={},
+                                            msg="Not written: another region cannot be (all_or_nothing)")
+        else:
+            outcomes = run_regions(clients, lambda client, region: ensure_present(module, client, name, arns.get(region), reads[region]))
+    else:
+        outcomes = run_regions(clients, lambda client, region: manage(module, client, arns.get(region)))
     per_region = {}
     diffs = []
     others = {}
@@ -491,6 +531,7 @@ def main():
         filter_pattern=dict(type="str", default=""),
         distribution=dict(type="str", choices=["Random", "ByLogStream"]),
         excluded_log_groups=dict(type="list", elements="str"),
+        all_or_nothing=dict(type="bool", default=False),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

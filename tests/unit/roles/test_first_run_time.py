@@ -100,12 +100,17 @@ def _when(role, task_file, name):
     ("absent", "account_policy", [], False, ["us-east-1", "eu-west-1"]),   # offboarding removes them always
     ("absent", "log_groups", ["us-east-1"], False, ["us-east-1", "eu-west-1"]),
 ])
-def test_member_account_lists_every_log_group_only_where_the_account_policy_is_written(state, mode, changed_regions, always, cleaned):
+@pytest.mark.parametrize("organization", ["", "o-abcdefghij"])
+def test_member_account_lists_every_log_group_only_where_the_account_policy_is_written(state, mode, changed_regions, always, cleaned,
+                                                                                       organization):
     regions = ["us-east-1", "eu-west-1"]
+    # Without an organization the policy is written first (existing_policy.yml), else in logs.yml.
+    written = "__member_account_policies_first" if (not organization and state == "present" and mode == "account_policy") \
+        else "__member_account_policies"
     templ = _templar("member_account", member_account_state=state, member_account_subscription_mode=mode,
                      member_account_always_remove_group_filters=always, logvault_regions=regions,
-                     __member_account_policies={"changed": bool(changed_regions), "regions": dict(
-                         (r, {"changed": r in changed_regions}) for r in regions)})
+                     logvault_organization_id=organization,
+                     **{written: {"changed": bool(changed_regions), "regions": dict((r, {"changed": r in changed_regions}) for r in regions)}})
     assert templ.template(trust_as_template("{{ _member_account_filter_cleanup_regions }}")) == cleaned
     with open(os.path.join(ROOT, "roles", "member_account", "tasks", "logs.yml"), encoding="utf-8") as handle:
         task = next(t for t in yaml.safe_load(handle) if t["name"].startswith("Remove this collection's per-group"))
@@ -205,3 +210,33 @@ def test_member_account_deploys_the_canary_function_and_its_schedule_in_one_modu
     assert deploy["schedule"]["role_arn"] == "{{ _member_account_canary_scheduler_role_arn }}"
     assert deploy["schedule"]["schedule_expression"] == "{{ member_account_canary_schedule }}"
     assert remove["schedule"]["name"] == "{{ member_account_canary_function_name }}"
+
+
+@pytest.mark.parametrize("organization, probe, first, late", [
+    # no delivery role: the account policy is written first, all regions or none; no look before it
+    ("", False, True, False),
+    # the policy names the delivery role: look first, write it after IAM (logs.yml)
+    ("o-abcdefghij", True, False, True),
+])
+def test_member_account_writes_the_account_policy_first_when_it_needs_no_role(organization, probe, first, late):
+    """Issue 17: a look (check mode) and then a write of the account policy were two module runs per account;
+    without an organization the policy needs no role, so it is written before IAM, with all_or_nothing."""
+    tasks = {}
+    for task_file in ("existing_policy.yml", "logs.yml"):
+        with open(os.path.join(ROOT, "roles", "member_account", "tasks", task_file), encoding="utf-8") as handle:
+            for task in yaml.safe_load(handle):
+                if "logvault.aws.cloudwatchlogs_account_policy" in task:
+                    tasks[task["name"]] = task
+    assert len(tasks) == 3
+    look = tasks["Look for an account-level subscription filter policy of another name in every region"]
+    write_first = tasks["Subscribe every log group through the account-level policy in every region, first (all regions or none)"]
+    write_late = tasks["Subscribe every log group through the account-level policy in every region"]
+    assert look["check_mode"] is True and write_first["logvault.aws.cloudwatchlogs_account_policy"]["all_or_nothing"] is True
+    templ = _templar("member_account", logvault_organization_id=organization, logvault_account_id="111111111111",
+                     logvault_central_account_id="222222222222")
+    for task, expected in ((look, probe), (write_first, first), (write_late, late)):
+        assert templ.evaluate_conditional(trust_as_template(task["when"])) is expected, task["name"]
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "main.yml"), encoding="utf-8") as handle:
+        block = yaml.safe_load(handle)[2]["block"]
+    order = [t.get("ansible.builtin.import_tasks") or t.get("ansible.builtin.include_tasks", {}).get("file") for t in block]
+    assert order.index("existing_policy.yml") < order.index("iam.yml") < order.index("logs.yml")

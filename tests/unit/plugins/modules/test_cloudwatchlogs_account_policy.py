@@ -327,6 +327,47 @@ def test_another_policy_in_one_region_is_reported_by_region(regional):
     assert "eu-west-1: The account already has the subscription filter policy 'legacy-splunk'" in result["msg"]
 
 
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_all_or_nothing_writes_no_region_when_another_policy_is_in_one(regional, check_mode):
+    """Each region is read once and none is written (Stubber fails on any PutAccountPolicy, and on a second read)."""
+    stubbers, dummy = regional
+    expect_describe(stubbers["us-east-1"], [])
+    expect_describe(stubbers["eu-west-1"], [stored(criteria_doc("eu-west-1"), name="legacy-splunk")])
+    expect_describe(stubbers["ap-southeast-2"], [stored(dict(criteria_doc("ap-southeast-2"), FilterPattern="x"), CRITERIA)])
+    result = run(many(all_or_nothing=True), check_mode=check_mode)
+    assert result["failed"] is True and result["parameter"] == "policy_name", result["msg"]
+    assert result["other_policies_by_region"] == {"eu-west-1": ["legacy-splunk"]}
+    assert result["msg"].startswith("Account policy logvault failed in 1 of 3 regions: eu-west-1: The account already has")
+    assert result["changed"] is False
+    for region in ("us-east-1", "ap-southeast-2"):
+        assert result["regions"][region]["changed"] is False and result["regions"][region]["skipped"] is True
+
+
+def test_all_or_nothing_writes_no_region_when_one_cannot_be_read(regional):
+    stubbers, dummy = regional
+    expect_describe(stubbers["us-east-1"], [])
+    stubbers["eu-west-1"].add_client_error("describe_account_policies", "AccessDeniedException", "not allowed in eu-west-1", 400)
+    expect_describe(stubbers["ap-southeast-2"], [])
+    result = run(many(all_or_nothing=True))
+    assert result["failed"] is True and result["regions"]["eu-west-1"]["error_code"] == "AccessDeniedException"
+    assert "parameter" not in result
+    assert result["changed"] is False and result["regions"]["us-east-1"]["skipped"] is True
+
+
+def test_all_or_nothing_reads_each_region_once_then_writes(regional):
+    stubbers, dummy = regional
+    for region in REGIONS:
+        expect_describe(stubbers[region], [])
+        stubbers[region].add_response("put_account_policy", {"accountPolicy": stored(criteria_doc(region), CRITERIA)})
+    result = run(many(all_or_nothing=True), diff=True)
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True and all(v["changed"] and "skipped" not in v for v in result["regions"].values())
+    assert [d["before_header"] for d in result["diff"]] == ["%s (before)" % r for r in REGIONS]
+    for region in REGIONS:
+        expect_describe(stubbers[region], [stored(criteria_doc(region), CRITERIA)])
+    assert run(many(all_or_nothing=True))["changed"] is False
+
+
 def test_regions_absent(regional):
     stubbers, dummy = regional
     expect_describe(stubbers["us-east-1"], [stored(criteria_doc("us-east-1"), CRITERIA)])
