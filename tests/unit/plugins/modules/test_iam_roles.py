@@ -256,3 +256,28 @@ def test_a_max_session_duration_out_of_range_names_the_parameter_and_changes_not
     assert result["failed"] is True and result["parameter"] == "roles[2].max_session_duration", result
     assert "roles[2].max_session_duration" in result["msg"] and str(duration) in result["msg"]
     assert iam.list_roles()["Roles"] == [] and iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_central_roles_made_by_amazon_aws_iam_role_and_iam_policy_are_taken_over_without_a_change(iam):
+    """central_account managed its roles with amazon.aws.iam_role (max_session_duration 3600, tags with purge_tags, and
+    create_instance_profile left to its default, true) and amazon.aws.iam_policy before: an account it built must
+    converge with changed=0 when roles/central_account/tasks/iam_roles.yml gives the same roles to this module."""
+    roles = [dict(name="logvault-transform", description="transform", trust=LAMBDA_TRUST, policy=SHIP),
+             dict(name="logvault-search-admin", description="master role", trust=EC2_TRUST)]
+    for role in roles:
+        built = run_module(amazon_iam_role, dict(name=role["name"], description=role["description"],
+                                                 assume_role_policy_document=json.dumps(role["trust"]), max_session_duration=3600,
+                                                 tags={"owner": "security"}, purge_tags=True, state="present"))
+        assert built["changed"] is True, built
+        if "policy" in role:
+            run_module(amazon_iam_policy, dict(iam_type="role", iam_name=role["name"], policy_name=role["name"],
+                                               policy_json=json.dumps(role["policy"]), state="present"))
+    args = dict(roles=[dict(name=role["name"], description=role["description"], assume_role_policy_document=role["trust"],
+                            inline_policies={role["name"]: role["policy"]} if "policy" in role else {},
+                            max_session_duration=3600, tags={"owner": "security"}) for role in roles])
+    predicted = run(args, check_mode=True, diff=True)
+    assert predicted["changed"] is False, predicted["diff"]
+    assert run(args)["changed"] is False
+    # iam_role gave each role an instance profile; the module leaves it as it is
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles_for_role(RoleName="logvault-transform")["InstanceProfiles"]] \
+        == ["logvault-transform"]
