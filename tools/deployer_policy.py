@@ -48,6 +48,21 @@ DEPLOYERS = {
         "playbooks": ["verify.yml", "members.yml", "offboard_member.yml", "fleet.yml"],
     },
 }
+# Code paths of a module that only a parameter takes, and the operations that only that path calls:
+# when no task of a deployer passes the parameter to the module, those operations are not the
+# module's actions for that deployer (another module that calls them still brings them in). A task
+# whose arguments cannot be read (a templated string) counts as passing it, so this never drops an
+# action a run can call. logvault.aws.iam_roles manages customer managed policies only for
+# managed_policies: central_account gives it roles only, and the central policy must fit IAM's
+# 10,240 characters (see policy()).
+PARAMETER_PATHS = {
+    ("logvault.aws.iam_roles", "managed_policies"): {
+        "iam": ["create_policy", "create_policy_version", "set_default_policy_version", "delete_policy_version",
+                "delete_policy", "get_policy", "get_policy_version", "list_policy_versions", "list_entities_for_policy",
+                "detach_group_policy", "detach_user_policy"],
+        "sts": ["get_caller_identity"],
+    },
+}
 # Modules whose calls need no IAM permission or are not AWS calls.
 NOT_AWS = {"amazon.aws.sts_assume_role"}  # run with the control node's credentials, to become the deployer
 # Services by the name modules give module.client(); IAM prefix when it differs from it.
@@ -138,6 +153,33 @@ def modules_of(deployer):
     return sorted(found - NOT_AWS)
 
 
+def _task_files(deployer):
+    """(path, parsed YAML) of the task files and playbook plays a deployer runs (see modules_of)."""
+    files = []
+    for role in DEPLOYERS[deployer]["roles"]:
+        for path in sorted(glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml"))):
+            with open(path, encoding="utf-8") as handle:
+                files.append((path, yaml.safe_load(handle)))
+    for playbook in DEPLOYERS[deployer]["playbooks"]:
+        path = os.path.join(ROOT, "playbooks", playbook)
+        files.append((path, yaml.safe_load(_plays_for(path, deployer))))
+    return files
+
+
+def passes(deployer, fqcn, parameter):
+    """Whether a task of the deployer passes ``parameter`` to ``fqcn`` (or arguments that cannot be read)."""
+    stack = [data for dummy, data in _task_files(deployer)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if fqcn in node and (not isinstance(node[fqcn], dict) or parameter in node[fqcn]):
+                return True
+            stack.extend(node.values())
+    return False
+
+
 class Models(object):
     """botocore service models: operation names by service, and IAM prefixes."""
 
@@ -172,8 +214,9 @@ def _sources(path, collections, seen=None):
     return texts
 
 
-def actions_of_module(fqcn, models, collections):
-    """IAM actions of the API calls in one module (and the module_utils it imports)."""
+def actions_of_module(fqcn, models, collections, not_taken=None):
+    """IAM actions of the API calls in one module (and the module_utils it imports), but for the
+    operations of ``not_taken`` ({service: [snake_case operation]}, see PARAMETER_PATHS)."""
     texts = _sources(_module_path(fqcn, collections), collections)
     services = set()
     for text in texts[:1]:
@@ -192,7 +235,7 @@ def actions_of_module(fqcn, models, collections):
             called.update(WAITER.findall(text))
             called.update(NAMED.findall(text))
         for snake, (prefix, operation) in models.operations(service).items():
-            if snake in called:
+            if snake in called and snake not in (not_taken or {}).get(service, ()):
                 actions.add(_action(prefix, operation))
     return actions
 
@@ -208,7 +251,15 @@ def derive(deployer):
     """{module FQCN: sorted IAM actions} for one deployer."""
     models = Models()
     collections = _site_packages_collections()
-    return dict((fqcn, sorted(actions_of_module(fqcn, models, collections))) for fqcn in modules_of(deployer))
+    derived = {}
+    for fqcn in modules_of(deployer):
+        not_taken = {}
+        for (module, parameter), operations in sorted(PARAMETER_PATHS.items()):
+            if module == fqcn and not passes(deployer, fqcn, parameter):
+                for service, names in operations.items():
+                    not_taken.setdefault(service, []).extend(names)
+        derived[fqcn] = sorted(actions_of_module(fqcn, models, collections, not_taken))
+    return derived
 
 
 # ---- Resources (issue 13 item 5): each action on the resource types the Service Authorization

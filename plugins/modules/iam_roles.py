@@ -46,6 +46,16 @@ options:
       description:
         description: Description of the role (at most 1,000 characters). When not given, it is not managed.
         type: str
+      max_session_duration:
+        description:
+          - The maximum session duration of the role, in seconds, from V(3600) (one hour) to V(43200) (12 hours), as
+            C(CreateRole) and C(UpdateRole) accept it
+            (U(https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html),
+            U(https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateRole.html)); a value out of that range fails
+            before any AWS call.
+          - It is set when the role is created, and changed with C(UpdateRole) when it differs. When not given, it is
+            not managed (a new role gets AWS's default of one hour).
+        type: int
       assume_role_policy_document:
         description: The trust policy (a dict or a JSON string). Required when O(roles[].state=present).
         type: json
@@ -120,6 +130,10 @@ notes:
   - Requests are retried with backoff on throttling, and on C(NoSuchEntity) right after a role or policy was created, since
     IAM is eventually consistent
     (U(https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)).
+  - C(UpdateRole) sets both the description and the maximum session duration of a role, and AWS documents that a
+    maximum session duration it is not given is set back to one hour
+    (U(https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateRole.html)). When either changes, the module
+    therefore sends both, the one it does not manage with the value the role has, so that neither is reset.
   - A role that is removed is first taken out of its instance profiles, its managed policies are detached and its
     inline policies deleted, as C(DeleteRole) requires
     (U(https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html)).
@@ -150,6 +164,16 @@ EXAMPLES = r"""
         instance_profile: true
         tags:
           owner: security
+
+- name: A Lambda execution role whose sessions last at most one hour
+  logvault.aws.iam_roles:
+    roles:
+      - name: logvault-transform
+        description: the transform Lambda reads the hub stream
+        assume_role_policy_document: "{{ lambda_trust_policy }}"
+        inline_policies:
+          logvault-transform: "{{ transform_policy }}"
+        max_session_duration: 3600
 
 - name: Remove them
   logvault.aws.iam_roles:
@@ -226,6 +250,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
 PATH = re.compile(r"^/([\x21-\x7e]*/)?$")
+# MaxSessionDuration of CreateRole and UpdateRole: "Valid Range: Minimum value of 3600. Maximum value of 43200."
+# (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html)
+SESSION_DURATION = (3600, 43200)
 ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")
 # Right after CreateRole/CreatePolicy, IAM may still answer NoSuchEntity (eventual consistency).
 FRESH = AWSRetry.jittered_backoff(retries=8, delay=1, max_delay=10, catch_extra_error_codes=["NoSuchEntity"])
@@ -264,6 +291,10 @@ def validate(params):
             raise ParameterError(where + ".path", "%s.path must be / or /.../ (at most 512 characters), got %r" % (where, role["path"]))
         if role["description"] is not None and len(role["description"]) > 1000:
             raise ParameterError(where + ".description", "%s.description must be at most 1,000 characters" % where)
+        duration = role["max_session_duration"]
+        if duration is not None and not SESSION_DURATION[0] <= duration <= SESSION_DURATION[1]:
+            raise ParameterError(where + ".max_session_duration", "%s.max_session_duration must be %d to %d seconds (1 to 12 hours), got %r"
+                                 % (where, SESSION_DURATION[0], SESSION_DURATION[1], duration))
         item = dict(role)
         if role["state"] == "present":
             if role["assume_role_policy_document"] is None:
@@ -418,6 +449,8 @@ class Account(object):
         }
         if role["description"] is not None:
             after["description"] = role["description"]
+        if role["max_session_duration"] is not None:
+            after["max_session_duration"] = role["max_session_duration"]
         if role["tags"] is not None:
             after["tags"] = role["tags"]
         if role["instance_profile"]:
@@ -433,6 +466,8 @@ class Account(object):
         params = dict(RoleName=role["name"], Path=role["path"], AssumeRolePolicyDocument=json.dumps(role["assume_role_policy_document"]))
         if role["description"] is not None:
             params["Description"] = role["description"]
+        if role["max_session_duration"] is not None:
+            params["MaxSessionDuration"] = role["max_session_duration"]
         if role["tags"]:
             params["Tags"] = ansible_dict_to_boto3_tag_list(role["tags"])
         arn = self.client.create_role(aws_retry=True, **params)["Role"]["Arn"]
@@ -462,12 +497,7 @@ class Account(object):
             changed = True
             if not check:
                 self.client.update_assume_role_policy(aws_retry=True, RoleName=name, PolicyDocument=json.dumps(role["assume_role_policy_document"]))
-        if role["description"] is not None:
-            before["description"] = existing.get("Description") or ""
-            if before["description"] != role["description"]:
-                changed = True
-                if not check:
-                    self.client.update_role(aws_retry=True, RoleName=name, Description=role["description"])
+        changed = self.update_settings(role, existing, before) or changed
         if role["tags"] is not None:
             before["tags"] = boto3_tag_list_to_ansible_dict(existing.get("Tags") or [])
             add, remove = compare_aws_tags(before["tags"], role["tags"], purge_tags=True)
@@ -503,6 +533,27 @@ class Account(object):
             else:
                 changed = self.ensure_profile(role, profiles) or changed
         return changed, existing["Arn"], before, after
+
+    def update_settings(self, role, existing, before):
+        """The description and maximum session duration (UpdateRole); returns whether either changes."""
+        current = {"Description": existing.get("Description") or "", "MaxSessionDuration": existing.get("MaxSessionDuration") or 3600}
+        wanted = dict(current)
+        if role["description"] is not None:
+            before["description"] = current["Description"]
+            wanted["Description"] = role["description"]
+        if role["max_session_duration"] is not None:
+            before["max_session_duration"] = current["MaxSessionDuration"]
+            wanted["MaxSessionDuration"] = role["max_session_duration"]
+        if wanted == current:
+            return False
+        if not self.check_mode:
+            # Both in one call: UpdateRole applies the default of one hour to a MaxSessionDuration it is not given
+            # (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateRole.html). A role without a
+            # description is sent none, so that it does not get an empty one.
+            if "Description" not in existing and role["description"] is None:
+                del wanted["Description"]
+            self.client.update_role(aws_retry=True, RoleName=role["name"], **wanted)
+        return True
 
     def ensure_profile(self, role, profiles):
         """Make the instance profile named as the role hold it; returns whether that changes anything."""
@@ -541,6 +592,7 @@ def main():
         name=dict(type="str", required=True),
         path=dict(type="str", default="/"),
         description=dict(type="str"),
+        max_session_duration=dict(type="int"),
         assume_role_policy_document=dict(type="json"),
         inline_policies=dict(type="dict", default={}),
         managed_policy_arns=dict(type="list", elements="str", default=[]),

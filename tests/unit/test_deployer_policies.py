@@ -159,3 +159,32 @@ def test_the_policy_fits_an_inline_role_policy(kind):
     # IAM quotas: the inline policies of a role total at most 10,240 characters, whitespace not counted
     # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
     assert len(json.dumps(_shipped(kind), separators=(",", ":"))) <= 10240
+
+
+def _central_iam_roles_task(arguments):
+    return [("roles/central_account/tasks/iam_roles.yml", [{"name": "IAM", "logvault.aws.iam_roles": arguments}])]
+
+
+@pytest.mark.parametrize("arguments", [
+    {"roles": [], "managed_policies": [{"name": "logvault-extra", "document": "{}"}]},
+    "{{ arguments_that_cannot_be_read }}",
+])
+def test_a_central_task_that_manages_policies_with_iam_roles_brings_in_their_actions(monkeypatch, arguments):
+    """central_account gives logvault.aws.iam_roles roles only, so the module's managed-policy path is not in the
+    central policy (which must fit 10,240 characters); a task that passes managed_policies (or arguments that
+    cannot be read) brings its actions back."""
+    assert not deployer_policy.passes("central", "logvault.aws.iam_roles", "managed_policies")
+    path_only = {"iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
+                 "iam:DeletePolicyVersion"}
+    assert not path_only & set(a for actions in deployer_policy.derive("central").values() for a in actions)
+    real = deployer_policy._task_files  # pylint: disable=protected-access
+    monkeypatch.setattr(deployer_policy, "_task_files", lambda deployer: real(deployer) + _central_iam_roles_task(arguments))
+    assert deployer_policy.passes("central", "logvault.aws.iam_roles", "managed_policies")
+    assert path_only <= set(deployer_policy.derive("central")["logvault.aws.iam_roles"])
+
+
+def test_the_member_deployer_keeps_the_managed_policy_actions_of_iam_roles(derived):
+    """member_account manages its fleet and reader policies with logvault.aws.iam_roles (managed_policies)."""
+    assert deployer_policy.passes("member", "logvault.aws.iam_roles", "managed_policies")
+    assert {"iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
+            "iam:DeletePolicyVersion", "sts:GetCallerIdentity"} <= set(derived["member"]["logvault.aws.iam_roles"])

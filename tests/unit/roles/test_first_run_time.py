@@ -240,3 +240,44 @@ def test_member_account_writes_the_account_policy_first_when_it_needs_no_role(or
         block = yaml.safe_load(handle)[2]["block"]
     order = [t.get("ansible.builtin.import_tasks") or t.get("ansible.builtin.include_tasks", {}).get("file") for t in block]
     assert order.index("existing_policy.yml") < order.index("iam.yml") < order.index("logs.yml")
+
+
+def _central_iam_includes():
+    """The include_tasks of tasks/iam_roles.yml in central_account's task files, by task name."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(ROOT, "roles", "central_account", "tasks", "*.yml"))):
+        for task in _tasks(path):
+            include = task.get("ansible.builtin.include_tasks")
+            if isinstance(include, dict) and include.get("file") == "iam_roles.yml":
+                found[task["name"]] = task["vars"]["_central_account_iam_roles"]
+    return found
+
+
+def test_central_account_manages_the_roles_of_each_iam_include_in_one_module_run():
+    """Issue 17: the central roles were one amazon.aws.iam_role run per role and one amazon.aws.iam_policy run per
+    inline policy (13 module runs in five includes); each include is now one logvault.aws.iam_roles run."""
+    assert len(_central_iam_includes()) == 5
+    with open(os.path.join(ROOT, "roles", "central_account", "tasks", "iam_roles.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    assert [[key for key in task if "." in key] for task in tasks] == [["logvault.aws.iam_roles"]]
+    assert not any(key in tasks[0] for key in ("loop", "with_items", "when", "register"))
+
+
+def test_central_account_gives_each_role_its_trust_policy_inline_policy_session_duration_and_tags():
+    with open(os.path.join(ROOT, "roles", "central_account", "tasks", "iam_roles.yml"), encoding="utf-8") as handle:
+        task = yaml.safe_load(handle)[0]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logvault-a/*"}]}
+    templ = _templar("central_account", central_account_tags={"owner": "security"},
+                     _central_account_iam_roles=[dict(name="logvault-a", description="with a policy", trust=trust, policy=policy),
+                                                 dict(name="logvault-b", description="trust only", trust=trust)],
+                     **_trusted(task["vars"]))
+    roles = templ.template(trust_as_template(task["logvault.aws.iam_roles"]["roles"]))
+    assert roles == [
+        dict(name="logvault-a", description="with a policy", assume_role_policy_document=trust, inline_policies={"logvault-a": policy},
+             max_session_duration=3600, tags={"owner": "security"}),
+        dict(name="logvault-b", description="trust only", assume_role_policy_document=trust, inline_policies={},
+             max_session_duration=3600, tags={"owner": "security"}),
+    ]
+    assert isinstance(roles[0]["max_session_duration"], int)
