@@ -228,25 +228,15 @@ other_policies_by_region:
   sample: {eu-west-1: [legacy-splunk]}
 """
 
-import json
-
 try:
     import botocore
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import propagation_retry
+from ansible_collections.logvault.aws.plugins.module_utils import account_policy
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
-from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import canonical_json
-from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
-from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_selection_criteria
-from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import render_selection_criteria
-from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
-from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_policy_name
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
@@ -254,55 +244,10 @@ from ansible_collections.logvault.aws.plugins.module_utils.multi_region import r
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import validate_regions
 
-POLICY_TYPE = "SUBSCRIPTION_FILTER_POLICY"
-SCOPE = "ALL"
-RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
-
-
-@AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
-def _describe_account_policies(client, **kwargs):
-    # botocore has no paginator for DescribeAccountPolicies, so follow nextToken here.
-    policies = []
-    while True:
-        page = client.describe_account_policies(**kwargs)
-        policies.extend(page.get("accountPolicies", []))
-        token = page.get("nextToken")
-        if not token or token == kwargs.get("nextToken"):
-            return policies
-        kwargs["nextToken"] = token
-
-
-def get_policies(client, name):
-    """(the policy called ``name`` or None, sorted names of the account's other subscription filter policies).
-
-    Every SUBSCRIPTION_FILTER_POLICY is read, not only ``name``: AWS allows one per account and Region.
-    """
-    try:
-        policies = _describe_account_policies(client, policyType=POLICY_TYPE)
-    except is_boto3_error_code("ResourceNotFoundException"):
-        return None, []
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        raise RegionError("Failed to describe account policy %s" % name, error=e)
-    found = None
-    others = set()
-    for policy in policies:
-        if policy.get("policyType", POLICY_TYPE) != POLICY_TYPE:
-            continue
-        if policy.get("policyName") == name:
-            found = policy
-        else:
-            others.add(policy.get("policyName"))
-    return found, sorted(others)
-
-
-def get_policy(client, name):
-    return get_policies(client, name)[0]
-
 
 def validate_params(module):
     params = module.params
     try:
-        validate_policy_name(params["policy_name"], "policy_name")
         if params["region"] is not None:
             validate_region(params["region"], "region")
         if params["regions"] is not None:
@@ -311,154 +256,16 @@ def validate_params(module):
                 raise ValidationError("destination_arn", "is for one region; with regions, give destination_arns (region: ARN)")
         elif params["destination_arns"] is not None:
             raise ValidationError("destination_arns", "needs regions (the regions to manage)")
-        if params["state"] == "present":
-            if params["regions"] is None and params["destination_arn"] is None:
-                raise ValidationError("destination_arn", "is required when state is present")
-            for region in params["regions"] or []:
-                arn = (params["destination_arns"] or {}).get(region)
-                if arn is None:
-                    raise ValidationError("destination_arns", "has no destination ARN for region %s (state is present)" % region)
-                parse_arn(arn, "destination_arns", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
-                if arn.split(":")[3] != region:
-                    raise ValidationError("destination_arns", "maps region %s to %s, a destination of another region" % (region, arn))
-        if params["destination_arn"] is not None:
-            parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
-        if params["role_arn"] is not None:
-            parse_arn(params["role_arn"], "role_arn", ["iam-role"])
-        validate_filter_pattern(params["filter_pattern"], "filter_pattern")
-        if params["excluded_log_groups"] is not None:
-            render_selection_criteria(params["excluded_log_groups"], "excluded_log_groups")
+        if params["state"] == "present" and params["regions"] is None and params["destination_arn"] is None:
+            raise ValidationError("destination_arn", "is required when state is present")
+        account_policy.validate(params, params["regions"])
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
 
 
-def load_document(text):
-    if not text:
-        return {}
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return {"_unparsed": text}
-    return document if isinstance(document, dict) else {"_unparsed": text}
-
-
-def wanted_document(params, destination_arn, current_document):
-    document = {"DestinationArn": destination_arn, "FilterPattern": params["filter_pattern"] or ""}
-    role = params["role_arn"] if params["role_arn"] is not None else current_document.get("RoleArn")
-    if role:
-        document["RoleArn"] = role
-    distribution = params["distribution"] or current_document.get("Distribution")
-    if distribution:
-        document["Distribution"] = distribution
-    return document
-
-
-def describe(policy_name, document, selection_criteria, extra=None):
-    excluded = parse_selection_criteria(selection_criteria)
-    result = {
-        "policy_name": policy_name,
-        "policy_type": POLICY_TYPE,
-        "policy_document": document,
-        "selection_criteria": selection_criteria or "",
-        "excluded_log_groups": excluded if isinstance(excluded, list) else [],
-        "scope": SCOPE,
-    }
-    extra = extra or {}
-    if extra.get("accountId"):
-        result["account_id"] = extra["accountId"]
-    if extra.get("lastUpdatedTime") is not None:
-        result["last_updated_time"] = extra["lastUpdatedTime"]
-    return result
-
-
-def ensure_absent(module, client, name):
-    """One region's result dict; raises RegionError."""
-    current = get_policy(client, name)
-    if current is None:
-        return dict(changed=False, account_policy={})
-    if not module.check_mode:
-        try:
-            client.delete_account_policy(aws_retry=True, policyName=name, policyType=POLICY_TYPE)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            pass
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            raise RegionError("Failed to delete account policy %s" % name, error=e)
-    result = dict(changed=True, account_policy={})
-    if module._diff:
-        before = describe(name, load_document(current.get("policyDocument")), current.get("selectionCriteria"))
-        result["diff"] = dict(before=before, after={})
-    return result
-
-
-def check_others(name, current, others):
-    """Raise RegionError when another subscription filter policy keeps ``name`` from being put in the region."""
-    if current is None and others:
-        raise RegionError(
-            "The account already has the subscription filter policy %s in this Region; CloudWatch Logs allows one "
-            "account-level subscription filter policy per account and Region, so PutAccountPolicy for %r would fail. "
-            "Delete it (state=absent) or manage it under its own name (policy_name=%s)." % (", ".join(repr(o) for o in others), name, others[0]),
-            parameter="policy_name",
-            other_policies=others,
-        )
-
-
-def read_region(client, name):
-    """all_or_nothing's first pass: (the policy or None, other names); raises RegionError when another one is in the way."""
-    current, others = get_policies(client, name)
-    check_others(name, current, others)
-    return current, others
-
-
-def ensure_present(module, client, name, destination_arn, read=None):
-    """One region's result dict; raises RegionError. ``read`` is what get_policies() gave, when already read."""
-    params = module.params
-    current, others = read if read is not None else get_policies(client, name)
-    check_others(name, current, others)
-    current_document = load_document((current or {}).get("policyDocument"))
-    current_criteria = (current or {}).get("selectionCriteria") or None
-    document = wanted_document(params, destination_arn, current_document)
-    if params["excluded_log_groups"] is None:
-        criteria = current_criteria
-    else:
-        criteria = render_selection_criteria(params["excluded_log_groups"], "excluded_log_groups")
-
-    changed = (
-        current is None
-        or canonical_json(current_document) != canonical_json(document)
-        or parse_selection_criteria(current_criteria) != parse_selection_criteria(criteria)
-        or (current.get("scope") or SCOPE) != SCOPE
-    )
-    written = current
-    if changed and not module.check_mode:
-        kwargs = dict(policyName=name, policyDocument=canonical_json(document), policyType=POLICY_TYPE, scope=SCOPE)
-        if criteria:
-            kwargs["selectionCriteria"] = criteria
-        try:
-            written = client.put_account_policy(aws_retry=True, **kwargs).get("accountPolicy") or {}
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise RegionError("Failed to %s account policy %s" % ("create" if current is None else "update", name), error=e)
-    elif changed:
-        written = {}
-    after = describe(name, document, criteria, written)
-    result = dict(changed=changed, account_policy=after)
-    if module._diff:
-        before = describe(name, current_document, current_criteria) if current is not None else {}
-        diff_after = dict(after)
-        diff_after.pop("last_updated_time", None)
-        result["diff"] = dict(before=before, after=diff_after)
-    return result
-
-
-def manage(module, client, destination_arn):
-    name = module.params["policy_name"]
-    if module.params["state"] == "absent":
-        return ensure_absent(module, client, name)
-    return ensure_present(module, client, name, destination_arn)
-
-
 def run_one_region(module, client):
     try:
-        result = manage(module, client, module.params["destination_arn"])
+        result = account_policy.manage(module.params, client, module.params["destination_arn"], module.check_mode, module._diff)
     except RegionError as e:
         if e.error is not None:
             module.fail_json_aws(e.error, msg=e.msg, **e.extra)
@@ -471,37 +278,30 @@ def run_many_regions(module):
     regions = module.params["regions"]
     arns = module.params["destination_arns"] or {}
     try:
-        # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
-        clients = regional_clients(module, "logs", regions, retry_decorator=propagation_retry("logs", RETRY_CODES))
+        clients = regional_clients(module, "logs", regions, retry_decorator=account_policy.retry_decorator())
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
 
-    name = module.params["policy_name"]
-    if module.params["all_or_nothing"] and module.params["state"] == "present":
-        # Every region is read before any is written; one region in the way (or unreadable) stops them all.
-        reads = run_regions(clients, lambda client, region: read_region(client, name))
-        if any(isinstance(read, RegionError) for read in reads.values()):
-            outcomes = dict(reads)
-            for region, read in reads.items():
-                if not isinstance(read, RegionError):
-                    outcomes[region] = dict(changed=False, skipped=True, account_policy={},
-                                            msg="Not written: another region cannot be (all_or_nothing)")
-        else:
-            outcomes = run_regions(clients, lambda client, region: ensure_present(module, client, name, arns.get(region), reads[region]))
+    params = module.params
+    # With all_or_nothing, every region is read before any is written; one region in the way (or unreadable) stops them all.
+    reads, blocked = account_policy.read_all(params, clients)
+    if blocked:
+        outcomes = dict(reads)
+        for region, read in reads.items():
+            if not isinstance(read, RegionError):
+                outcomes[region] = dict(changed=False, skipped=True, account_policy={}, msg=account_policy.SKIPPED_MESSAGE)
     else:
-        outcomes = run_regions(clients, lambda client, region: manage(module, client, arns.get(region)))
+        outcomes = run_regions(clients, lambda client, region: account_policy.manage(
+            params, client, arns.get(region), module.check_mode, module._diff, (reads or {}).get(region)))
     per_region = {}
     diffs = []
     others = {}
     for region in regions:
         outcome = outcomes[region]
         if isinstance(outcome, RegionError):
-            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
-            if outcome.error_code():
-                per_region[region]["error_code"] = outcome.error_code()
-            if outcome.extra.get("other_policies"):
-                per_region[region]["other_policies"] = outcome.extra["other_policies"]
-                others[region] = outcome.extra["other_policies"]
+            per_region[region] = account_policy.region_failure(outcome)
+            if "other_policies" in per_region[region]:
+                others[region] = per_region[region]["other_policies"]
             continue
         diff = outcome.pop("diff", None)
         per_region[region] = outcome
@@ -521,18 +321,7 @@ def run_many_regions(module):
 
 
 def main():
-    argument_spec = dict(
-        policy_name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        destination_arn=dict(type="str"),
-        regions=dict(type="list", elements="str"),
-        destination_arns=dict(type="dict"),
-        role_arn=dict(type="str"),
-        filter_pattern=dict(type="str", default=""),
-        distribution=dict(type="str", choices=["Random", "ByLogStream"]),
-        excluded_log_groups=dict(type="list", elements="str"),
-        all_or_nothing=dict(type="bool", default=False),
-    )
+    argument_spec = dict(account_policy.OPTIONS, destination_arn=dict(type="str"), regions=dict(type="list", elements="str"))
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
@@ -543,8 +332,7 @@ def main():
         run_many_regions(module)
 
     try:
-        # Throttling, and "Could not deliver test message" while a new role propagates (about two minutes).
-        client = module.client("logs", retry_decorator=propagation_retry("logs", RETRY_CODES))
+        client = module.client("logs", retry_decorator=account_policy.retry_decorator())
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
     run_one_region(module, client)

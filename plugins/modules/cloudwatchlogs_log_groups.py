@@ -23,6 +23,9 @@ description:
     (C(PutRetentionPolicy), C(TagResource), C(UntagResource)); its KMS key is not changed, as
     M(amazon.aws.cloudwatchlogs_log_group) does not change it.
   - Log groups are never deleted.
+  - With O(account_policy), the same run also manages the account-level subscription filter policy of each region,
+    after the region's log groups, as M(logvault.aws.cloudwatchlogs_account_policy) does. The account's log groups and
+    the policy that subscribes them then take one module run (docs/organization-scale.md).
   - All input is validated before any AWS call; errors name the parameter.
 author:
   - logvault.aws maintainers (@logvault)
@@ -69,6 +72,63 @@ options:
     description: Remove the tags of an existing group that are not given, as M(amazon.aws.cloudwatchlogs_log_group) does by default.
     type: bool
     default: true
+  account_policy:
+    description:
+      - The account-level subscription filter policy (C(SUBSCRIPTION_FILTER_POLICY)) of each region of O(regions),
+        managed after that region's log groups with the calls and rules of M(logvault.aws.cloudwatchlogs_account_policy).
+        Its suboptions are that module's options with O(regions) (O(logvault.aws.cloudwatchlogs_account_policy#module:destination_arn)
+        is not available; give O(account_policy.destination_arns)).
+      - A region whose log groups failed is not given the policy. A region whose policy failed keeps its log groups, and
+        RV(regions) reports them.
+      - With O(account_policy.all_or_nothing=true) and O(account_policy.state=present), every region's policies are read
+        first, and when a region has a subscription filter policy of another name or cannot be read, nothing is written
+        in any region, log groups included.
+      - When not given, no account policy is read or written.
+    type: dict
+    suboptions:
+      policy_name:
+        description: Name of the account policy. Must not start with V(aws/).
+        type: str
+        required: true
+      state:
+        description: V(present) creates or updates the policy in every region, V(absent) deletes it.
+        type: str
+        choices: ['present', 'absent']
+        default: present
+      destination_arns:
+        description:
+          - The destination of each region, as a mapping of region name to ARN (a CloudWatch Logs destination, or a
+            Kinesis data stream, Firehose delivery stream or Lambda function of the same account). Required for every
+            region when O(account_policy.state=present); other keys are ignored.
+        type: dict
+      role_arn:
+        description:
+          - IAM role CloudWatch Logs assumes to deliver (a same-account stream, or a destination that needs one).
+            When not given, the role of an existing policy is kept.
+        type: str
+      filter_pattern:
+        description: CloudWatch Logs filter pattern selecting the events to send. V("") sends every event.
+        type: str
+        default: ""
+      distribution:
+        description:
+          - How events are spread over the shards of a Kinesis stream. When not given, an existing policy keeps its
+            distribution and a new one has none.
+        type: str
+        choices: ['Random', 'ByLogStream']
+      excluded_log_groups:
+        description:
+          - Log group names the policy does not apply to. When not given, the selection criteria of an existing
+            policy are kept. V([]) removes them.
+        type: list
+        elements: str
+      all_or_nothing:
+        description:
+          - With O(account_policy.state=present), read every region's policies before any write, and write nothing
+            (neither log groups nor policy) in any region when one region has a subscription filter policy of
+            another name or cannot be read. The other regions are then reported with C(skipped).
+        type: bool
+        default: false
 notes:
   - Check mode makes no write call and predicts RV(ignore:changed) exactly. With C(--diff) the module returns,
     for each group that changes, its retention and tags before and after, by region.
@@ -79,6 +139,7 @@ notes:
     (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html)).
 seealso:
   - module: amazon.aws.cloudwatchlogs_log_group
+  - module: logvault.aws.cloudwatchlogs_account_policy
   - name: CreateLogGroup API
     description: The CloudWatch Logs API that creates a log group.
     link: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
@@ -102,6 +163,21 @@ EXAMPLES = r"""
         regions: [eu-west-1]
         tags:
           team: orders
+
+- name: The account's log groups and the account policy that subscribes them, in every region or in none
+  logvault.aws.cloudwatchlogs_log_groups:
+    regions: [us-east-1, eu-west-1]
+    log_groups:
+      - name: /logvault/fluentd
+        retention_days: 14
+    account_policy:
+      policy_name: logvault
+      destination_arns:
+        us-east-1: arn:aws:logs:us-east-1:123456789012:destination:logvault-central
+        eu-west-1: arn:aws:logs:eu-west-1:123456789012:destination:logvault-central
+      excluded_log_groups: [/logvault/fluentd]
+      all_or_nothing: true
+  register: logs
 """
 
 RETURN = r"""
@@ -119,20 +195,49 @@ regions:
         (V(created), V(updated) or V(unchanged)), C(retention_in_days) and C(tags) after the task.
       type: list
       elements: dict
-      returned: when the region succeeded
+      returned: when the region succeeded, or when only its account policy failed
+    account_policy:
+      description:
+        - The region's account policy after the task, as M(logvault.aws.cloudwatchlogs_account_policy) returns it
+          (C(policy_name), C(policy_document), C(selection_criteria), C(excluded_log_groups), ...). Empty when
+          O(account_policy.state=absent).
+      type: dict
+      returned: with O(account_policy), when the region succeeded
+    account_policy_changed:
+      description: Whether the region's account policy was (or, in check mode, would be) written or deleted.
+      type: bool
+      returned: with O(account_policy), when the region succeeded
+    skipped:
+      description: With O(account_policy.all_or_nothing=true), nothing was written in this region because another region cannot be.
+      type: bool
+      returned: when the region was skipped
     failed:
       description: The region failed.
       type: bool
       returned: when the region failed
     msg:
-      description: Why the region failed.
+      description: Why the region failed (or was skipped).
       type: str
-      returned: when the region failed
+      returned: when the region failed or was skipped
+    error_code:
+      description: The AWS error code of the failure.
+      type: str
+      returned: when the region failed on an AWS error
+    other_policies:
+      description: The subscription filter policies of another name that keep the account policy out of this region.
+      type: list
+      elements: str
+      returned: when the region failed because of them
   sample:
     us-east-1:
       changed: true
       log_groups:
         - {log_group_name: /logvault/fluentd, action: created, retention_in_days: 14, tags: {"logvault:managed-by": logvault.aws}}
+other_policies_by_region:
+  description: With O(account_policy), the subscription filter policies of another name that stop it, by region.
+  returned: when a region has one
+  type: dict
+  sample: {eu-west-1: [legacy-splunk]}
 """
 
 import re
@@ -146,6 +251,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.logvault.aws.plugins.module_utils import account_policy
 from ansible_collections.logvault.aws.plugins.module_utils.aws_retries import LogvaultRetry
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import ValidationError
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_log_group_name
@@ -196,6 +302,8 @@ def validate_params(module):
                                       % (group["name"], group["kms_key_arn"]))
             for region in group["regions"] or []:
                 validate_region(region, "log_groups")
+        if params["account_policy"] is not None:
+            account_policy.validate(params["account_policy"], [r for r in (params["regions"] or [module.region]) if r], "account_policy.")
     except ValidationError as e:
         module.fail_json(msg=str(e), parameter=e.param)
 
@@ -257,7 +365,8 @@ def manage_group(module, client, group, tags):
     return entry, ((before, after) if changed else None)
 
 
-def manage_region(module, client, region):
+def manage_region(module, client, region, reads=None):
+    """The region's log groups, then (with O(account_policy)) its account policy; raises RegionError."""
     entries = []
     before = {}
     after = {}
@@ -271,9 +380,32 @@ def manage_region(module, client, region):
         if diff is not None:
             before[group["name"]], after[group["name"]] = diff
     result = dict(changed=any(e["action"] != "unchanged" for e in entries), log_groups=entries)
+    diffs = []
     if module._diff and result["changed"]:
-        result["diff"] = dict(before=before, after=after, before_header="%s (before)" % region, after_header="%s (after)" % region)
+        diffs.append(dict(before=before, after=after, before_header="%s (before)" % region, after_header="%s (after)" % region))
+    policy = module.params["account_policy"]
+    if policy is not None:
+        arn = (policy["destination_arns"] or {}).get(region)
+        try:
+            outcome = account_policy.manage(policy, client, arn, module.check_mode, module._diff, (reads or {}).get(region))
+        except RegionError as e:
+            # The log groups are done: the region's result keeps them (and whether they changed).
+            e.extra.update(log_groups=entries, changed=result["changed"])
+            raise
+        result.update(account_policy=outcome["account_policy"], account_policy_changed=outcome["changed"])
+        result["changed"] = result["changed"] or outcome["changed"]
+        if outcome.get("diff") is not None and outcome["changed"]:
+            diffs.append(dict(outcome["diff"], before_header="%s account policy (before)" % region,
+                              after_header="%s account policy (after)" % region))
+    if diffs:
+        result["diffs"] = diffs
     return result
+
+
+def skipped_region():
+    """A region not written because another region's account policy cannot be (all_or_nothing)."""
+    return dict(changed=False, skipped=True, log_groups=[], account_policy={}, account_policy_changed=False,
+                msg=account_policy.SKIPPED_MESSAGE)
 
 
 def main():
@@ -288,34 +420,48 @@ def main():
         regions=dict(type="list", elements="str"),
         tags=dict(type="dict", default={}),
         purge_tags=dict(type="bool", default=True),
+        account_policy=dict(type="dict", options=account_policy.OPTIONS),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate_params(module)
     regions = module.params["regions"] or [module.region]
     if regions == [None]:
         module.fail_json(msg="Give regions, or region (or AWS_REGION)", parameter="regions")
+    policy = module.params["account_policy"]
     try:
-        clients = regional_clients(module, "logs", regions, retry_decorator=retry)
+        # With an account policy, its retries (it may wait for a new delivery role to propagate).
+        clients = regional_clients(module, "logs", regions, retry_decorator=account_policy.retry_decorator() if policy else retry)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
 
-    outcomes = run_regions(clients, lambda client, region: manage_region(module, client, region))
+    # account_policy.all_or_nothing: every region's policy is read first; one region in the way stops every write.
+    reads, blocked = account_policy.read_all(policy, clients) if policy else (None, False)
+    if blocked:
+        outcomes = dict((region, read if isinstance(read, RegionError) else skipped_region()) for region, read in reads.items())
+    else:
+        outcomes = run_regions(clients, lambda client, region: manage_region(module, client, region, reads))
     per_region = {}
     diffs = []
+    others = {}
     for region in regions:
         outcome = outcomes[region]
         if isinstance(outcome, RegionError):
-            per_region[region] = dict(changed=False, failed=True, msg=outcome.describe())
+            per_region[region] = account_policy.region_failure(outcome)
+            per_region[region].update((key, outcome.extra[key]) for key in ("log_groups", "changed") if key in outcome.extra)
+            if "other_policies" in per_region[region]:
+                others[region] = per_region[region]["other_policies"]
             continue
-        diff = outcome.pop("diff", None)
-        if diff:
-            diffs.append(diff)
+        diffs.extend(outcome.pop("diffs", []))
         per_region[region] = outcome
     result = dict(changed=any(r["changed"] for r in per_region.values()), regions=per_region)
+    if others:
+        result["other_policies_by_region"] = others
     if module._diff:
         result["diff"] = diffs
-    failure = region_failure_message(outcomes, "Log groups")
+    failure = region_failure_message(outcomes, "Log groups" if policy is None else "Log groups and account policy %s" % policy["policy_name"])
     if failure:
+        if others and len(others) == sum(1 for o in outcomes.values() if isinstance(o, RegionError)):
+            result["parameter"] = "account_policy.policy_name"
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 
