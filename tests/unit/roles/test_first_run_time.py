@@ -104,13 +104,15 @@ def _when(role, task_file, name):
 def test_member_account_lists_every_log_group_only_where_the_account_policy_is_written(state, mode, changed_regions, always, cleaned,
                                                                                        organization):
     regions = ["us-east-1", "eu-west-1"]
-    # Without an organization the policy is written first (existing_policy.yml), else in logs.yml.
+    # The policy is written in the log groups' module run: without an organization first (existing_policy.yml), else in
+    # logs.yml. A region's log groups may change while its policy does not (changed, but not account_policy_changed).
     written = "__member_account_policies_first" if (not organization and state == "present" and mode == "account_policy") \
-        else "__member_account_policies"
+        else "__member_account_log_groups"
     templ = _templar("member_account", member_account_state=state, member_account_subscription_mode=mode,
                      member_account_always_remove_group_filters=always, logvault_regions=regions,
                      logvault_organization_id=organization,
-                     **{written: {"changed": bool(changed_regions), "regions": dict((r, {"changed": r in changed_regions}) for r in regions)}})
+                     **{written: {"changed": True, "regions": dict((r, {"changed": True, "account_policy_changed": r in changed_regions})
+                                                                   for r in regions)}})
     assert templ.template(trust_as_template("{{ _member_account_filter_cleanup_regions }}")) == cleaned
     with open(os.path.join(ROOT, "roles", "member_account", "tasks", "logs.yml"), encoding="utf-8") as handle:
         task = next(t for t in yaml.safe_load(handle) if t["name"].startswith("Remove this collection's per-group"))
@@ -212,30 +214,51 @@ def test_member_account_deploys_the_canary_function_and_its_schedule_in_one_modu
     assert remove["schedule"]["name"] == "{{ member_account_canary_function_name }}"
 
 
-@pytest.mark.parametrize("organization, probe, first, late", [
-    # no delivery role: the account policy is written first, all regions or none; no look before it
-    ("", False, True, False),
-    # the policy names the delivery role: look first, write it after IAM (logs.yml)
-    ("o-abcdefghij", True, False, True),
+@pytest.mark.parametrize("organization, state, mode, probe, first, late, with_policy, removal", [
+    # no delivery role: the log groups and the account policy are written first, all regions or none; no look before
+    ("", "present", "account_policy", False, True, False, True, False),
+    # the policy names the delivery role: look first, write the log groups and the policy after IAM (logs.yml)
+    ("o-abcdefghij", "present", "account_policy", True, False, True, True, False),
+    # per-group filters: the log groups alone, and this collection's account policy removed
+    ("", "present", "log_groups", False, False, True, False, True),
+    # offboarding: the policy removed, the log groups left alone
+    ("o-abcdefghij", "absent", "account_policy", False, False, False, False, True),
 ])
-def test_member_account_writes_the_account_policy_first_when_it_needs_no_role(organization, probe, first, late):
-    """Issue 17: a look (check mode) and then a write of the account policy were two module runs per account;
-    without an organization the policy needs no role, so it is written before IAM, with all_or_nothing."""
+def test_member_account_writes_the_log_groups_and_the_account_policy_in_one_module_run(organization, state, mode, probe, first, late,
+                                                                                       with_policy, removal):
+    """Issue 17: a look (check mode) and then a write of the account policy were two module runs per account, and the
+    log groups a third; the policy is now written in the log groups' module run (cloudwatchlogs_log_groups, option
+    account_policy), first and with all_or_nothing when it needs no delivery role."""
     tasks = {}
     for task_file in ("existing_policy.yml", "logs.yml"):
         with open(os.path.join(ROOT, "roles", "member_account", "tasks", task_file), encoding="utf-8") as handle:
             for task in yaml.safe_load(handle):
-                if "logvault.aws.cloudwatchlogs_account_policy" in task:
+                if any(key in task for key in ("logvault.aws.cloudwatchlogs_account_policy", "logvault.aws.cloudwatchlogs_log_groups")):
                     tasks[task["name"]] = task
-    assert len(tasks) == 3
+    assert len(tasks) == 4
     look = tasks["Look for an account-level subscription filter policy of another name in every region"]
-    write_first = tasks["Subscribe every log group through the account-level policy in every region, first (all regions or none)"]
-    write_late = tasks["Subscribe every log group through the account-level policy in every region"]
-    assert look["check_mode"] is True and write_first["logvault.aws.cloudwatchlogs_account_policy"]["all_or_nothing"] is True
+    write_first = tasks["Manage the log groups and subscribe every log group through the account-level policy in every region, "
+                        "first (all regions or none)"]
+    write_late = tasks["Manage the log groups in every region, and with an organization the account-level policy that subscribes them"]
+    remove = tasks["Remove this collection's account-level subscription filter policy in every region"]
+    assert look["check_mode"] is True
+    assert write_first["logvault.aws.cloudwatchlogs_log_groups"]["account_policy"]["all_or_nothing"] is True
+    assert remove["logvault.aws.cloudwatchlogs_account_policy"]["state"] == "absent"
     templ = _templar("member_account", logvault_organization_id=organization, logvault_account_id="111111111111",
-                     logvault_central_account_id="222222222222")
-    for task, expected in ((look, probe), (write_first, first), (write_late, late)):
-        assert templ.evaluate_conditional(trust_as_template(task["when"])) is expected, task["name"]
+                     logvault_central_account_id="222222222222", member_account_state=state, member_account_subscription_mode=mode)
+
+    def runs(task):
+        conditions = task["when"] if isinstance(task["when"], list) else [task["when"]]
+        return all(templ.evaluate_conditional(trust_as_template(c)) for c in conditions)
+
+    if state == "present" and mode == "account_policy":  # main.yml imports existing_policy.yml only then
+        assert runs(look) is probe and runs(write_first) is first
+    assert (runs(write_late), runs(remove)) == (late, removal)
+    assert templ.evaluate_conditional(trust_as_template("_member_account_policy_with_groups | bool")) is with_policy
+    assert write_late["logvault.aws.cloudwatchlogs_log_groups"]["account_policy"] == \
+        "{{ _member_account_policy_spec if (_member_account_policy_with_groups | bool) else omit }}"
+    spec = templ.template(trust_as_template("{{ _member_account_policy_spec }}"))
+    assert spec["role_arn"] == "arn:aws:iam::111111111111:role/logvault/logvault-cwl-delivery"  # the delivery role of iam.yml
     with open(os.path.join(ROOT, "roles", "member_account", "tasks", "main.yml"), encoding="utf-8") as handle:
         block = yaml.safe_load(handle)[2]["block"]
     order = [t.get("ansible.builtin.import_tasks") or t.get("ansible.builtin.include_tasks", {}).get("file") for t in block]
