@@ -15,6 +15,8 @@ OpenSearch test double:
 2. second site.yml: wall time, and it must report changed=0 for every host;
 3. API calls the emulator served, per member account-region, for each run;
 3b. API calls per member account-region, from the one-at-a-time runs (which call one account only);
+3c. where the control node's CPU went in each run: ansible-playbook with its workers and modules,
+    the emulator serving the requests, and the emulator's Lambda subprocesses (the canaries);
 4. the baseline: the same work one account at a time. The central account's share is the same
    in both (one account), so it is taken as measured in the site.yml run; the member accounts
    are onboarded one at a time (members.yml --limit <one account> -f 1, in a loop) on
@@ -30,6 +32,7 @@ import argparse
 import collections
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -112,14 +115,41 @@ def write_inventory(directory, members, baseline, regions, endpoint):
         yaml.safe_dump(inventory, handle)
 
 
+CPU = {}
+
+
+def cpu_seconds(usage):
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(args, env, log_path):
+    """Runs one ansible-playbook; records in CPU[log_path] where the control node's CPU went."""
     started = time.time()
+    own = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF))
+    children = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
     with open(log_path, "w", encoding="utf-8") as log:
-        result = subprocess.run(args, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+        # wait4: the CPU of ansible-playbook and every process it waited for (workers, modules).
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.time() - started
+    ansible = cpu_seconds(usage)
+    CPU[log_path] = {
+        "ansible": ansible,
+        # The bench's own threads: the emulator serving requests, and its scheduler.
+        "emulator": cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - own,
+        # The emulator's subprocesses (the canary Lambda invocations), without ansible-playbook.
+        "lambda": cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - children - ansible,
+    }
     with open(log_path, encoding="utf-8") as handle:
         output = handle.read()
-    return result.returncode, elapsed, output
+    return proc.returncode, elapsed, output
+
+
+def cpu_line(log_path):
+    used = CPU.get(log_path, {})
+    return "ansible %.1f s, emulator %.1f s, its Lambda runs %.1f s" % (
+        used.get("ansible", 0.0), used.get("emulator", 0.0), used.get("lambda", 0.0))
 
 
 def recap(output):
@@ -245,6 +275,8 @@ def main():
               % (figures["baseline_first"] / first, figures["baseline_rerun"] / rerun))
         print("  of which the central account   %8.1f s first, %.1f s rerun (until the member play starts)"
               % (central_first, central_rerun))
+        print("  control node CPU, first run    %s" % cpu_line(os.path.join(work, "site-1.log")))
+        print("  control node CPU, rerun        %s" % cpu_line(os.path.join(work, "site-2.log")))
         label = "measured"
         if (args.accounts, len(regions)) != (FULL_ACCOUNTS, FULL_REGIONS):
             # An estimate, at the measured number of regions only: member_account makes a constant
