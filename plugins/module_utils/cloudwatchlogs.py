@@ -24,8 +24,6 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern import FilterPatternError
-from ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern import validate_pattern
 
 # AWS limits (CloudWatch Logs API reference).
 DESTINATION_POLICY_MAX_CHARS = 5120
@@ -178,6 +176,13 @@ def validate_filter_pattern(value, param):
     _text(value, param)
     if len(value) > FILTER_PATTERN_MAX_CHARS:
         raise ValidationError(param, "the pattern has %d characters; AWS allows at most %d" % (len(value), FILTER_PATTERN_MAX_CHARS))
+    if not value:
+        return value  # the empty pattern matches every event
+    # Imported here, not at the top: the engine is 1,500 lines that every module run importing this
+    # file would compile from the module's zip (twice, on Python 3.11's zipimport), and most runs
+    # pass the empty pattern.
+    from ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern import (  # pylint: disable=import-outside-toplevel
+        FilterPatternError, validate_pattern)
     try:
         validate_pattern(value)
     except FilterPatternError as exc:

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 
@@ -307,3 +308,29 @@ def test_normalize_policy_handles_unhashable_list_items():
     first = {"Statement": [{"Effect": "Allow", "Resource": [{"b": 1}, {"a": 1}, {"a": 1}]}]}
     second = {"Statement": {"Effect": "Allow", "Resource": [{"a": 1}, {"b": 1}]}}
     assert cwl.policies_equal(first, second)
+
+
+def test_the_filter_pattern_engine_is_imported_only_to_check_a_non_empty_pattern():
+    """Every module run that imports cloudwatchlogs would otherwise compile the 1,500-line engine
+    from its zip; the empty pattern (the default) does not need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from ansible_collections.logvault.aws.plugins.module_utils import cloudwatchlogs as cwl\n"
+        "engine = 'ansible_collections.logvault.aws.plugins.module_utils.cwl_filter_pattern'\n"
+        "assert engine not in sys.modules, 'imported with the module'\n"
+        "assert cwl.validate_filter_pattern('', 'filter_pattern') == ''\n"
+        "assert engine not in sys.modules, 'imported for the empty pattern'\n"
+        "try:\n"
+        "    cwl.validate_filter_pattern('{ $.a = ', 'filter_pattern')\n"
+        "except cwl.ValidationError as exc:\n"
+        "    assert exc.param == 'filter_pattern'\n"
+        "else:\n"
+        "    raise AssertionError('an unbalanced pattern passed')\n"
+        "assert engine in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

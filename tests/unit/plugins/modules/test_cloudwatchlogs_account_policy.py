@@ -414,3 +414,30 @@ def test_regional_clients_share_one_session(env):
     assert len(builders) == 3 and len(set(builders)) == 1
     assert dict((r, c.meta.region_name) for r, c in clients.items()) == dict((r, r) for r in REGIONS)
     assert all(c.meta.endpoint_url == "http://127.0.0.1:1" for c in clients.values())
+
+
+def test_regional_clients_load_the_paginator_model_once_before_the_region_threads(env):
+    """The shared loader holds the paginator model when regional_clients returns: the region threads'
+    first get_paginator calls are cache hits, not one model load (and directory scan) per thread."""
+    import botocore.loaders
+
+    from ansible_collections.logvault.aws.plugins.module_utils import multi_region
+
+    module = mock.Mock(params={"access_key": None, "secret_key": None, "session_token": None, "profile": None,
+                               "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
+                               "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
+    loads = []
+    real = botocore.loaders.Loader.list_available_services
+
+    def counting(loader, type_name):
+        loads.append(type_name)
+        return real(loader, type_name)
+
+    with mock.patch.object(botocore.loaders.Loader, "list_available_services", counting):
+        clients = multi_region.regional_clients(module, "logs", REGIONS)
+        assert "paginators-1" in loads, "the paginator model was not loaded before the threads"
+        before = len(loads)
+        results = multi_region.run_regions(clients, lambda client, region: client.get_paginator("describe_log_groups"))
+    assert all(not isinstance(r, multi_region.RegionError) for r in results.values())
+    # Every thread's paginator came from the loader's cache: no type listed again.
+    assert len(loads) == before, loads
