@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -60,7 +61,7 @@ class RegionError(Exception):
 
 
 def regional_clients(module, service, regions, retry_decorator=None, config=None):
-    """{region: client}, built from ONE boto3 session with the module's credentials and endpoint.
+    """{region: client}, built from ONE boto3 session (per module object and profile) with the module's credentials and endpoint.
 
     ``module.client()`` makes a new session (and loads the service model again) for every
     client: about 75 ms each; one session makes the next clients in about 5 ms.
@@ -75,7 +76,7 @@ def regional_clients(module, service, regions, retry_decorator=None, config=None
             merged = merged.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
     if config:
         merged = merged.merge(botocore.config.Config(**config))
-    session = boto3.session.Session(profile_name=profile)
+    session = _session(module, profile)
     clients = {}
     for region in regions:
         client = session.client(service, config=merged, region_name=region, endpoint_url=endpoint_url, **connect)
@@ -83,6 +84,24 @@ def regional_clients(module, service, regions, retry_decorator=None, config=None
             load_paginator_model(client)
         clients[region] = RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
     return clients
+
+
+_SESSIONS = weakref.WeakKeyDictionary()
+
+
+def _session(module, profile):
+    """One boto3 session per module object and profile, whatever the services.
+
+    The session's loader caches what it read from botocore's data directories (the list of
+    services for each model type, and the models): a second session for a second service (the
+    canary's Lambda and Scheduler clients) would scan and read them again. Credentials are
+    passed to each client, not held by the session; a new module object (a new module run, or
+    a new test) gets a new session.
+    """
+    sessions = _SESSIONS.setdefault(module, {})
+    if profile not in sessions:
+        sessions[profile] = boto3.session.Session(profile_name=profile)
+    return sessions[profile]
 
 
 def load_paginator_model(client):

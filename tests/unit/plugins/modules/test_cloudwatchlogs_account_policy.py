@@ -430,7 +430,8 @@ def test_regional_clients_load_the_paginator_model_once_before_the_region_thread
     real = botocore.loaders.Loader.list_available_services
 
     def counting(loader, type_name):
-        loads.append(type_name)
+        if ("list_available_services", type_name) not in loader._cache:  # a scan, not a cache hit
+            loads.append(type_name)
         return real(loader, type_name)
 
     with mock.patch.object(botocore.loaders.Loader, "list_available_services", counting):
@@ -441,3 +442,40 @@ def test_regional_clients_load_the_paginator_model_once_before_the_region_thread
     assert all(not isinstance(r, multi_region.RegionError) for r in results.values())
     # Every thread's paginator came from the loader's cache: no type listed again.
     assert len(loads) == before, loads
+
+
+def test_regional_clients_of_two_services_share_the_session_of_their_module(env):
+    """A module run that needs two services (the canary's Lambda and Scheduler clients) scans
+    botocore's data directories once per model type, not once per service; another module object
+    (another run) gets its own session."""
+    import botocore.loaders
+
+    from ansible_collections.logvault.aws.plugins.module_utils import multi_region
+
+    def module():
+        return mock.Mock(params={"access_key": "a", "secret_key": "b", "session_token": None, "profile": None,
+                                 "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
+                                 "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
+
+    original = multi_region.boto3.session.Session.client
+    builders, listed = [], []
+    real = botocore.loaders.Loader.list_available_services
+
+    def client(session, *args, **kwargs):
+        builders.append(id(session))
+        return original(session, *args, **kwargs)
+
+    def counting(loader, type_name):
+        if ("list_available_services", type_name) not in loader._cache:  # a scan, not a cache hit
+            listed.append(type_name)
+        return real(loader, type_name)
+
+    first = module()
+    with mock.patch.object(multi_region.boto3.session.Session, "client", client), \
+            mock.patch.object(botocore.loaders.Loader, "list_available_services", counting):
+        multi_region.regional_clients(first, "lambda", REGIONS)
+        multi_region.regional_clients(first, "scheduler", REGIONS)
+        assert len(set(builders)) == 1 and len(builders) == 6
+        assert sorted(set(listed)) == sorted(listed), listed  # each model type listed once
+        multi_region.regional_clients(module(), "lambda", REGIONS[:1])
+    assert len(set(builders)) == 2
