@@ -170,13 +170,13 @@ def test_member_account_manages_the_iam_it_owns_in_one_module_run_per_task():
                 iam_tasks.setdefault(os.path.basename(path), []).append(modules[0])
     assert iam_tasks == {
         "iam.yml": ["logvault.aws.iam_roles"],  # the account's roles and policies, and the canary's roles
-        "canary.yml": ["logvault.aws.iam_roles"],  # the removal, when offboarding
+        "canary_absent.yml": ["logvault.aws.iam_roles"],  # the removal, when offboarding
     }
 
 
 @pytest.mark.parametrize("state, canary, count", [
     ("present", True, 4),
-    # canary off: its roles are not in this run; tasks/canary.yml removes them after its functions
+    # canary off: its roles are not in this run; tasks/canary_absent.yml removes them after its functions
     ("present", False, 2),
     ("absent", True, 2),
 ])
@@ -203,7 +203,8 @@ def test_member_account_deploys_the_canary_function_and_its_schedule_in_one_modu
     """Issue 17: the canary's function and its schedule were two module runs per account (lambda_function, then
     scheduler_schedule); lambda_function's option schedule does both, in that order, and deletes the schedule
     before the function when the canary goes."""
-    tasks = list(_tasks(os.path.join(ROOT, "roles", "member_account", "tasks", "canary.yml")))
+    tasks = [task for name in ("main.yml", "canary_absent.yml")
+             for task in _tasks(os.path.join(ROOT, "roles", "member_account", "tasks", name))]
     modules = [key for task in tasks for key in task if key.startswith(("logvault.aws.", "amazon.aws.", "community.aws."))]
     assert "logvault.aws.scheduler_schedule" not in modules
     functions = [task["logvault.aws.lambda_function"] for task in tasks if "logvault.aws.lambda_function" in task]
@@ -265,6 +266,54 @@ def test_member_account_writes_the_log_groups_and_the_account_policy_in_one_modu
     assert order.index("existing_policy.yml") < order.index("iam.yml") < order.index("logs.yml")
 
 
+
+@pytest.mark.parametrize("organization, state, mode, cleanup, included", [
+    # the log groups and the policy were written first (existing_policy.yml): nothing left for logs.yml
+    ("", "present", "account_policy", [], False),
+    # ... unless per-group filters are to be removed where the policy was just written
+    ("", "present", "account_policy", ["us-east-1"], True),
+    ("o-abcdefghij", "present", "account_policy", [], True),
+    ("", "present", "log_groups", [], True),
+    ("", "absent", "account_policy", [], True),
+])
+def test_member_account_includes_logs_yml_only_when_it_has_work(organization, state, mode, cleanup, included):
+    """Issue 17: in the common case (account policy, no organization) every task of logs.yml was skipped on every
+    run, and each skipped task is a worker process per account; main.yml now includes the file only when one of
+    its tasks can run."""
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "main.yml"), encoding="utf-8") as handle:
+        block = yaml.safe_load(handle)[2]["block"]
+    include = [t for t in block if t.get("ansible.builtin.include_tasks", {}).get("file") == "logs.yml"]
+    assert len(include) == 1 and not any(t.get("ansible.builtin.import_tasks") == "logs.yml" for t in block)
+    templ = _templar("member_account", logvault_organization_id=organization, logvault_account_id="111111111111",
+                     logvault_central_account_id="222222222222", member_account_state=state, member_account_subscription_mode=mode,
+                     _member_account_filter_cleanup_regions=cleanup)
+    assert templ.evaluate_conditional(trust_as_template(include[0]["when"])) is included
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "logs.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    runnable = []
+    for task in tasks:
+        conditions = task["when"] if isinstance(task["when"], list) else [task["when"]]
+        if all(templ.evaluate_conditional(trust_as_template(c)) for c in conditions):
+            runnable.append(task["name"])
+    # When the include is taken, one of its tasks runs; when it is not, none would have.
+    assert bool(runnable) is included, runnable
+
+
+def test_member_account_keeps_the_tasks_of_other_cases_behind_includes():
+    """The canary's removal and the fleet policy on the user's own roles are included only when they apply:
+    an onboarded account with the canary meets one skipped include for each, not one skipped task per task."""
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "main.yml"), encoding="utf-8") as handle:
+        block = yaml.safe_load(handle)[2]["block"]
+    removal = [t for t in block if t.get("ansible.builtin.include_tasks", {}).get("file") == "canary_absent.yml"]
+    assert len(removal) == 1 and removal[0]["when"] == "not (_member_account_canary_present | bool)"
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "iam.yml"), encoding="utf-8") as handle:
+        iam = yaml.safe_load(handle)
+    fleet = [t for t in iam if t.get("ansible.builtin.include_tasks", {}).get("file") == "fleet_policy_roles.yml"]
+    assert len(fleet) == 1 and "member_account_fleet_policy_roles | length > 0" in fleet[0]["when"]
+    assert [t["name"] for t in iam if "ansible.builtin.include_tasks" not in t] == [
+        "Manage the fleet role and its instance profile, the fleet and log-reader policies, the delivery role and the canary's roles"]
+
+
 def _central_iam_includes():
     """The include_tasks of tasks/iam_roles.yml in central_account's task files, by task name."""
     found = {}
@@ -304,3 +353,4 @@ def test_central_account_gives_each_role_its_trust_policy_inline_policy_session_
              max_session_duration=3600, tags={"owner": "security"}),
     ]
     assert isinstance(roles[0]["max_session_duration"], int)
+
