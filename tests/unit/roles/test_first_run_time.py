@@ -354,3 +354,17 @@ def test_central_account_gives_each_role_its_trust_policy_inline_policy_session_
     ]
     assert isinstance(roles[0]["max_session_duration"], int)
 
+
+def test_stream_alerts_manages_its_role_and_inline_policy_in_one_module_run():
+    """Issue 17: the alerts Lambda's role was three module runs on the central account's serial path
+    (amazon.aws.iam_role_info, iam_role, iam_policy); logvault.aws.iam_roles does it in one, with the
+    same trust policy, inline policy, session duration and tags."""
+    with open(os.path.join(ROOT, "roles", "stream_alerts", "tasks", "iam.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    assert [[key for key in task if "." in key] for task in tasks] == [["logvault.aws.iam_roles"]]
+    (role,) = tasks[0]["logvault.aws.iam_roles"]["roles"]
+    assert role["name"] == "{{ stream_alerts_role_name }}"
+    assert role["assume_role_policy_document"] == "{{ _stream_alerts_trust_policy }}"
+    assert role["inline_policies"] == "{{ {stream_alerts_role_name: _stream_alerts_policy} }}"
+    assert role["max_session_duration"] == 3600 and role["tags"] == "{{ stream_alerts_tags }}"
+    assert not any(key in tasks[0] for key in ("loop", "when"))
