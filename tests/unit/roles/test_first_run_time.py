@@ -266,7 +266,6 @@ def test_member_account_writes_the_log_groups_and_the_account_policy_in_one_modu
     assert order.index("existing_policy.yml") < order.index("iam.yml") < order.index("logs.yml")
 
 
-
 @pytest.mark.parametrize("organization, state, mode, cleanup, included", [
     # the log groups and the policy were written first (existing_policy.yml): nothing left for logs.yml
     ("", "present", "account_policy", [], False),
