@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 from unittest import mock
 
@@ -395,13 +396,35 @@ def test_bad_regions_input_fails_naming_the_parameter_before_any_aws_call(env, b
     clients.assert_not_called()
 
 
+def _aws_module():
+    """A stand-in (test double) for AnsibleAWSModule: the parameters get_aws_connection_info reads."""
+    return mock.Mock(params={"access_key": None, "secret_key": None, "session_token": None, "profile": None,
+                             "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
+                             "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
+
+
+@contextlib.contextmanager
+def _counting_scans(scans):
+    """Appends to ``scans`` the model type of every scan of botocore's data directories (a miss of the
+    loader's cache for list_available_services, not a cache hit)."""
+    import botocore.loaders
+
+    real = botocore.loaders.Loader.list_available_services
+
+    def counting(loader, type_name):
+        if ("list_available_services", type_name) not in loader._cache:
+            scans.append(type_name)
+        return real(loader, type_name)
+
+    with mock.patch.object(botocore.loaders.Loader, "list_available_services", counting):
+        yield
+
+
 def test_regional_clients_share_one_session(env):
     """The helper builds every region's client from one boto3 session (one model load), each for its region."""
     from ansible_collections.logvault.aws.plugins.module_utils import multi_region
 
-    module = mock.Mock(params={"access_key": None, "secret_key": None, "session_token": None, "profile": None,
-                               "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
-                               "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
+    module = _aws_module()
     original = multi_region.boto3.session.Session.client
     builders = []
 
@@ -423,18 +446,9 @@ def test_regional_clients_load_the_paginator_model_once_before_the_region_thread
 
     from ansible_collections.logvault.aws.plugins.module_utils import multi_region
 
-    module = mock.Mock(params={"access_key": None, "secret_key": None, "session_token": None, "profile": None,
-                               "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
-                               "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
+    module = _aws_module()
     loads = []
-    real = botocore.loaders.Loader.list_available_services
-
-    def counting(loader, type_name):
-        if ("list_available_services", type_name) not in loader._cache:  # a scan, not a cache hit
-            loads.append(type_name)
-        return real(loader, type_name)
-
-    with mock.patch.object(botocore.loaders.Loader, "list_available_services", counting):
+    with _counting_scans(loads):
         clients = multi_region.regional_clients(module, "logs", REGIONS)
         assert "paginators-1" in loads, "the paginator model was not loaded before the threads"
         before = len(loads)
@@ -448,34 +462,20 @@ def test_regional_clients_of_two_services_share_the_session_of_their_module(env)
     """A module run that needs two services (the canary's Lambda and Scheduler clients) scans
     botocore's data directories once per model type, not once per service; another module object
     (another run) gets its own session."""
-    import botocore.loaders
-
     from ansible_collections.logvault.aws.plugins.module_utils import multi_region
-
-    def module():
-        return mock.Mock(params={"access_key": "a", "secret_key": "b", "session_token": None, "profile": None,
-                                 "endpoint_url": "http://127.0.0.1:1", "validate_certs": True, "aws_ca_bundle": None,
-                                 "aws_config": None, "region": None, "debug_botocore_endpoint_logs": False})
 
     original = multi_region.boto3.session.Session.client
     builders, listed = [], []
-    real = botocore.loaders.Loader.list_available_services
 
     def client(session, *args, **kwargs):
         builders.append(id(session))
         return original(session, *args, **kwargs)
 
-    def counting(loader, type_name):
-        if ("list_available_services", type_name) not in loader._cache:  # a scan, not a cache hit
-            listed.append(type_name)
-        return real(loader, type_name)
-
-    first = module()
-    with mock.patch.object(multi_region.boto3.session.Session, "client", client), \
-            mock.patch.object(botocore.loaders.Loader, "list_available_services", counting):
+    first = _aws_module()
+    with mock.patch.object(multi_region.boto3.session.Session, "client", client), _counting_scans(listed):
         multi_region.regional_clients(first, "lambda", REGIONS)
         multi_region.regional_clients(first, "scheduler", REGIONS)
         assert len(set(builders)) == 1 and len(builders) == 6
         assert sorted(set(listed)) == sorted(listed), listed  # each model type listed once
-        multi_region.regional_clients(module(), "lambda", REGIONS[:1])
+        multi_region.regional_clients(_aws_module(), "lambda", REGIONS[:1])
     assert len(set(builders)) == 2
