@@ -81,13 +81,17 @@ def test_stream_alerts_learns_whether_its_topic_exists_from_the_topic_list(liste
     assert templ.evaluate_conditional(trust_as_template("_stream_alerts_topic_arn not in _stream_alerts_existing_topic_arns")) is missing
 
 
-def _when(role, task_file, name):
-    with open(os.path.join(ROOT, "roles", role, "tasks", task_file), encoding="utf-8") as handle:
-        for task in yaml.safe_load(handle):
-            if task.get("name") == name:
-                when = task["when"]
-                return when if isinstance(when, list) else [when]
+def _task(role, task_file, name):
+    """A task of a role's task file, also inside blocks."""
+    for task in _tasks(os.path.join(ROOT, "roles", role, "tasks", task_file)):
+        if task.get("name") == name:
+            return task
     raise AssertionError("no task %r in roles/%s/tasks/%s" % (name, role, task_file))
+
+
+def _when(role, task_file, name):
+    when = _task(role, task_file, name)["when"]
+    return when if isinstance(when, list) else [when]
 
 
 @pytest.mark.parametrize("state, mode, changed_regions, always, cleaned", [
@@ -367,3 +371,78 @@ def test_stream_alerts_manages_its_role_and_inline_policy_in_one_module_run():
     assert role["inline_policies"] == "{{ {stream_alerts_role_name: _stream_alerts_policy} }}"
     assert role["max_session_duration"] == 3600 and role["tags"] == "{{ stream_alerts_tags }}"
     assert not any(key in tasks[0] for key in ("loop", "when"))
+
+
+# The topic lists only serve check mode (a new topic cannot go through sns_topic in check mode): a real run
+# skips them, one module run less per topic on the central account's serial path. Each entry: the list task,
+# then the task that manages the topic and its check-mode stand-in, which read the list.
+TOPIC_LISTS = [
+    ("central_account", "alarms.yml", "List the topics of the account to look up the alarm topic",
+     "Manage the alarm topic, publishable only by this account's CloudWatch alarms",
+     "Report that the alarm topic would be created (check mode, new topic)"),
+    ("central_account", "key_alarm.yml", "List the SNS topics to learn whether the key alarm topic exists",
+     "Manage the key alarm topic, publishable only by the key alarm rules",
+     "Report that the key alarm topic would be created (check mode, new topic)"),
+    ("stream_alerts", "sns.yml", "List the topics of the account (to know which outputs' topics exist)",
+     "Manage each output's topic with its topic policy and subscriptions",
+     "Report that the outputs' topics would be created (check mode, new topics)"),
+]
+
+
+@pytest.mark.parametrize("role, task_file, listing, manage, stand_in", TOPIC_LISTS)
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_the_topic_list_runs_only_in_check_mode_and_a_real_run_manages_the_topic_without_it(role, task_file, listing,
+                                                                                            manage, stand_in, check_mode):
+    list_task = _task(role, task_file, listing)
+    registered = list_task["register"]
+    runs = Templar(loader=DataLoader(), variables={"ansible_check_mode": check_mode}).evaluate_conditional(
+        trust_as_template(list_task["when"]))
+    assert runs is check_mode
+    # What the list task registered: a skipped result in a real run; in check mode, an empty account.
+    result = {"result": []} if check_mode else {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+    item = {"topic_arn": "arn:aws:sns:us-east-1:123456789012:logvault-alerts-main"}
+    templ = _templar(role, logvault_central_account_id="123456789012", logvault_account_id="123456789012",
+                     stream_alerts_region="us-east-1", central_account_region="us-east-1", logvault_regions=["us-east-1"],
+                     ansible_check_mode=check_mode, item=item, **{registered: result})
+    for name, expected in ((manage, not check_mode), (stand_in, check_mode)):
+        task = _task(role, task_file, name)
+        local = {k: trust_as_template(v) for k, v in (task.get("vars") or {}).items()}
+        templ.available_variables = dict(templ.available_variables, **local)
+        assert templ.evaluate_conditional(trust_as_template(task["when"])) is expected, name
+
+
+KEY_LOOKUPS = [
+    ("central_account", "main.yml", "Look up the pipeline's KMS key, so that any phase can run on its own (--tags)",
+     "__central_account_kms", "_central_account_key_arn"),
+    ("stream_alerts", "keys.yml", "Look up the alerts KMS key", "__stream_alerts_kms", "_stream_alerts_key_arn"),
+]
+
+
+@pytest.mark.parametrize("role, task_file, name, managed, key_var", KEY_LOOKUPS)
+@pytest.mark.parametrize("run_tags, skip_tags, looks_up", [
+    (["all"], [], False),                       # a whole run: the KMS phase's result names the key
+    (["central_account_kms", "stream_alerts_sns"], [], True),
+    (["central_account_firehose", "stream_alerts_lambda"], [], True),   # the KMS phase does not run
+    (["all"], ["central_account_kms", "stream_alerts_sns"], True),
+    (["all"], ["central_account_athena"], True),
+])
+def test_a_whole_run_reads_the_key_from_its_kms_phase_instead_of_looking_it_up(role, task_file, name, managed, key_var,
+                                                                               run_tags, skip_tags, looks_up):
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    variables = {"ansible_run_tags": run_tags, "ansible_skip_tags": skip_tags, "central_account_state": "present",
+                 "logvault_central_account_id": "123456789012", "logvault_account_id": "123456789012",
+                 "stream_alerts_region": "us-east-1", "logvault_regions": ["us-east-1"]}
+    templ = _templar(role, **variables)
+    task = _task(role, task_file, name)
+    assert templ.evaluate_conditional(trust_as_template(task["when"])) is looks_up
+    if not looks_up:
+        # What the key's tasks registered: the lookup skipped, the KMS phase's amazon.aws.kms_key result.
+        templ.available_variables = dict(templ.available_variables, **{
+            task["register"]: {"changed": False, "skipped": True}, managed: {"changed": False, "key_arn": arn}})
+        assert templ.template(trust_as_template("{{ %s }}" % key_var)) == arn
+
+
+def test_the_central_account_looks_up_its_key_when_it_tears_the_pipeline_down():
+    templ = _templar("central_account", ansible_run_tags=["all"], ansible_skip_tags=[], central_account_state="absent")
+    task = _task("central_account", "main.yml", KEY_LOOKUPS[0][2])
+    assert templ.evaluate_conditional(trust_as_template(task["when"])) is True
