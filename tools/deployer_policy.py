@@ -62,6 +62,10 @@ PARAMETER_PATHS = {
                 "detach_group_policy", "detach_user_policy"],
         "sts": ["get_caller_identity"],
     },
+    # module_utils/account_policy.py: only with account_policy (member_account), not for the central account's log groups.
+    ("logvault.aws.cloudwatchlogs_log_groups", "account_policy"): {
+        "logs": ["describe_account_policies", "put_account_policy", "delete_account_policy"],
+    },
 }
 # Modules whose calls need no IAM permission or are not AWS calls.
 NOT_AWS = {"amazon.aws.sts_assume_role"}  # run with the control node's credentials, to become the deployer

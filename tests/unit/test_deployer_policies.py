@@ -188,3 +188,15 @@ def test_the_member_deployer_keeps_the_managed_policy_actions_of_iam_roles(deriv
     assert deployer_policy.passes("member", "logvault.aws.iam_roles", "managed_policies")
     assert {"iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
             "iam:DeletePolicyVersion", "sts:GetCallerIdentity"} <= set(derived["member"]["logvault.aws.iam_roles"])
+
+
+def test_the_central_deployer_may_manage_log_groups_but_not_account_policies(derived):
+    """central_account manages its Firehose and OpenSearch log groups with logvault.aws.cloudwatchlogs_log_groups without
+    account_policy, so the module's account-policy path (module_utils/account_policy.py) stays out of the central policy;
+    member_account passes account_policy and keeps it."""
+    account_policy = {"logs:PutAccountPolicy", "logs:DeleteAccountPolicy", "logs:DescribeAccountPolicies"}
+    assert not deployer_policy.passes("central", "logvault.aws.cloudwatchlogs_log_groups", "account_policy")
+    assert {"logs:CreateLogGroup", "logs:PutRetentionPolicy"} <= set(derived["central"]["logvault.aws.cloudwatchlogs_log_groups"])
+    assert not account_policy & set(derived["central"]["logvault.aws.cloudwatchlogs_log_groups"])
+    assert not any(_allowed(_shipped("central"), action) for action in account_policy)
+    assert account_policy <= set(derived["member"]["logvault.aws.cloudwatchlogs_log_groups"])

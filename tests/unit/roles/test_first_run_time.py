@@ -330,12 +330,37 @@ def _central_iam_includes():
 
 def test_central_account_manages_the_roles_of_each_iam_include_in_one_module_run():
     """Issue 17: the central roles were one amazon.aws.iam_role run per role and one amazon.aws.iam_policy run per
-    inline policy (13 module runs in five includes); each include is now one logvault.aws.iam_roles run."""
-    assert len(_central_iam_includes()) == 5
+    inline policy (13 module runs in five includes), then one logvault.aws.iam_roles run per phase (five); every
+    phase's roles are now one include, one module run."""
+    assert len(_central_iam_includes()) == 1
     with open(os.path.join(ROOT, "roles", "central_account", "tasks", "iam_roles.yml"), encoding="utf-8") as handle:
         tasks = yaml.safe_load(handle)
     assert [[key for key in task if "." in key] for task in tasks] == [["logvault.aws.iam_roles"]]
     assert not any(key in tasks[0] for key in ("loop", "with_items", "when", "register"))
+
+
+PHASES_WITH_ROLES = {"central_account_destinations", "central_account_firehose", "central_account_canary",
+                     "central_account_lambda", "central_account_opensearch"}
+
+
+@pytest.mark.parametrize("canary", [True, False])
+def test_central_account_manages_every_phase_role_in_the_one_include_tagged_with_each_phase(canary):
+    """The include carries the tag of every phase that hands one of its roles to a service, so that --tags <phase>
+    still manages that phase's role; the canary's roles only when the canary is enabled."""
+    main = os.path.join(ROOT, "roles", "central_account", "tasks", "main.yml")
+    (task,) = [t for t in _tasks(main) if (t.get("ansible.builtin.include_tasks") or {}).get("file") == "iam_roles.yml"]
+    assert set(task["tags"]) == PHASES_WITH_ROLES
+    assert set(task["ansible.builtin.include_tasks"]["apply"]["tags"]) == PHASES_WITH_ROLES
+    assert "when" not in task
+    templ = _templar("central_account", central_account_canary_enabled=canary, logvault_central_account_id="123456789012",
+                     logvault_account_id="123456789012", logvault_regions=["us-east-1"])
+    roles = templ.template(trust_as_template(task["vars"]["_central_account_iam_roles"]))
+    names = [role["name"] for role in roles]
+    expected = ["logvault-cwl-to-kinesis", "logvault-archive-firehose", "logvault-transform", "logvault-search-admin",
+                "logvault-search-firehose"] + (["logvault-canary-monitor", "logvault-canary-monitor-scheduler"] if canary else [])
+    assert names == expected
+    # The search admin role has no inline policy (the domain maps it as master user); every other role has one.
+    assert [name for name, role in zip(names, roles) if "policy" not in role] == ["logvault-search-admin"]
 
 
 def test_central_account_gives_each_role_its_trust_policy_inline_policy_session_duration_and_tags():
@@ -446,3 +471,20 @@ def test_the_central_account_looks_up_its_key_when_it_tears_the_pipeline_down():
     templ = _templar("central_account", ansible_run_tags=["all"], ansible_skip_tags=[], central_account_state="absent")
     task = _task("central_account", "main.yml", KEY_LOOKUPS[0][2])
     assert templ.evaluate_conditional(trust_as_template(task["when"])) is True
+
+
+@pytest.mark.parametrize("task_file, name, groups_var, days_var", [
+    ("firehose.yml", "Manage the Firehose error log groups with retention and KMS encryption",
+     "_central_account_firehose_log_groups", "central_account_firehose_log_retention_days"),
+    ("opensearch.yml", "Manage the OpenSearch audit and error log groups with retention and KMS encryption",
+     "_central_account_opensearch_log_groups", "central_account_opensearch_log_retention_days"),
+])
+def test_central_account_manages_the_log_groups_of_a_phase_in_one_module_run(task_file, name, groups_var, days_var):
+    task = _task("central_account", task_file, name)
+    assert "logvault.aws.cloudwatchlogs_log_groups" in task and "loop" not in task
+    arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    templ = _templar("central_account", __central_account_kms={"key_arn": arn}, **{days_var: "30"})
+    groups = templ.template(trust_as_template(task["logvault.aws.cloudwatchlogs_log_groups"]["log_groups"]))
+    names = list(templ.template(trust_as_template("{{ %s }}" % groups_var)).values())
+    assert len(names) == 2
+    assert groups == [{"name": group, "retention_days": 30, "kms_key_arn": arn} for group in names]
