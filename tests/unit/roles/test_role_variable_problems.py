@@ -181,3 +181,32 @@ def test_member_regions_with_their_destinations_pass_the_check(tmp_path):
     rc, out = _run(tmp_path, "member_account", hostvars)
     del rc  # fails later, at the first AWS call (no credentials): preflight passed
     assert "no destination ARN" not in out and AFTER_PREFLIGHT["member_account"] in out, out
+
+
+# member_account makes every check in one task (one worker process per account, not four).
+def test_member_preflight_is_one_task():
+    with open(os.path.join(REPO, "roles", "member_account", "tasks", "preflight.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    assert [task["ansible.builtin.assert"]["that"] for task in tasks] == [["__member_account_preflight_problem | default('', true) | length == 0"]]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    # (the state and the mode have choices, and the account id is checked by the lookup: they are refused earlier)
+    ({"logvault_regions": ["us-east-1", "Europe"]}, "logvault_regions (region names, got ['us-east-1', 'Europe'])"),
+    ({"member_account_subscription_mode": "log_groups"},
+     "member_account_subscription_mode is log_groups, so set member_account_subscribe_log_groups and/or"
+     " member_account_subscribe_log_group_prefix. Nothing was changed."),
+])
+def test_member_unusable_values_are_reported_before_any_call(tmp_path, overrides, message):
+    rc, out = _run(tmp_path, "member_account", dict(BASE["member_account"], **overrides))
+    assert rc != 0, out
+    assert "member_account (host new-account): " in out and message in " ".join(out.split()), out
+    assert AFTER_PREFLIGHT["member_account"] not in out
+
+
+def test_member_log_groups_mode_with_groups_passes_the_check(tmp_path):
+    hostvars = dict(BASE["member_account"], member_account_subscription_mode="log_groups",
+                    member_account_subscribe_log_group_prefix="/app/")
+    rc, out = _run(tmp_path, "member_account", hostvars)
+    del rc  # fails later, at the first AWS call (no credentials): preflight passed
+    assert "so set member_account_subscribe_log_groups" not in out and AFTER_PREFLIGHT["member_account"] in out, out
