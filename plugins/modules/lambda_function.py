@@ -27,7 +27,8 @@ description:
     (O(runtime), O(handler), O(role), O(description), O(memory_size), O(timeout), O(environment_variables)) is
     updated with C(UpdateFunctionConfiguration), the code with C(UpdateFunctionCode) when the SHA-256 of the zip
     file (base64, as Lambda gives C(CodeSha256)) differs, and the tags with C(TagResource) and C(UntagResource)
-    (read with C(ListTags)). A function accepts one update at a time and answers C(ResourceConflictException) to
+    (read from C(GetFunction), which returns them to a caller that C(lambda:ListTags) allows, else with C(ListTags);
+    U(https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html)). A function accepts one update at a time and answers C(ResourceConflictException) to
     another while C(LastUpdateStatus) is C(InProgress), so the module waits for C(Successful) after each update
     (U(https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)).
   - Settings the module has no option for (layers, VPC, architectures, dead-letter queue, tracing, KMS key, ...)
@@ -581,11 +582,24 @@ def _list_tags(client, arn, name):
         raise RegionError("Failed to list the tags of function %s" % name, error=e)
 
 
+def _tags(client, current, name):
+    """The function's tags: from GetFunction's ``Tags`` when it has them, else with ListTags.
+
+    GetFunction returns ``Tags`` only to a caller that lambda:ListTags allows, and ``TagsError`` when it
+    could not read them (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html). Without them
+    ListTags is called as before: it gives the tags, or the error that names the missing permission. One call
+    fewer per region and run when the function is tagged (docs/organization-scale.md).
+    """
+    if "Tags" in current and "TagsError" not in current:
+        return current["Tags"] or {}
+    return _list_tags(client, unqualified(current["Configuration"]["FunctionArn"]), name)
+
+
 def _absent(module, client, name, current):
     if current is None:
         return dict(changed=False, action="absent", function={}, _before=None)
     config = current["Configuration"]
-    before = view(config, _list_tags(client, unqualified(config["FunctionArn"]), name) if module._diff else {})
+    before = view(config, _tags(client, current, name) if module._diff else {})
     if not module.check_mode:
         try:
             client.delete_function(aws_retry=True, FunctionName=name)
@@ -668,7 +682,7 @@ def manage_region(module, client, code, sha):
         return dict(changed=True, action="created", function=after, _before={})
 
     config = current["Configuration"]
-    before = view(config, _list_tags(client, unqualified(config["FunctionArn"]), name))
+    before = view(config, _tags(client, current, name))
     after.update(function_arn=before["function_arn"], state=before["state"])
     config_changes = dict((key, _api_value(option, after[option])) for option, key in CONFIGURATION if before[option] != after[option])
     code_changed = before["code_sha256"] != sha

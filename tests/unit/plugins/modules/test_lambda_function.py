@@ -229,7 +229,7 @@ def test_configuration_then_wait_then_code(aws, code, tmp_path):
     with patch:
         result = run(args(new, regions=["us-east-1"], memory_size=256, tags=dict(TAGS, team="logs")))
     assert result["changed"] is True
-    assert [name for dummy, name in calls] == ["GetFunction", "ListTags", "UpdateFunctionConfiguration", "GetFunction",
+    assert [name for dummy, name in calls] == ["GetFunction", "UpdateFunctionConfiguration", "GetFunction",
                                                "UpdateFunctionCode", "GetFunction", "TagResource"]
     assert stored(aws["us-east-1"])["memory_size"] == 256 and stored(aws["us-east-1"])["code_sha256"] == sha_of(new)
 
@@ -302,6 +302,41 @@ def test_tags_added_and_removed_with_purge_tags(aws, code):
 
 
 # ------------------------------------------------------------------ absent
+
+
+def test_a_rerun_reads_the_tags_from_get_function(aws, code):
+    """GetFunction returns the tags (to a caller allowed lambda:ListTags): a rerun makes one Lambda call per region."""
+    run(args(code))
+    patch, calls = recording_calls()
+    with patch:
+        result = run(args(code))
+    assert result["changed"] is False
+    assert sorted(calls) == sorted((region, "GetFunction") for region in REGIONS)
+
+
+def test_without_tags_in_get_function_they_are_read_with_list_tags(aws, code):
+    """A caller that lambda:ListTags does not allow gets no Tags (or a TagsError) from GetFunction
+    (API_GetFunction): the module reads them with ListTags, and still sees a tag that drifted."""
+    run(args(code))
+    arn = aws["eu-west-1"].get_function(FunctionName=NAME)["Configuration"]["FunctionArn"]
+    aws["eu-west-1"].tag_resource(Resource=arn, Tags={"owner": "someone"})
+    original = botocore.client.BaseClient._make_api_call
+    calls = []
+
+    def without_tags(self, name, params):  # test double: GetFunction as a caller without lambda:ListTags sees it
+        calls.append((self.meta.region_name, name))
+        response = original(self, name, params)
+        if name == "GetFunction":
+            response = dict(response)
+            response.pop("Tags", None)
+            if self.meta.region_name == "us-east-1":
+                response["TagsError"] = {"ErrorCode": "AccessDeniedException", "Message": "not allowed lambda:ListTags"}
+        return response
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", without_tags):
+        result = run(args(code), check_mode=True)
+    assert sorted(name for dummy, name in calls) == ["GetFunction"] * len(REGIONS) + ["ListTags"] * len(REGIONS)
+    assert {r: v["changed"] for r, v in result["regions"].items()} == {"us-east-1": False, "eu-west-1": True, "ap-southeast-2": False}
 
 
 def test_absent_in_every_region(aws, code):
