@@ -187,15 +187,20 @@ regions:
   type: dict
   contains:
     changed:
-      description: Whether a group of this region was (or, in check mode, would be) created or changed.
+      description:
+        - Whether a group of this region was (or, in check mode, would be) created or changed.
+        - For a region that failed, whether something was written in it before the failure (a group before the
+          one that failed, part of that group, or the region's log groups when only its account policy failed).
       type: bool
-      returned: when the region succeeded
+      returned: always
     log_groups:
-      description: One entry per group managed in this region, with C(log_group_name), C(action)
-        (V(created), V(updated) or V(unchanged)), C(retention_in_days) and C(tags) after the task.
+      description:
+        - One entry per group managed in this region, with C(log_group_name), C(action)
+          (V(created), V(updated) or V(unchanged)), C(retention_in_days) and C(tags) after the task.
+        - For a region that failed at a group, the groups before it.
       type: list
       elements: dict
-      returned: when the region succeeded, or when only its account policy failed
+      returned: when the region succeeded, or when it failed after its first group
     account_policy:
       description:
         - The region's account policy after the task, as M(logvault.aws.cloudwatchlogs_account_policy) returns it
@@ -335,12 +340,16 @@ def manage_group(module, client, group, tags):
                 request["tags"] = tags
             try:
                 client.create_log_group(aws_retry=True, **request)
-                if retention is not None:
-                    client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=retention)
             except is_boto3_error_code("ResourceAlreadyExistsException"):
                 raise RegionError("Log group %s was created by someone else during the task; run it again" % name)
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
                 raise RegionError("Failed to create log group %s" % name, error=e)
+            if retention is not None:
+                try:
+                    client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=retention)
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    # The group exists now: the region changed.
+                    raise RegionError("Created log group %s, but failed to set its retention" % name, error=e, changed=True)
         return entry, ({}, {"retention_in_days": retention, "tags": tags})
 
     before = {"retention_in_days": found.get("retentionInDays"), "tags": current_tags}
@@ -353,15 +362,16 @@ def manage_group(module, client, group, tags):
     entry.update(action="updated" if changed else "unchanged", **after)
     if changed and not module.check_mode:
         arn = _arn(found)
+        wrote = []
         try:
             if new_retention:
-                client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=retention)
+                wrote.append(client.put_retention_policy(aws_retry=True, logGroupName=name, retentionInDays=retention))
             if to_remove:
-                client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_remove)
+                wrote.append(client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_remove))
             if to_add:
-                client.tag_resource(aws_retry=True, resourceArn=arn, tags=to_add)
+                wrote.append(client.tag_resource(aws_retry=True, resourceArn=arn, tags=to_add))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            raise RegionError("Failed to update log group %s" % name, error=e)
+            raise RegionError("Failed to update log group %s" % name, error=e, changed=bool(wrote))
     return entry, ((before, after) if changed else None)
 
 
@@ -375,7 +385,12 @@ def manage_region(module, client, region, reads=None):
             continue
         tags = dict(module.params["tags"] or {})
         tags.update(group["tags"] or {})
-        entry, diff = manage_group(module, client, group, dict((k, str(v)) for k, v in tags.items()))
+        try:
+            entry, diff = manage_group(module, client, group, dict((k, str(v)) for k, v in tags.items()))
+        except RegionError as e:
+            # The region changed when this group was partly written, or when a group before it was.
+            e.extra.update(log_groups=entries, changed=bool(e.extra.get("changed")) or any(x["action"] != "unchanged" for x in entries))
+            raise
         entries.append(entry)
         if diff is not None:
             before[group["name"]], after[group["name"]] = diff

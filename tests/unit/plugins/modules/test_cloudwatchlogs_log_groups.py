@@ -103,6 +103,48 @@ def test_one_region_failing_names_it_and_the_others_are_still_done(logs):
     assert "/logvault/fluentd" in groups_of(logs["us-east-1"]) and groups_of(logs["eu-west-1"]) == {}
 
 
+def _failing(operation, region, after=0):
+    """Test double: botocore's _make_api_call, where ``operation`` fails in ``region`` after ``after`` successful calls."""
+    original = botocore.client.BaseClient._make_api_call
+    seen = []
+
+    def fake(self, name, params):
+        if name == operation and self.meta.region_name == region:
+            seen.append(params)
+            if len(seen) > after:
+                raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, name)
+        return original(self, name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", fake)
+
+
+def test_a_region_that_failed_after_a_write_is_reported_changed(logs):
+    """A group created before the group that failed, or a group created whose retention then failed: the region changed."""
+    two = [{"name": "/logvault/a", "retention_days": 14}, {"name": "/logvault/b", "retention_days": 14}]
+    with _failing("CreateLogGroup", "eu-west-1", after=1):
+        result = run(args(log_groups=two))
+    assert result["failed"] is True and result["changed"] is True
+    failed = result["regions"]["eu-west-1"]
+    assert failed["failed"] is True and failed["changed"] is True
+    assert [e["log_group_name"] for e in failed["log_groups"]] == ["/logvault/a"]
+    assert list(groups_of(logs["eu-west-1"])) == ["/logvault/a"]
+
+    with _failing("PutRetentionPolicy", "us-east-1"):
+        result = run(args(log_groups=[{"name": "/logvault/c", "retention_days": 14}]))
+    assert result["regions"]["us-east-1"]["failed"] is True and result["regions"]["us-east-1"]["changed"] is True
+    assert "Created log group /logvault/c, but failed to set its retention" in result["msg"]
+    assert "/logvault/c" in groups_of(logs["us-east-1"])
+
+
+def test_a_region_that_failed_before_any_write_is_not_changed(logs):
+    run(args())
+    logs["eu-west-1"].put_retention_policy(logGroupName="/logvault/fluentd", retentionInDays=3)
+    with _failing("PutRetentionPolicy", "eu-west-1"):
+        result = run(args())
+    assert result["failed"] is True and result["changed"] is False
+    assert result["regions"]["eu-west-1"]["changed"] is False and "Failed to update log group /logvault/fluentd" in result["msg"]
+
+
 def test_one_region_without_regions_uses_region(logs):
     result = run(dict(region="eu-west-1", log_groups=[{"name": "/g"}]))
     assert list(result["regions"]) == ["eu-west-1"] and list(groups_of(logs["eu-west-1"])) == ["/g"]
