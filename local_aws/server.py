@@ -113,6 +113,26 @@ def _resource_policy_refusal(environ):
     return resource_policies.check_s3(environ)
 
 
+_OMIT_FUNCTION_TAGS = "logvault.omit_function_tags"  # local_aws.services.caller_policies.OMIT_TAGS
+
+
+def _without_function_tags(app, environ, start_response):
+    """moto's GetFunction answer without the function's tags (caller_policies: no lambda:ListTags)."""
+    from local_aws.services import caller_policies  # pylint: disable=import-outside-toplevel
+    answered = {}
+
+    def keep(status, headers, exc_info=None):
+        answered.update(status=status, headers=headers)
+        return lambda data: None
+
+    body = b"".join(app(environ, keep))
+    if answered.get("status", "").startswith("200"):
+        body = caller_policies.without_tags(body)
+    headers = [(k, v) for k, v in answered.get("headers", []) if k.lower() != "content-length"]
+    start_response(answered.get("status", "500 Internal Server Error"), headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
 class _Application(object):
     """WSGI wrapper: ``/_logvault/*`` is ours, everything else goes to moto."""
 
@@ -137,6 +157,8 @@ class _Application(object):
             if environ.get("HTTP_X_AMZ_TARGET", "").startswith("Kinesis_"):
                 with hooks.KINESIS_LOCK:
                     return list(self.moto_app(environ, start_response))
+            if environ.get(_OMIT_FUNCTION_TAGS):
+                return _without_function_tags(self.moto_app, environ, start_response)
             return self.moto_app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_logvault/flush":

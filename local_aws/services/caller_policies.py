@@ -34,6 +34,9 @@ What this module does, in the emulator's WSGI front (``local_aws/server.py``), b
   allows it);
 * the role's documents are evaluated with ``service_roles.evaluate_documents`` (moto's
   statement matcher plus the condition operators of ``s3_policy``);
+* Lambda's GetFunction returns the function's tags only to a caller that ``lambda:ListTags`` allows
+  (Lambda API reference, GetFunction, https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html,
+  ``Tags``): for another caller the front drops ``Tags`` from moto's answer;
 * a refusal is answered the way the service does: ``AccessDeniedException`` (HTTP 400) for
   the JSON-protocol services (CloudWatch Logs, Kinesis, Firehose, KMS, EventBridge, DynamoDB,
   Glue, Athena, CloudTrail, ...), ``AccessDeniedException`` (403) for Lambda and OpenSearch
@@ -534,7 +537,27 @@ def check(environ):
                 del _DENIALS[:-1000]
             message = service_roles.not_authorized_message(session_arn, wanted, on or "*", result)
             return refusal(service, environ, message)
+    if action == "lambda:GetFunction" and verdict(role_arn, "lambda:ListTags", resource, context) != service_roles.ALLOW:
+        # GetFunction returns the function's tags only to a caller that lambda:ListTags allows (Lambda API
+        # reference, GetFunction, "Tags"): the front drops them from moto's answer (without_tags).
+        environ[OMIT_TAGS] = True
     return None
+
+
+# The environ key that check() sets when a GetFunction answer must not have the function's tags.
+OMIT_TAGS = "logvault.omit_function_tags"
+
+
+def without_tags(body):
+    """A GetFunction answer (JSON bytes) without its ``Tags``."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(answer, dict) or "Tags" not in answer:
+        return body
+    del answer["Tags"]
+    return json.dumps(answer).encode("utf-8")
 
 
 def _cbor_text(text):

@@ -6,7 +6,9 @@ a request signed with an assumed role's credentials is allowed with the permissi
 without it, with each service's AccessDenied answer; iam:PassRole is required where the
 service requires it of the caller."""
 
+import io
 import json
+import zipfile
 
 import boto3
 import pytest
@@ -126,6 +128,28 @@ def test_rest_json_lambda_and_kinesis_json(as_role, unique):
         client("kinesis").describe_stream_summary(StreamName=unique("s"))
     _denied(caught, "AccessDeniedException", "kinesis:DescribeStreamSummary")
     assert "stream/lv" in caught.value.response["Error"]["Message"] or "stream/" in caught.value.response["Error"]["Message"]
+
+
+def test_get_function_has_the_tags_only_for_a_caller_allowed_list_tags(as_role, aws_client, unique):
+    """Lambda API reference, GetFunction: "Lambda returns tag data only if you have explicit allow permissions
+    for lambda:ListTags"."""
+    from local_aws import server  # pylint: disable=import-outside-toplevel
+    assert server._OMIT_FUNCTION_TAGS == caller_policies.OMIT_TAGS  # pylint: disable=protected-access
+    role = aws_client("iam").create_role(RoleName=unique("fn-role"), AssumeRolePolicyDocument=json.dumps(_policy(
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})))["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
+    name = unique("tagged")
+    aws_client("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+                                         Code={"ZipFile": buf.getvalue()}, Tags={"team": "logs"})
+    dummy, reader = as_role(_allow("lambda:GetFunction"))
+    answer = reader("lambda").get_function(FunctionName=name)
+    assert "Tags" not in answer and answer["Configuration"]["FunctionName"] == name
+    dummy, tagger = as_role(_allow(["lambda:GetFunction", "lambda:ListTags"], "arn:aws:lambda:*:*:function:%s" % name))
+    assert tagger("lambda").get_function(FunctionName=name)["Tags"] == {"team": "logs"}
+    dummy, elsewhere = as_role(_allow("lambda:GetFunction"), _allow("lambda:ListTags", "arn:aws:lambda:*:*:function:other"))
+    assert "Tags" not in elsewhere("lambda").get_function(FunctionName=name)
 
 
 def test_sns_and_cloudwatch_answers(as_role):
