@@ -49,12 +49,13 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Assert that every member_account_* variable is known and the account id is quoted
-  ansible.builtin.assert:
-    that:
-      - _problems | length == 0
-    fail_msg: "member_account (host {{ inventory_hostname }}): {{ _problems | join(' ') }} Nothing was changed."
-    quiet: true
+# A fail task whose condition holds the lookup: the lookup runs once, and the message is
+# templated only when there is a problem. (An assert templates its fail_msg even when it
+# passes, so a fail_msg that called the lookup would run it a second time.)
+- name: Stop unless every member_account_* variable is known and the account id is quoted
+  ansible.builtin.fail:
+    msg: "member_account (host {{ inventory_hostname }}): {{ _problems | join(' ') }} Nothing was changed."
+  when: _problems | length > 0
   vars:
     _problems: "{{ query('logvault.aws.role_variable_problems', 'member_account', account_ids=['logvault_account_id']) }}"
 """
