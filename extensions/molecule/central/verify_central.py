@@ -433,7 +433,8 @@ def main():
           and any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
                   and s.get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") == account for s in topic_policy["Statement"]),
           topic_policy)
-    alarms = {a["AlarmName"]: a for a in client("cloudwatch").describe_alarms(AlarmNamePrefix=prefix + "-")["MetricAlarms"]}
+    alarm_pages = client("cloudwatch").get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix + "-")
+    alarms = {a["AlarmName"]: a for a in alarm_pages.build_full_result()["MetricAlarms"]}
     expected = {
         "search-delivery-failed": ("AWS/Firehose", "DeliveryToAmazonOpenSearchService.Success"),
         "archive-delivery-failed": ("AWS/Firehose", "DeliveryToS3.Success"),
