@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TEST HELPER of molecule scenario `member` (never shipped): records, per host, which
 tasks reported changed, ok or skipped in one ansible-playbook run, as one JSON line
-appended to $LOGVAULT_CHANGES_FILE (nothing is recorded when it is unset). The
+appended to $LOGVAULT_CHANGES_FILE (nothing is recorded when it is unset, or when its
+directory, the scenario's state directory, does not exist: before create.yml and after
+destroy.yml, which removes it while its own run is still going). The
 scenario compares the prediction of ``site.yml --check`` on an empty emulator with the
 changes that the real run then makes (compare_changes.py)."""
 
@@ -69,7 +71,7 @@ class CallbackModule(CallbackBase):
         self._record(result, "skipped")
 
     def v2_playbook_on_stats(self, stats):
-        if not self._path:
+        if not self._path or not os.path.isdir(os.path.dirname(os.path.abspath(self._path))):
             return
         with open(self._path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"playbook": self._playbook, "check": self._check, "hosts": self._hosts}) + "\n")
