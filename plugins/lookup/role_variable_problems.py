@@ -49,9 +49,9 @@ options:
 """
 
 EXAMPLES = r"""
-# A fail task whose condition holds the lookup: the lookup runs once, and the message is
-# templated only when there is a problem. (An assert templates its fail_msg even when it
-# passes, so a fail_msg that called the lookup would run it a second time.)
+# A fail task whose condition holds the lookup: when all is well the lookup runs once, since
+# the message (which runs it again) is templated only when there is a problem. (An assert
+# templates its fail_msg even when it passes, so the lookup would run twice on every host.)
 - name: Stop unless every member_account_* variable is known and the account id is quoted
   ansible.builtin.fail:
     msg: "member_account (host {{ inventory_hostname }}): {{ _problems | join(' ') }} Nothing was changed."
