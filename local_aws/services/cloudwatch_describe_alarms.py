@@ -19,7 +19,7 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAla
 * DeleteAlarms (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DeleteAlarms.html):
   "You can delete up to 100 alarms in one operation" (``AlarmNames``: at most 100 in the model).
 
-What this patch does: the alarms moto selected are filtered by ``AlarmTypes`` (default
+What this patch does: the alarms moto's DescribeAlarms selected are filtered by ``AlarmTypes`` (default
 ``MetricAlarm``), sorted by name, and answered ``MaxRecords`` at a time (50 when it is not
 given: the API reference gives no default; a client that follows ``NextToken`` is right
 whatever the page size). ``NextToken`` is opaque; one the emulator did not issue is
@@ -101,26 +101,16 @@ def install():
         at_most_100_names(self._get_param("AlarmNames", []))
         return original_delete(self)
 
+    original_describe = CloudWatchResponse.describe_alarms
+
     def describe_alarms(self):
-        backend = self.cloudwatch_backend
-        action_prefix = self._get_param("ActionPrefix")
-        alarm_name_prefix = self._get_param("AlarmNamePrefix")
-        alarm_names = self._get_param("AlarmNames", [])
-        state_value = self._get_param("StateValue")
-        at_most_100_names(alarm_names)
-        if action_prefix:
-            alarms = backend.get_alarms_by_action_prefix(action_prefix)
-        elif alarm_name_prefix:
-            alarms = backend.get_alarms_by_alarm_name_prefix(alarm_name_prefix)
-        elif alarm_names:
-            alarms = backend.get_alarms_by_alarm_names(alarm_names)
-        elif state_value:
-            alarms = backend.get_alarms_by_state_value(state_value)
-        else:
-            alarms = backend.describe_alarms()
+        at_most_100_names(self._get_param("AlarmNames", []))
+        # moto's own selection (ActionPrefix, AlarmNamePrefix, AlarmNames, StateValue), every alarm at once.
+        selected = original_describe(self).result
         try:
-            metric, composite, token = page(list(alarms), self._get_param("AlarmTypes", []),
-                                            self._get_param("MaxRecords"), self._get_param("NextToken"))
+            metric, composite, token = page(list(selected["MetricAlarms"]) + list(selected["CompositeAlarms"]),
+                                            self._get_param("AlarmTypes", []), self._get_param("MaxRecords"),
+                                            self._get_param("NextToken"))
         except ValueError as error:
             raise errors[error.args[0]](error.args[1]) from None
         result = {"MetricAlarms": metric, "CompositeAlarms": composite}

@@ -25,6 +25,7 @@ from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.core.responses import ActionResult
 
 from ansible_collections.logvault.aws.plugins.modules import cloudwatch_metric_alarms as module_under_test
+from local_aws.services.cloudwatch_describe_alarms import page as describe_alarms_page
 from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_docs import assert_renders_with_examples
 from ansible_collections.logvault.aws.tests.unit.plugins.modules.module_runner import run_module, set_test_credentials
 
@@ -33,7 +34,6 @@ ACCOUNT = "123456789012"  # moto's default account
 TOPIC = "arn:aws:sns:us-east-1:123456789012:lv-alerts"
 OTHER_TOPIC = "arn:aws:sns:us-east-1:123456789012:lv-oncall"
 PREFIX = "lv-canary-"
-PAGE = 50  # records per DescribeAlarms page in the fixture (AWS: MaxRecords is 1 to 100)
 
 
 def run(args, check_mode=False, diff=False):
@@ -62,17 +62,13 @@ def cloudwatch(monkeypatch):
         if names and prefix:
             raise InvalidParameterValue("AlarmNames and AlarmNamePrefix are exclusive")
         calls.describe.append(dict(names=list(names), prefix=prefix, types=list(types)))
-        alarms = sorted(self.cloudwatch_backend.alarms.values(), key=lambda a: a.name)
-        alarms = [a for a in alarms if (not names or a.name in names) and (not prefix or a.name.startswith(prefix))]
-        metric = [a for a in alarms if a.rule is None] if "MetricAlarm" in types else []
-        composite = [a for a in alarms if a.rule is not None] if "CompositeAlarm" in types else []
-        start = int(self._get_param("NextToken") or 0)
-        size = min(int(self._get_param("MaxRecords") or PAGE), PAGE)
-        both = metric + composite
-        page = both[start:start + size]
-        result = {"MetricAlarms": [a for a in page if a.rule is None], "CompositeAlarms": [a for a in page if a.rule is not None]}
-        if start + size < len(both):
-            result["NextToken"] = str(start + size)
+        alarms = [a for a in self.cloudwatch_backend.alarms.values()
+                  if (not names or a.name in names) and (not prefix or a.name.startswith(prefix))]
+        # Paged as the local AWS emulator pages it (local_aws/services/cloudwatch_describe_alarms.py).
+        metric, composite, token = describe_alarms_page(alarms, types, self._get_param("MaxRecords"), self._get_param("NextToken"))
+        result = {"MetricAlarms": metric, "CompositeAlarms": composite}
+        if token:
+            result["NextToken"] = token
         return ActionResult(result)
 
     original_put, original_delete = CloudWatchBackend.put_metric_alarm, CloudWatchBackend.delete_alarms
