@@ -26,6 +26,13 @@ contract; docs/local-aws.md lists them with the AWS page each follows).
   DescribeAccountPolicies and DeleteAccountPolicy (moto answers HTTP 500). A
   SUBSCRIPTION_FILTER_POLICY delivers events of every log group of its account and
   region that its ``LogGroupName NOT IN [...]`` selection criteria do not exclude.
+* **roleArn by target vendor.** A Kinesis or Firehose stream of the caller's own account
+  (PutSubscriptionFilter ``destinationArn``, a subscription filter policy's
+  ``DestinationArn``) needs the role CloudWatch Logs assumes to write to it; a Lambda
+  function must not get one (CloudWatch Logs is allowed by the function's resource
+  policy). AWS answers InvalidParameterException ``destinationArn for vendor kinesis
+  cannot be used without roleArn`` / ``... vendor lambda cannot be used with roleArn``
+  (moto accepts both).
 * ``distribution`` is stored and returned (moto always answers ByLogStream), and a
   log group with two filters can still update one of them (moto raises
   LimitExceededException).
@@ -318,6 +325,21 @@ def resolve_destination(destination_arn, caller_account, caller_region, action, 
 def _target_kind(target_arn):
     service = _parse_arn(target_arn, "targetArn")["service"]
     return service if service in ("kinesis", "firehose", "lambda", "logs") else None
+
+
+ROLE_VENDORS = ("kinesis", "firehose")   # written by CloudWatch Logs with the caller's role
+ROLELESS_VENDORS = ("lambda",)           # invoked under the function's resource policy
+
+
+def check_target_role(target_arn, role_arn):
+    """AWS's rule for ``roleArn`` with a same-account target: required for a Kinesis or
+    Firehose stream, refused for a Lambda function (API_PutSubscriptionFilter roleArn;
+    AWS::Logs::SubscriptionFilter RoleArn). The wording is AWS's answer."""
+    vendor = _target_kind(target_arn)
+    if vendor in ROLE_VENDORS and not role_arn:
+        raise _invalid("destinationArn for vendor %s cannot be used without roleArn" % vendor)
+    if vendor in ROLELESS_VENDORS and role_arn:
+        raise _invalid("destinationArn for vendor %s cannot be used with roleArn" % vendor)
 
 
 def _check_target(target_arn, account, region):
@@ -631,6 +653,7 @@ def put_account_policy(backend, name, document, policy_type, scope=None, selecti
         else:
             if arn["account"] != backend.account_id:
                 raise _invalid("policyDocument DestinationArn %s must be in this account or be a CloudWatch Logs destination" % destination_arn)
+            check_target_role(destination_arn, doc.get("RoleArn"))
             _check_target(destination_arn, backend.account_id, backend.region_name)
             target = destination_arn
         extra = {"_document": doc, "_excluded": excluded}
@@ -714,6 +737,7 @@ def install():
             destination = resolve_destination(destination_arn, self.account_id, self.region_name, "logs:PutSubscriptionFilter", role_arn)
             target = destination.target_arn
         else:
+            check_target_role(destination_arn, role_arn)
             _check_target(destination_arn, self.account_id, self.region_name)
             target = destination_arn
         if filter_name not in log_group.subscription_filters and len(log_group.subscription_filters) >= 2:
