@@ -31,8 +31,11 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_arn
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import parse_selection_criteria
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import render_selection_criteria
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import role_problem
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import role_to_send
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_policy_name
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_role_for
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import run_regions
 
@@ -76,6 +79,9 @@ def validate(spec, regions, prefix=""):
         parse_arn(spec["destination_arn"], prefix + "destination_arn", DESTINATION_KINDS)
     if spec["role_arn"] is not None:
         parse_arn(spec["role_arn"], prefix + "role_arn", ["iam-role"])
+        destinations = [spec["destination_arn"]] if spec.get("destination_arn") is not None else []
+        destinations += [arn for region, arn in sorted((spec.get("destination_arns") or {}).items()) if region in (regions or [])]
+        validate_role_for(destinations, spec["role_arn"], prefix + "role_arn")
     validate_filter_pattern(spec["filter_pattern"], prefix + "filter_pattern")
     if spec["excluded_log_groups"] is not None:
         render_selection_criteria(spec["excluded_log_groups"], prefix + "excluded_log_groups")
@@ -133,7 +139,7 @@ def load_document(text):
 
 def wanted_document(spec, destination_arn, current_document):
     document = {"DestinationArn": destination_arn, "FilterPattern": spec["filter_pattern"] or ""}
-    role = spec["role_arn"] if spec["role_arn"] is not None else current_document.get("RoleArn")
+    role = role_to_send(spec["role_arn"], current_document.get("RoleArn"), destination_arn)
     if role:
         document["RoleArn"] = role
     distribution = spec["distribution"] or current_document.get("Distribution")
@@ -218,6 +224,9 @@ def ensure_present(spec, client, destination_arn, check_mode, diff, read=None):
         or parse_selection_criteria(current_criteria) != parse_selection_criteria(criteria)
         or (current.get("scope") or SCOPE) != SCOPE
     )
+    problem = role_problem(destination_arn, document.get("RoleArn")) if changed else None
+    if problem:
+        raise RegionError("role_arn " + problem, parameter="role_arn")
     written = current
     if changed and not check_mode:
         kwargs = dict(policyName=name, policyDocument=canonical_json(document), policyType=POLICY_TYPE, scope=SCOPE)

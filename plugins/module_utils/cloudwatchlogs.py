@@ -80,6 +80,54 @@ ARN_KIND_DESCRIPTIONS = {
 }
 
 
+# roleArn by target. CloudWatch Logs writes to a Kinesis or Firehose stream of the caller's own
+# account with the role the request names, and invokes a Lambda function under the function's
+# resource policy; a logical destination brings its own role. AWS refuses a stream without a role
+# and a function with one (InvalidParameterException "destinationArn for vendor kinesis cannot be
+# used without roleArn", "... vendor lambda cannot be used with roleArn"). Pages:
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html (roleArn),
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-subscriptionfilter.html (RoleArn).
+ROLE_REQUIRED_SERVICES = ("kinesis", "firehose")
+ROLE_REFUSED_SERVICES = ("lambda",)
+
+
+def _arn_service(arn):
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[2] if len(parts) > 2 else None
+
+
+def role_to_send(role_arn, existing_role, destination_arn):
+    """The role a subscription to ``destination_arn`` is written with: ``role_arn`` when given, else the
+    existing one, except for a Lambda function (a filter moved from a stream to a function drops its role)."""
+    if role_arn is not None:
+        return role_arn
+    if _arn_service(destination_arn) in ROLE_REFUSED_SERVICES:
+        return None
+    return existing_role
+
+
+def role_problem(destination_arn, role_arn):
+    """Why AWS would refuse ``destination_arn`` with ``role_arn`` (words to follow the option's name), or None."""
+    service = _arn_service(destination_arn)
+    if service in ROLE_REQUIRED_SERVICES and not role_arn:
+        return ("is required with %s: CloudWatch Logs writes to a Kinesis or Firehose stream of this account "
+                "with that role, and AWS refuses the request without one" % destination_arn)
+    if service in ROLE_REFUSED_SERVICES and role_arn:
+        return ("must not be given with the Lambda function %s: CloudWatch Logs invokes it under the "
+                "function's resource policy, and AWS refuses a role" % destination_arn)
+    return None
+
+
+def validate_role_for(destination_arns, role_arn, param="role_arn"):
+    """Refuse a given ``role_arn`` that AWS would refuse with one of ``destination_arns`` (a Lambda function)."""
+    if role_arn is None:
+        return
+    for arn in destination_arns:
+        problem = role_problem(arn, role_arn)
+        if problem:
+            raise ValidationError(param, problem)
+
+
 class ValidationError(ValueError):
     """Bad input. ``param`` is the name of the parameter (or filter argument) at fault."""
 
@@ -400,7 +448,7 @@ def desired_subscription_filter(existing, filter_name, destination_arn, filter_p
         "filterPattern": filter_pattern if filter_pattern is not None else "",
         "distribution": distribution or existing.get("distribution") or DEFAULT_DISTRIBUTION,
     }
-    role = role_arn if role_arn is not None else existing.get("roleArn")
+    role = role_to_send(role_arn, existing.get("roleArn"), destination_arn)
     if role:
         wanted["roleArn"] = role
     transformed = apply_on_transformed_logs if apply_on_transformed_logs is not None else existing.get("applyOnTransformedLogs")
@@ -459,6 +507,10 @@ def plan_log_group(existing_filters, state, filter_name, destination_arn=None, f
         return plan
     wanted = desired_subscription_filter(current, filter_name, destination_arn, filter_pattern, role_arn, distribution,
                                          apply_on_transformed_logs, field_selection_criteria, emit_system_fields)
+    problem = role_problem(wanted["destinationArn"], wanted.get("roleArn"))
+    if problem and subscription_filter_differs(current, wanted):
+        plan.update(action="failed", msg="role_arn " + problem)
+        return plan
     if current is not None:
         if subscription_filter_differs(current, wanted):
             plan.update(action="updated", after=wanted, put=True)

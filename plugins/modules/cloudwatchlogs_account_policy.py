@@ -63,8 +63,11 @@ options:
   role_arn:
     description:
       - IAM role CloudWatch Logs assumes to write to a same-account Kinesis or Firehose stream.
-        Not needed for a cross-account destination.
-      - When not given, the role of an existing policy is kept.
+        Required with such a stream (AWS refuses the policy without one), unless the existing policy has one;
+        otherwise the region fails naming this option, and nothing is written.
+      - Not needed for a cross-account destination. Refused with a Lambda function, before any AWS call
+        (CloudWatch Logs invokes the function under its resource policy).
+      - When not given, the role of an existing policy is kept, except when the policy moves to a Lambda function.
     type: str
   filter_pattern:
     description:

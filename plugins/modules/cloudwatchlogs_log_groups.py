@@ -104,7 +104,9 @@ options:
       role_arn:
         description:
           - IAM role CloudWatch Logs assumes to deliver (a same-account stream, or a destination that needs one).
-            When not given, the role of an existing policy is kept.
+            Required with a same-account Kinesis or Firehose stream, refused with a Lambda function
+            (see M(logvault.aws.cloudwatchlogs_account_policy)).
+            When not given, the role of an existing policy is kept, except when the policy moves to a Lambda function.
         type: str
       filter_pattern:
         description: CloudWatch Logs filter pattern selecting the events to send. V("") sends every event.

@@ -72,8 +72,12 @@ options:
   role_arn:
     description:
       - IAM role CloudWatch Logs assumes to write to a Kinesis or Firehose stream in the same
-        account. Not used with a cross-account destination or a Lambda function.
-      - When not given, the role of an existing filter is kept.
+        account. Required with such a stream (AWS refuses the request without one), unless the existing
+        filter has one; otherwise each log group fails naming this option, and nothing is written.
+      - Not needed with a cross-account destination. Refused with a Lambda function, before any AWS call, since
+        CloudWatch Logs invokes the function under its resource policy and AWS refuses a role
+        (C(roleArn) in U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html)).
+      - When not given, the role of an existing filter is kept, except when the filter moves to a Lambda function.
     type: str
   filter_pattern:
     description:
@@ -305,6 +309,7 @@ from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_filter_pattern
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_log_group_name
 from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_region
+from ansible_collections.logvault.aws.plugins.module_utils.cloudwatchlogs import validate_role_for
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import RegionError
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import region_failure_message
 from ansible_collections.logvault.aws.plugins.module_utils.multi_region import regional_clients
@@ -362,6 +367,9 @@ def validate_params(module):
             parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
         if params["role_arn"] is not None:
             parse_arn(params["role_arn"], "role_arn", ["iam-role"])
+            destinations = [params["destination_arn"]] if params["destination_arn"] is not None else []
+            destinations += [arn for region, arn in sorted((params["destination_arns"] or {}).items()) if region in (params["regions"] or [])]
+            validate_role_for(destinations, params["role_arn"])
         validate_filter_pattern(params["filter_pattern"], "filter_pattern")
         for name in params["log_groups"] or []:
             validate_log_group_name(name, "log_groups")

@@ -272,7 +272,7 @@ def test_plan_unchanged_when_equal_and_unset_options_kept():
 
 
 @pytest.mark.parametrize("change", [
-    {"destination_arn": STREAM}, {"filter_pattern": "ERROR"}, {"distribution": "Random"}, {"role_arn": ROLE},
+    {"destination_arn": STREAM, "role_arn": ROLE}, {"filter_pattern": "ERROR"}, {"distribution": "Random"}, {"role_arn": ROLE},
 ])
 def test_plan_updates_when_anything_differs(change):
     kwargs = dict(destination_arn=DEST)
@@ -296,6 +296,47 @@ def test_plan_replaces_only_when_needed():
     room = [_filter("b-splunk")]
     plan = cwl.plan_log_group(room, "present", "lv", destination_arn=DEST, replace="b-splunk")
     assert plan["action"] == "created" and plan["delete"] == []
+
+
+FIREHOSE = "arn:aws:firehose:us-east-1:123456789012:deliverystream/hub"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:ship"
+
+
+@pytest.mark.parametrize("target", [STREAM, FIREHOSE])
+def test_plan_fails_for_a_stream_without_a_role_naming_role_arn(target):
+    # AWS: "destinationArn for vendor kinesis cannot be used without roleArn" (API_PutSubscriptionFilter roleArn).
+    for existing in ([], [_filter("lv")]):
+        plan = cwl.plan_log_group(existing, "present", "lv", destination_arn=target)
+        assert plan["action"] == "failed" and not plan["put"]
+        assert plan["msg"].startswith("role_arn is required with %s" % target)
+
+
+def test_plan_keeps_the_existing_role_of_a_stream():
+    plan = cwl.plan_log_group([_filter("lv", destinationArn=STREAM, roleArn=ROLE)], "present", "lv",
+                              destination_arn=STREAM, filter_pattern="ERROR")
+    assert plan["action"] == "updated" and plan["after"]["roleArn"] == ROLE
+
+
+def test_plan_drops_the_existing_role_when_the_filter_moves_to_a_function():
+    # AWS: "destinationArn for vendor lambda cannot be used with roleArn"; the kept role would be refused.
+    plan = cwl.plan_log_group([_filter("lv", destinationArn=STREAM, roleArn=ROLE)], "present", "lv", destination_arn=FUNCTION)
+    assert plan["action"] == "updated" and plan["put"]
+    assert "roleArn" not in plan["after"] and plan["after"]["destinationArn"] == FUNCTION
+    plan = cwl.plan_log_group([], "present", "lv", destination_arn=FUNCTION, role_arn=ROLE)
+    assert plan["action"] == "failed" and plan["msg"].startswith("role_arn must not be given with the Lambda function")
+
+
+def test_plan_keeps_the_role_of_a_logical_destination():
+    plan = cwl.plan_log_group([_filter("lv", roleArn=ROLE)], "present", "lv", destination_arn=DEST, filter_pattern="ERROR")
+    assert plan["action"] == "updated" and plan["after"]["roleArn"] == ROLE
+
+
+def test_validate_role_for_refuses_a_role_with_a_function_only():
+    cwl.validate_role_for([DEST, STREAM, FIREHOSE], ROLE)
+    cwl.validate_role_for([FUNCTION, STREAM], None)
+    with pytest.raises(ValidationError) as excinfo:
+        cwl.validate_role_for([STREAM, FUNCTION], ROLE, "account_policy.role_arn")
+    assert excinfo.value.param == "account_policy.role_arn" and FUNCTION in str(excinfo.value)
 
 
 def test_plan_absent():

@@ -166,6 +166,42 @@ def test_a_policy_of_another_name_fails_before_any_write(stubbed, check_mode):
     assert result["parameter"] == "policy_name"
 
 
+STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/hub"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:ship"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_stream_without_a_role_fails_naming_role_arn_before_any_write(stubbed, check_mode):
+    # AWS refuses it: "destinationArn for vendor kinesis cannot be used without roleArn".
+    expect_describe(stubbed, [])
+    result = run(args(destination_arn=STREAM), check_mode=check_mode)
+    assert result["failed"] is True and result["parameter"] == "role_arn"
+    assert result["msg"].startswith("role_arn is required with %s" % STREAM)
+
+
+def test_a_stream_keeps_the_role_of_the_existing_policy(stubbed):
+    document = dict(DOCUMENT, DestinationArn=STREAM, RoleArn=ROLE)
+    expect_describe(stubbed, [stored(document, CRITERIA)])
+    assert run(args(destination_arn=STREAM))["changed"] is False
+
+
+def test_a_role_with_a_function_fails_before_any_aws_call(stubbed):
+    result = run(args(destination_arn=FUNCTION, role_arn=ROLE))
+    assert result["failed"] is True and result["parameter"] == "role_arn"
+    assert "must not be given with the Lambda function %s" % FUNCTION in result["msg"]
+
+
+def test_moving_to_a_function_drops_the_role_of_the_existing_policy(stubbed):
+    expect_describe(stubbed, [stored(dict(DOCUMENT, DestinationArn=STREAM, RoleArn=ROLE), CRITERIA)])
+    wanted = {"DestinationArn": FUNCTION, "FilterPattern": ""}
+    stubbed.add_response("put_account_policy", {"accountPolicy": stored(wanted, CRITERIA)}, {
+        "policyName": "logvault", "policyDocument": json.dumps(wanted, sort_keys=True, separators=(",", ":")),
+        "policyType": TYPE, "scope": "ALL", "selectionCriteria": CRITERIA})
+    result = run(args(destination_arn=FUNCTION))
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is True
+
+
 NOT_DELIVERED = "Could not deliver test message to specified Firehose stream. Check if the given Firehose stream is in ACTIVE state."
 
 

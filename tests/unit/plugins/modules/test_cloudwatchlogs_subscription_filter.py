@@ -211,6 +211,10 @@ def test_two_filter_limit_fails_naming_the_filters_then_replace(aws):
     (subscribe(max_concurrency=6), "max_concurrency"),
     (subscribe(field_selection_criteria="x" * 2001), "field_selection_criteria"),
     (subscribe(region="nowhere"), "region"),
+    # AWS refuses a role with a Lambda function ("destinationArn for vendor lambda cannot be used with roleArn").
+    (subscribe(destination_arn="arn:aws:lambda:us-east-1:123456789012:function:ship"), "role_arn"),
+    (subscribe(destination_arn=None, regions=["us-east-1"],
+               destination_arns={"us-east-1": "arn:aws:lambda:us-east-1:123456789012:function:ship"}), "role_arn"),
 ])
 def test_bad_input_fails_naming_the_parameter_before_any_aws_call(env, args, param):
     with mock.patch.object(AnsibleAWSModule, "client") as client:
@@ -219,6 +223,15 @@ def test_bad_input_fails_naming_the_parameter_before_any_aws_call(env, args, par
     assert "'%s'" % param in result["msg"], result["msg"]
     assert result["parameter"] == param
     client.assert_not_called()
+
+
+def test_a_stream_without_a_role_fails_each_group_naming_role_arn(aws):
+    # AWS refuses it ("destinationArn for vendor kinesis cannot be used without roleArn"); nothing is written.
+    make_groups(aws, ["/app/a"])
+    result = run(subscribe(role_arn=None))
+    assert result["failed"] is True and result["write_calls"] == 0
+    assert result["results"][0]["msg"].startswith("role_arn is required with %s" % STREAM)
+    assert filters_of(aws, "/app/a") == {}
 
 
 def test_required_options(env):
