@@ -113,6 +113,12 @@ def _resource_policy_refusal(environ):
     return resource_policies.check_s3(environ)
 
 
+def _delete_objects_with_policy(app, environ, start_response):
+    """DeleteObjects with the bucket policy's Deny statements evaluated per object, or None."""
+    from local_aws.services import resource_policies  # pylint: disable=import-outside-toplevel
+    return resource_policies.delete_objects(app, environ, start_response)
+
+
 _OMIT_FUNCTION_TAGS = "logvault.omit_function_tags"  # local_aws.services.caller_policies.OMIT_TAGS
 
 
@@ -159,6 +165,9 @@ class _Application(object):
                     return list(self.moto_app(environ, start_response))
             if environ.get(_OMIT_FUNCTION_TAGS):
                 return _without_function_tags(self.moto_app, environ, start_response)
+            answered = _delete_objects_with_policy(self.moto_app, environ, start_response)  # LOGVAULT_AWS_RESOURCE_POLICIES
+            if answered is not None:
+                return answered
             return self.moto_app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_logvault/flush":

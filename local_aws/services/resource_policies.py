@@ -168,7 +168,7 @@ def s3_action(environ):
         resource = "arn:aws:s3:::%s" % bucket
         table = {"PUT": _BUCKET_PUT, "DELETE": _BUCKET_DELETE, "GET": _BUCKET_GET, "HEAD": {}}.get(method)
         if table is None:
-            return [], resource  # POST ?delete (keys in the body) is not evaluated
+            return [], resource  # POST ?delete (keys in the body): delete_objects() evaluates each object
         found = [table[n] for n in names if n in table]
         if found:
             actions = found
@@ -275,6 +275,90 @@ def check_s3(environ):
                    "<RequestId>0000000000000000</RequestId></Error>" % service_roles._xml(message))  # pylint: disable=protected-access
             return "403 Forbidden", "application/xml", xml.encode("utf-8")
     return None
+
+
+def _delete_objects_request(environ):
+    """True for DeleteObjects (``POST /<bucket>?delete``, the keys in the body)."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return False
+    bucket, key = _split(environ)
+    return bool(bucket) and not key and "delete" in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+
+
+def _xml_text(value):
+    return service_roles._xml(value)  # pylint: disable=protected-access
+
+
+def delete_objects(app, environ, start_response):
+    """DeleteObjects with the bucket policy's Deny statements evaluated for each object, as AWS
+    does (S3 API Reference, DeleteObjects: ``s3:DeleteObject`` for every object, and
+    ``s3:DeleteObjectVersion`` for one named with its ``VersionId``; the answer has an ``Error``
+    with ``AccessDenied`` for each object that was not deleted, the others are deleted).
+    The objects no Deny applies to go to moto; the refused ones are added to its answer."""
+    import io  # pylint: disable=import-outside-toplevel
+    import xml.etree.ElementTree as ElementTree  # pylint: disable=import-outside-toplevel
+
+    if not enabled() or "/s3/aws4_request" not in environ.get("HTTP_AUTHORIZATION", "") or not _delete_objects_request(environ):
+        return None
+    bucket_name = _split(environ)[0]
+    bucket = _bucket(bucket_name)
+    if bucket is None or not getattr(bucket, "policy", None):
+        return None
+    try:
+        policy = json.loads(bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None  # moto answers MalformedXML
+    namespace = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    principal_arn, account = caller_principal(environ)
+    refused = []
+    for element in list(root.findall(namespace + "Object")):
+        key = element.findtext(namespace + "Key") or ""
+        version = element.findtext(namespace + "VersionId")
+        resource = "arn:aws:s3:::%s/%s" % (bucket_name, key)
+        actions = ["s3:DeleteObject"] + (["s3:DeleteObjectVersion"] if version else [])
+        if any(bucket_policy_denies(policy, action, resource, principal_arn, account) for action in actions):
+            service_roles._record(principal_arn, actions[-1], resource, service_roles.EXPLICIT_DENY, "S3 bucket policy")  # pylint: disable=protected-access
+            refused.append((key, version))
+            root.remove(element)
+    if not refused:
+        return None
+    errors = "".join(
+        "<Error><Key>%s</Key>%s<Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        % (_xml_text(key), "<VersionId>%s</VersionId>" % _xml_text(version) if version else "") for key, version in refused)
+    if root.find(namespace + "Object") is None:
+        answer = ('<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                  "%s</DeleteResult>" % errors).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "application/xml"), ("Content-Length", str(len(answer)))])
+        return [answer]
+    try:
+        remaining = ElementTree.tostring(root, default_namespace=namespace[1:-1] or None)
+    except ValueError:  # an element outside the request's namespace
+        remaining = ElementTree.tostring(root)
+    environ["wsgi.input"] = io.BytesIO(remaining)
+    environ["CONTENT_LENGTH"] = str(len(remaining))
+    for header in ("HTTP_CONTENT_MD5", "HTTP_X_AMZ_CHECKSUM_CRC32", "HTTP_X_AMZ_CHECKSUM_CRC32C", "HTTP_X_AMZ_CHECKSUM_SHA1",
+                   "HTTP_X_AMZ_CHECKSUM_SHA256", "HTTP_X_AMZ_CHECKSUM_CRC64NVME"):
+        environ.pop(header, None)  # they covered the body the client sent
+    answered = {}
+
+    def keep(status, headers, exc_info=None):  # pylint: disable=unused-argument
+        answered.update(status=status, headers=headers)
+        return lambda data: None
+
+    answer = b"".join(app(environ, keep))
+    status = answered.get("status", "500 Internal Server Error")
+    if status.startswith("200") and b"</DeleteResult>" in answer:
+        answer = answer.replace(b"</DeleteResult>", errors.encode("utf-8") + b"</DeleteResult>")
+    headers = [(k, v) for k, v in answered.get("headers", []) if k.lower() != "content-length"]
+    start_response(status, headers + [("Content-Length", str(len(answer)))])
+    return [answer]
 
 
 # --------------------------------------------------------------------------- SNS from AWS services

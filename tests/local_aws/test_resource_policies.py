@@ -75,6 +75,67 @@ def test_lock_out_applies_to_roles(aws_client, unique, member_account_ids):
         '"arn:aws:s3:::%s" with an explicit deny in a resource-based policy' % (member, bucket))
 
 
+# DeleteObjects (POST ?delete, the keys in the body): the Deny statements apply to each object
+# (S3 API Reference, DeleteObjects: s3:DeleteObject, and s3:DeleteObjectVersion for a VersionId);
+# a refused object is an Error with AccessDenied in a 200 answer, the others are deleted.
+
+def _keys(s3, bucket):
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def test_delete_objects_is_refused_per_object(aws_client, unique, member_account_ids):
+    s3 = aws_client("s3")
+    bucket = unique("rp")
+    s3.create_bucket(Bucket=bucket)
+    arn = "arn:aws:s3:::%s" % bucket
+    policy = _bucket_policy(bucket, ["arn:aws:iam::%s:role/break-glass" % ACCOUNT])
+    policy["Statement"][2]["Resource"] = arn + "/archive/*"   # deletion denied under archive/ only
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    for key in ("archive/a", "archive/b", "tmp/c"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in ("archive/a", "tmp/c", "archive/b")]})
+    assert [d["Key"] for d in answer.get("Deleted", [])] == ["tmp/c"]
+    assert sorted((e["Key"], e["Code"], e["Message"]) for e in answer["Errors"]) == [
+        ("archive/a", "AccessDenied", "Access Denied"), ("archive/b", "AccessDenied", "Access Denied")]
+    assert _keys(s3, bucket) == ["archive/a", "archive/b"]
+    # every object refused: nothing reaches the bucket, the answer has only the errors
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "archive/a"}, {"Key": "archive/b"}], "Quiet": True})
+    assert not answer.get("Deleted") and [e["Key"] for e in answer["Errors"]] == ["archive/a", "archive/b"]
+    assert _keys(s3, bucket) == ["archive/a", "archive/b"]
+
+
+def test_delete_objects_by_the_exempt_role_deletes(aws_client, unique, member_account_ids):
+    member = member_account_ids[0]
+    s3 = aws_client("s3", account_id=member)
+    bucket = unique("rp")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(_bucket_policy(bucket, ["arn:aws:iam::%s:role/logvault-test" % member])))
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
+    assert [d["Key"] for d in answer["Deleted"]] == ["k"] and not answer.get("Errors")
+    assert _keys(s3, bucket) == []
+
+
+def test_delete_objects_with_a_version_id_needs_delete_object_version(aws_client, unique):
+    s3 = aws_client("s3")
+    bucket = unique("rp")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    arn = "arn:aws:s3:::%s" % bucket
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeepVersions", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObjectVersion",
+         "Resource": arn + "/*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::%s:role/break-glass" % ACCOUNT}}}]}))
+    version = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["VersionId"]
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k", "VersionId": version}]})
+    assert not answer.get("Deleted")
+    assert [(e["Key"], e.get("VersionId"), e["Code"]) for e in answer["Errors"]] == [("k", version, "AccessDenied")]
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=version)["Body"].read() == b"x"
+    # without a VersionId it is a delete marker (s3:DeleteObject), which this policy allows
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
+    assert [d["Key"] for d in answer["Deleted"]] == ["k"] and answer["Deleted"][0]["DeleteMarker"] is True
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=version)["Body"].read() == b"x"
+
+
 def test_switch_off(aws_client, unique, monkeypatch):
     s3 = aws_client("s3")
     bucket = unique("rp")
