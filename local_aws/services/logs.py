@@ -33,6 +33,10 @@ contract; docs/local-aws.md lists them with the AWS page each follows).
   policy). AWS answers InvalidParameterException ``destinationArn for vendor kinesis
   cannot be used without roleArn`` / ``... vendor lambda cannot be used with roleArn``
   (moto accepts both).
+* **PutLogEvents limits** (API_PutLogEvents: "The maximum batch size is 1,048,576 bytes ... the
+  sum of all event messages in UTF-8, plus 26 bytes for each log event", "The maximum number of
+  log events in a batch is 10,000", the valid events of a batch "cannot span more than 24
+  hours"); moto checks only the order and the 14-day / 2-hour window.
 * ``distribution`` is stored and returned (moto always answers ByLogStream), and a
   log group with two filters can still update one of them (moto raises
   LimitExceededException).
@@ -69,6 +73,10 @@ SUBSCRIPTION_POLICY_KEYS = ("DestinationArn", "RoleArn", "FilterPattern", "Distr
 MAX_POLICY_DOCUMENT = 30720          # characters (AccountPolicy.policyDocument)
 MAX_SELECTION_CRITERIA = 25 * 1024   # UTF-8 bytes (PutAccountPolicy.selectionCriteria)
 MAX_RECORD = 1000 * 1000             # Kinesis/Firehose record data limit (1 MB)
+MAX_PUT_EVENTS = 10000               # PutLogEvents: events per batch
+MAX_PUT_BYTES = 1048576              # PutLogEvents: message bytes (UTF-8) + 26 per event
+EVENT_OVERHEAD = 26
+MAX_PUT_SPAN_MS = 24 * 3600 * 1000   # PutLogEvents: time span of the batch's valid events
 SELECTION = re.compile(r"^\s*LogGroupName\s+NOT\s+IN\s+(\[.*\])\s*$", re.DOTALL)
 
 _INSTALLED = {"done": False}
@@ -680,6 +688,25 @@ def public(policy):
     return {k: v for k, v in policy.items() if not k.startswith("_")}
 
 
+def check_put_log_events(log_events, now_ms=None):
+    """AWS's PutLogEvents limits that moto does not check, with AWS's answers (users quote
+    "Upload too large: ..." and "The batch of log events ... cannot span more than 24 hours.";
+    AWS does not document the wording). Only the events AWS accepts (at most 14 days old,
+    at most 2 hours ahead) count for the span, as API_PutLogEvents says."""
+    events = log_events or []
+    if len(events) > MAX_PUT_EVENTS:
+        raise _invalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: "
+                       "Member must have length less than or equal to %d" % MAX_PUT_EVENTS)
+    size = sum(len((e.get("message") or "").encode("utf-8")) + EVENT_OVERHEAD for e in events)
+    if size > MAX_PUT_BYTES:
+        raise _invalid("Upload too large: %d bytes exceeds limit of %d" % (size, MAX_PUT_BYTES))
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    valid = [e["timestamp"] for e in events
+             if isinstance(e.get("timestamp"), int) and now_ms - 14 * 86400 * 1000 <= e["timestamp"] <= now_ms + 2 * 3600 * 1000]
+    if valid and max(valid) - min(valid) > MAX_PUT_SPAN_MS:
+        raise _invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+
+
 # --------------------------------------------------------------------------- moto patches
 
 def install():
@@ -745,6 +772,12 @@ def install():
         send_control_message(target)
         log_group.put_subscription_filter(filter_name, filter_pattern, destination_arn, role_arn, distribution)
 
+    original_response_put_log_events = responses.LogsResponse.put_log_events
+
+    def response_put_log_events(self):
+        check_put_log_events(self._get_param("logEvents"))
+        return original_response_put_log_events(self)
+
     def response_put_subscription_filter(self):
         self.logs_backend.put_subscription_filter(
             self._get_param("logGroupName"), self._get_param("filterName"), self._get_param("filterPattern"),
@@ -788,6 +821,7 @@ def install():
     models.SubscriptionFilter.to_json = filter_to_json
     models.LogsBackend.put_subscription_filter = backend_put_subscription_filter
     responses.LogsResponse.put_subscription_filter = response_put_subscription_filter
+    responses.LogsResponse.put_log_events = response_put_log_events
     responses.LogsResponse.put_account_policy = response_put_account_policy
     responses.LogsResponse.describe_account_policies = response_describe_account_policies
     responses.LogsResponse.delete_account_policy = response_delete_account_policy
