@@ -291,8 +291,9 @@ def _xml_text(value):
 
 def delete_objects(app, environ, start_response):
     """DeleteObjects with the bucket policy's Deny statements evaluated for each object, as AWS
-    does (S3 API Reference, DeleteObjects: ``s3:DeleteObject`` for every object, and
-    ``s3:DeleteObjectVersion`` for one named with its ``VersionId``; the answer has an ``Error``
+    does (S3 API Reference, DeleteObjects: ``s3:DeleteObject`` for every object,
+    ``s3:DeleteObjectVersion`` for one named with its ``VersionId``, and
+    ``s3:BypassGovernanceRetention`` with ``x-amz-bypass-governance-retention``; the answer has an ``Error``
     with ``AccessDenied`` for each object that was not deleted, the others are deleted).
     The objects no Deny applies to go to moto; the refused ones are added to its answer."""
     import io  # pylint: disable=import-outside-toplevel
@@ -317,14 +318,17 @@ def delete_objects(app, environ, start_response):
         return None  # moto answers MalformedXML
     namespace = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     principal_arn, account = caller_principal(environ)
+    bypass = (["s3:BypassGovernanceRetention"]
+              if environ.get("HTTP_X_AMZ_BYPASS_GOVERNANCE_RETENTION", "").lower() == "true" else [])
     refused = []
     for element in list(root.findall(namespace + "Object")):
         key = element.findtext(namespace + "Key") or ""
         version = element.findtext(namespace + "VersionId")
         resource = "arn:aws:s3:::%s/%s" % (bucket_name, key)
-        actions = ["s3:DeleteObject"] + (["s3:DeleteObjectVersion"] if version else [])
-        if any(bucket_policy_denies(policy, action, resource, principal_arn, account) for action in actions):
-            service_roles._record(principal_arn, actions[-1], resource, service_roles.EXPLICIT_DENY, "S3 bucket policy")  # pylint: disable=protected-access
+        actions = ["s3:DeleteObject"] + (["s3:DeleteObjectVersion"] if version else []) + bypass
+        denied = [action for action in actions if bucket_policy_denies(policy, action, resource, principal_arn, account)]
+        if denied:
+            service_roles._record(principal_arn, denied[0], resource, service_roles.EXPLICIT_DENY, "S3 bucket policy")  # pylint: disable=protected-access
             refused.append((key, version))
             root.remove(element)
     if not refused:

@@ -79,6 +79,14 @@ def test_lock_out_applies_to_roles(aws_client, unique, member_account_ids):
 # (S3 API Reference, DeleteObjects: s3:DeleteObject, and s3:DeleteObjectVersion for a VersionId);
 # a refused object is an Error with AccessDenied in a 200 answer, the others are deleted.
 
+def _new_bucket(s3, unique, policy):
+    """A new bucket with ``policy(bucket name)`` as its bucket policy."""
+    bucket = unique("rp")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy(bucket)))
+    return bucket
+
+
 def _keys(s3, bucket):
     return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
@@ -107,9 +115,7 @@ def test_delete_objects_is_refused_per_object(aws_client, unique, member_account
 def test_delete_objects_by_the_exempt_role_deletes(aws_client, unique, member_account_ids):
     member = member_account_ids[0]
     s3 = aws_client("s3", account_id=member)
-    bucket = unique("rp")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(_bucket_policy(bucket, ["arn:aws:iam::%s:role/logvault-test" % member])))
+    bucket = _new_bucket(s3, unique, lambda name: _bucket_policy(name, ["arn:aws:iam::%s:role/logvault-test" % member]))
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
     assert [d["Key"] for d in answer["Deleted"]] == ["k"] and not answer.get("Errors")
@@ -134,6 +140,18 @@ def test_delete_objects_with_a_version_id_needs_delete_object_version(aws_client
     answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})
     assert [d["Key"] for d in answer["Deleted"]] == ["k"] and answer["Deleted"][0]["DeleteMarker"] is True
     assert s3.get_object(Bucket=bucket, Key="k", VersionId=version)["Body"].read() == b"x"
+
+
+def test_delete_objects_bypassing_governance_needs_bypass_governance_retention(aws_client, unique):
+    s3 = aws_client("s3")
+    bucket = _new_bucket(s3, unique, lambda name: {"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoBypass", "Effect": "Deny", "Principal": "*", "Action": "s3:BypassGovernanceRetention",
+         "Resource": "arn:aws:s3:::%s/*" % name}]})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]}, BypassGovernanceRetention=True)
+    assert not answer.get("Deleted") and [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("k", "AccessDenied")]
+    assert _keys(s3, bucket) == ["k"]
+    assert [d["Key"] for d in s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]})["Deleted"]] == ["k"]
 
 
 def test_switch_off(aws_client, unique, monkeypatch):
