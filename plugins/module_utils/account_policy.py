@@ -79,9 +79,7 @@ def validate(spec, regions, prefix=""):
         parse_arn(spec["destination_arn"], prefix + "destination_arn", DESTINATION_KINDS)
     if spec["role_arn"] is not None:
         parse_arn(spec["role_arn"], prefix + "role_arn", ["iam-role"])
-        destinations = [spec["destination_arn"]] if spec.get("destination_arn") is not None else []
-        destinations += [arn for region, arn in sorted((spec.get("destination_arns") or {}).items()) if region in (regions or [])]
-        validate_role_for(destinations, spec["role_arn"], prefix + "role_arn")
+        validate_role_for(spec, regions, prefix + "role_arn")
     validate_filter_pattern(spec["filter_pattern"], prefix + "filter_pattern")
     if spec["excluded_log_groups"] is not None:
         render_selection_criteria(spec["excluded_log_groups"], prefix + "excluded_log_groups")

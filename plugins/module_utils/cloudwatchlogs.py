@@ -118,11 +118,15 @@ def role_problem(destination_arn, role_arn):
     return None
 
 
-def validate_role_for(destination_arns, role_arn, param="role_arn"):
-    """Refuse a given ``role_arn`` that AWS would refuse with one of ``destination_arns`` (a Lambda function)."""
+def validate_role_for(spec, regions, param="role_arn"):
+    """Refuse a given ``spec["role_arn"]`` that AWS would refuse with one of the destinations of ``spec``
+    (``destination_arn``, and ``destination_arns`` of the managed ``regions``): a Lambda function."""
+    role_arn = spec.get("role_arn")
     if role_arn is None:
         return
-    for arn in destination_arns:
+    arns = [spec["destination_arn"]] if spec.get("destination_arn") is not None else []
+    arns += [arn for region, arn in sorted((spec.get("destination_arns") or {}).items()) if region in (regions or [])]
+    for arn in arns:
         problem = role_problem(arn, role_arn)
         if problem:
             raise ValidationError(param, problem)

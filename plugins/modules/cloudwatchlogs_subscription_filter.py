@@ -367,9 +367,7 @@ def validate_params(module):
             parse_arn(params["destination_arn"], "destination_arn", ["logs-destination", "kinesis-stream", "firehose", "lambda"])
         if params["role_arn"] is not None:
             parse_arn(params["role_arn"], "role_arn", ["iam-role"])
-            destinations = [params["destination_arn"]] if params["destination_arn"] is not None else []
-            destinations += [arn for region, arn in sorted((params["destination_arns"] or {}).items()) if region in (params["regions"] or [])]
-            validate_role_for(destinations, params["role_arn"])
+            validate_role_for(params, params["regions"])
         validate_filter_pattern(params["filter_pattern"], "filter_pattern")
         for name in params["log_groups"] or []:
             validate_log_group_name(name, "log_groups")

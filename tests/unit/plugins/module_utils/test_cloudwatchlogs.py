@@ -332,10 +332,15 @@ def test_plan_keeps_the_role_of_a_logical_destination():
 
 
 def test_validate_role_for_refuses_a_role_with_a_function_only():
-    cwl.validate_role_for([DEST, STREAM, FIREHOSE], ROLE)
-    cwl.validate_role_for([FUNCTION, STREAM], None)
+    regions = ["us-east-1", "eu-west-1"]
+    cwl.validate_role_for({"destination_arn": DEST, "role_arn": ROLE}, None)
+    cwl.validate_role_for({"destination_arns": {"us-east-1": STREAM, "eu-west-1": FIREHOSE}, "role_arn": ROLE}, regions)
+    cwl.validate_role_for({"destination_arn": FUNCTION, "role_arn": None}, None)
+    # a region that is not managed is not looked at
+    cwl.validate_role_for({"destination_arns": {"us-east-1": STREAM, "us-west-2": FUNCTION}, "role_arn": ROLE}, regions)
     with pytest.raises(ValidationError) as excinfo:
-        cwl.validate_role_for([STREAM, FUNCTION], ROLE, "account_policy.role_arn")
+        cwl.validate_role_for({"destination_arns": {"us-east-1": STREAM, "eu-west-1": FUNCTION}, "role_arn": ROLE}, regions,
+                              "account_policy.role_arn")
     assert excinfo.value.param == "account_policy.role_arn" and FUNCTION in str(excinfo.value)
 
 
