@@ -184,30 +184,32 @@ def ensure_absent(spec, client, check_mode, diff):
     return result
 
 
-def check_others(name, current, others):
-    """Raise RegionError when another subscription filter policy keeps ``name`` from being put in the region."""
+def check_others(name, current, others, prefix=""):
+    """Raise RegionError when another subscription filter policy keeps ``name`` from being put in the region.
+    ``prefix`` goes before the options' names (``account_policy.`` in cloudwatchlogs_log_groups)."""
     if current is None and others:
         raise RegionError(
             "The account already has the subscription filter policy %s in this Region; CloudWatch Logs allows one "
             "account-level subscription filter policy per account and Region, so PutAccountPolicy for %r would fail. "
-            "Delete it (state=absent) or manage it under its own name (policy_name=%s)." % (", ".join(repr(o) for o in others), name, others[0]),
-            parameter="policy_name",
+            "Delete it (state=absent) or manage it under its own name (%spolicy_name=%s)."
+            % (", ".join(repr(o) for o in others), name, prefix, others[0]),
+            parameter=prefix + "policy_name",
             other_policies=others,
         )
 
 
-def read_region(client, name):
+def read_region(client, name, prefix=""):
     """all_or_nothing's first pass: (the policy or None, other names); raises RegionError when another one is in the way."""
     current, others = get_policies(client, name)
-    check_others(name, current, others)
+    check_others(name, current, others, prefix)
     return current, others
 
 
-def ensure_present(spec, client, destination_arn, check_mode, diff, read=None):
+def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, prefix=""):
     """One region's result dict; raises RegionError. ``read`` is what get_policies() gave, when already read."""
     name = spec["policy_name"]
     current, others = read if read is not None else get_policies(client, name)
-    check_others(name, current, others)
+    check_others(name, current, others, prefix)
     current_document = load_document((current or {}).get("policyDocument"))
     current_criteria = (current or {}).get("selectionCriteria") or None
     document = wanted_document(spec, destination_arn, current_document)
@@ -224,7 +226,7 @@ def ensure_present(spec, client, destination_arn, check_mode, diff, read=None):
     )
     problem = role_problem(destination_arn, document.get("RoleArn")) if changed else None
     if problem:
-        raise RegionError("role_arn " + problem, parameter="role_arn")
+        raise RegionError(prefix + "role_arn " + problem, parameter=prefix + "role_arn")
     written = current
     if changed and not check_mode:
         kwargs = dict(policyName=name, policyDocument=canonical_json(document), policyType=POLICY_TYPE, scope=SCOPE)
@@ -246,14 +248,15 @@ def ensure_present(spec, client, destination_arn, check_mode, diff, read=None):
     return result
 
 
-def manage(spec, client, destination_arn, check_mode, diff, read=None):
-    """One region's result dict (changed, account_policy, and diff when asked); raises RegionError."""
+def manage(spec, client, destination_arn, check_mode, diff, read=None, prefix=""):
+    """One region's result dict (changed, account_policy, and diff when asked); raises RegionError.
+    ``prefix`` goes before the options' names in messages and ``parameter``."""
     if spec["state"] == "absent":
         return ensure_absent(spec, client, check_mode, diff)
-    return ensure_present(spec, client, destination_arn, check_mode, diff, read)
+    return ensure_present(spec, client, destination_arn, check_mode, diff, read, prefix)
 
 
-def read_all(spec, clients):
+def read_all(spec, clients, prefix=""):
     """all_or_nothing's first pass over every region, or None when it does not apply.
 
     Returns (reads, failed): ``reads`` maps each region to read_region()'s result or its RegionError,
@@ -261,11 +264,17 @@ def read_all(spec, clients):
     """
     if not (spec["all_or_nothing"] and spec["state"] == "present"):
         return None, False
-    reads = run_regions(clients, lambda client, region: read_region(client, spec["policy_name"]))
+    reads = run_regions(clients, lambda client, region: read_region(client, spec["policy_name"], prefix))
     return reads, any(isinstance(read, RegionError) for read in reads.values())
 
 
 SKIPPED_MESSAGE = "Not written: another region cannot be (all_or_nothing)"
+
+
+def failure_parameter(outcomes):
+    """The option at fault when every failed region names the same one (``parameter`` of its RegionError), else None."""
+    named = set(o.extra.get("parameter") for o in outcomes.values() if isinstance(o, RegionError))
+    return named.pop() if len(named) == 1 else None
 
 
 def region_failure(outcome):

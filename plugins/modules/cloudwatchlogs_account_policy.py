@@ -317,8 +317,8 @@ def run_many_regions(module):
         result["diff"] = diffs
     failure = region_failure_message(outcomes, "Account policy %s" % module.params["policy_name"])
     if failure:
-        if others and len(others) == sum(1 for o in outcomes.values() if isinstance(o, RegionError)):
-            result["parameter"] = "policy_name"
+        if account_policy.failure_parameter(outcomes):
+            result["parameter"] = account_policy.failure_parameter(outcomes)
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 

@@ -404,7 +404,8 @@ def manage_region(module, client, region, reads=None):
     if policy is not None:
         arn = (policy["destination_arns"] or {}).get(region)
         try:
-            outcome = account_policy.manage(policy, client, arn, module.check_mode, module._diff, (reads or {}).get(region))
+            outcome = account_policy.manage(policy, client, arn, module.check_mode, module._diff,
+                                            (reads or {}).get(region), prefix="account_policy.")
         except RegionError as e:
             # The log groups are done: the region's result keeps them (and whether they changed).
             e.extra.update(log_groups=entries, changed=result["changed"])
@@ -452,7 +453,7 @@ def main():
         module.fail_json_aws(e, msg="Failed to connect to CloudWatch Logs")
 
     # account_policy.all_or_nothing: every region's policy is read first; one region in the way stops every write.
-    reads, blocked = account_policy.read_all(policy, clients) if policy else (None, False)
+    reads, blocked = account_policy.read_all(policy, clients, prefix="account_policy.") if policy else (None, False)
     if blocked:
         outcomes = dict((region, read if isinstance(read, RegionError) else skipped_region()) for region, read in reads.items())
     else:
@@ -477,8 +478,8 @@ def main():
         result["diff"] = diffs
     failure = region_failure_message(outcomes, "Log groups" if policy is None else "Log groups and account policy %s" % policy["policy_name"])
     if failure:
-        if others and len(others) == sum(1 for o in outcomes.values() if isinstance(o, RegionError)):
-            result["parameter"] = "account_policy.policy_name"
+        if account_policy.failure_parameter(outcomes):
+            result["parameter"] = account_policy.failure_parameter(outcomes)
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 

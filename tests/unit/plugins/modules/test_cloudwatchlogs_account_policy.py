@@ -515,3 +515,16 @@ def test_regional_clients_of_two_services_share_the_session_of_their_module(env)
         assert sorted(set(listed)) == sorted(listed), listed  # each model type listed once
         multi_region.regional_clients(_aws_module(), "lambda", REGIONS[:1])
     assert len(set(builders)) == 2
+
+
+def test_regions_streams_without_a_role_fail_naming_role_arn_before_any_write(regional):
+    """Every region's destination is a Kinesis stream of this account and no role is given or kept: each region is
+    read and none written (Stubber fails on PutAccountPolicy), and the result names role_arn."""
+    stubbers, dummy = regional
+    streams = dict((r, "arn:aws:kinesis:%s:123456789012:stream/hub" % r) for r in REGIONS)
+    for region in REGIONS:
+        expect_describe(stubbers[region], [])
+    result = run(many(destination_arns=streams))
+    assert result["failed"] is True and result["parameter"] == "role_arn", result
+    assert "eu-west-1: role_arn is required with %s" % streams["eu-west-1"] in result["msg"]
+    assert result["changed"] is False

@@ -192,3 +192,14 @@ def test_without_account_policy_no_account_policy_is_read(aws):
         result = run(arguments)
     assert result.get("failed") is not True and result["changed"] is True
     assert all("account_policy" not in r for r in result["regions"].values())
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_stream_without_a_role_fails_naming_the_suboption_and_writes_no_policy(aws, check_mode):
+    # PutAccountPolicy onto a Kinesis stream of the same account needs RoleArn; AWS refuses it without one.
+    endpoint, clients = aws
+    result = run(args(endpoint, role_arn=None), check_mode=check_mode)
+    assert result["failed"] is True
+    assert result["parameter"] == "account_policy.role_arn"
+    assert "account_policy.role_arn is required with %s" % stream("eu-west-1") in result["msg"], result["msg"]
+    assert all(policies(c) == {} for c in clients.values()), "a policy was written"
