@@ -37,6 +37,10 @@ contract; docs/local-aws.md lists them with the AWS page each follows).
   sum of all event messages in UTF-8, plus 26 bytes for each log event", "The maximum number of
   log events in a batch is 10,000", the valid events of a batch "cannot span more than 24
   hours"); moto checks only the order and the 14-day / 2-hour window.
+* **Events older than the log group's retention** are rejected (API_PutLogEvents: "None of the
+  log events in the batch can be older than 14 days or older than the retention period of the
+  log group"), reported in ``rejectedLogEventsInfo.expiredLogEventEndIndex`` and neither stored
+  nor delivered; moto stored them.
 * ``distribution`` is stored and returned (moto always answers ByLogStream), and a
   log group with two filters can still update one of them (moto raises
   LimitExceededException).
@@ -77,6 +81,7 @@ MAX_PUT_EVENTS = 10000               # PutLogEvents: events per batch
 MAX_PUT_BYTES = 1048576              # PutLogEvents: message bytes (UTF-8) + 26 per event
 EVENT_OVERHEAD = 26
 MAX_PUT_SPAN_MS = 24 * 3600 * 1000   # PutLogEvents: time span of the batch's valid events
+DAY_MS = 86400 * 1000
 SELECTION = re.compile(r"^\s*LogGroupName\s+NOT\s+IN\s+(\[.*\])\s*$", re.DOTALL)
 
 _INSTALLED = {"done": False}
@@ -688,11 +693,18 @@ def public(policy):
     return {k: v for k, v in policy.items() if not k.startswith("_")}
 
 
-def check_put_log_events(log_events, now_ms=None):
+def oldest_accepted_ms(now_ms, retention_days=None):
+    """The oldest timestamp PutLogEvents accepts: 14 days ago, or the log group's retention when shorter."""
+    days = 14 if not retention_days else min(14, int(retention_days))
+    return now_ms - days * DAY_MS
+
+
+def check_put_log_events(log_events, now_ms=None, retention_days=None):
     """AWS's PutLogEvents limits that moto does not check, with AWS's answers (users quote
     "Upload too large: ..." and "The batch of log events ... cannot span more than 24 hours.";
-    AWS does not document the wording). Only the events AWS accepts (at most 14 days old,
-    at most 2 hours ahead) count for the span, as API_PutLogEvents says."""
+    AWS does not document the wording). Only the events AWS accepts (at most 14 days old and
+    within the log group's retention, at most 2 hours ahead) count for the span, as
+    API_PutLogEvents says."""
     events = log_events or []
     if len(events) > MAX_PUT_EVENTS:
         raise _invalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: "
@@ -702,7 +714,8 @@ def check_put_log_events(log_events, now_ms=None):
         raise _invalid("Upload too large: %d bytes exceeds limit of %d" % (size, MAX_PUT_BYTES))
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     valid = [e["timestamp"] for e in events
-             if isinstance(e.get("timestamp"), int) and now_ms - 14 * 86400 * 1000 <= e["timestamp"] <= now_ms + 2 * 3600 * 1000]
+             if isinstance(e.get("timestamp"), int)
+             and oldest_accepted_ms(now_ms, retention_days) <= e["timestamp"] <= now_ms + 2 * 3600 * 1000]
     if valid and max(valid) - min(valid) > MAX_PUT_SPAN_MS:
         raise _invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 
@@ -775,8 +788,37 @@ def install():
     original_response_put_log_events = responses.LogsResponse.put_log_events
 
     def response_put_log_events(self):
-        check_put_log_events(self._get_param("logEvents"))
+        group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+        check_put_log_events(self._get_param("logEvents"), retention_days=getattr(group, "retention_in_days", None))
         return original_response_put_log_events(self)
+
+    def backend_put_log_events(self, log_group_name, log_stream_name, log_events):
+        # moto's, plus the events older than the group's retention (expiredLogEventEndIndex).
+        if log_group_name not in self.groups:
+            raise models.ResourceNotFoundException()
+        log_group = self.groups[log_group_name]
+        now_ms = int(models.unix_time_millis(models.utcnow()))
+        too_old = now_ms - 14 * DAY_MS
+        oldest = oldest_accepted_ms(now_ms, log_group.retention_in_days)
+        newest = now_ms + 2 * 3600 * 1000
+        rejected_info = {}
+        allowed_events = []
+        last_timestamp = None
+        for idx, event in enumerate(log_events):
+            if last_timestamp and last_timestamp > event["timestamp"]:
+                raise models.InvalidParameterException(
+                    "Log events in a single PutLogEvents request must be in chronological order.")
+            if event["timestamp"] < too_old:
+                rejected_info["tooOldLogEventEndIndex"] = idx
+            elif event["timestamp"] < oldest:
+                rejected_info["expiredLogEventEndIndex"] = idx
+            elif event["timestamp"] > newest:
+                rejected_info["tooNewLogEventStartIndex"] = idx
+            else:
+                allowed_events.append(event)
+            last_timestamp = event["timestamp"]
+        token = log_group.put_log_events(log_stream_name, allowed_events)
+        return token, rejected_info
 
     def response_put_subscription_filter(self):
         self.logs_backend.put_subscription_filter(
@@ -822,6 +864,7 @@ def install():
     models.LogsBackend.put_subscription_filter = backend_put_subscription_filter
     responses.LogsResponse.put_subscription_filter = response_put_subscription_filter
     responses.LogsResponse.put_log_events = response_put_log_events
+    models.LogsBackend.put_log_events = backend_put_log_events
     responses.LogsResponse.put_account_policy = response_put_account_policy
     responses.LogsResponse.describe_account_policies = response_describe_account_policies
     responses.LogsResponse.delete_account_policy = response_delete_account_policy

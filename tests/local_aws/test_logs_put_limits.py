@@ -68,3 +68,60 @@ def test_the_valid_events_span_at_most_24_hours(group):
     answer = _put(logs, name, [{"timestamp": now - 15 * 24 * HOUR, "message": "old"}, {"timestamp": now, "message": "c"}])
     assert answer["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 0}
     assert _stored(logs, name) == 3
+
+
+# --- events older than the log group's retention (API_PutLogEvents: "None of the log events in the batch can be
+# older than 14 days or older than the retention period of the log group") ---------------------------------------
+
+DAY = 24 * HOUR
+ROLE = "arn:aws:iam::123456789012:role/CWLtoKinesisRole"
+
+
+def test_events_older_than_the_retention_are_rejected_as_expired_and_not_stored(group):
+    name, logs = group
+    logs.put_retention_policy(logGroupName=name, retentionInDays=3)
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now - 15 * DAY, "message": "too old"},
+              {"timestamp": now - 5 * DAY, "message": "expired 1"},
+              {"timestamp": now - 4 * DAY, "message": "expired 2"},
+              {"timestamp": now - 2 * DAY, "message": "kept"},
+              {"timestamp": now + 3 * HOUR, "message": "too new"}]
+    answer = _put(logs, name, events)
+    assert answer["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 0, "expiredLogEventEndIndex": 2,
+                                               "tooNewLogEventStartIndex": 4}
+    stored = logs.get_log_events(logGroupName=name, logStreamName="stream-1", startFromHead=True)["events"]
+    assert [e["message"] for e in stored] == ["kept"]
+
+
+def test_without_a_shorter_retention_the_14_days_apply(group):
+    name, logs = group
+    now = int(time.time() * 1000)
+    answer = _put(logs, name, [{"timestamp": now - 5 * DAY, "message": "five days"}])
+    assert "rejectedLogEventsInfo" not in answer
+    logs.put_retention_policy(logGroupName=name, retentionInDays=30)
+    answer = _put(logs, name, [{"timestamp": now - 13 * DAY, "message": "thirteen days"}])
+    assert "rejectedLogEventsInfo" not in answer
+    assert _stored(logs, name) == 2
+
+
+def test_expired_events_do_not_count_for_the_24_hour_span(group):
+    name, logs = group
+    logs.put_retention_policy(logGroupName=name, retentionInDays=1)
+    now = int(time.time() * 1000)
+    answer = _put(logs, name, [{"timestamp": now - 2 * DAY, "message": "expired"}, {"timestamp": now, "message": "kept"}])
+    assert answer["rejectedLogEventsInfo"] == {"expiredLogEventEndIndex": 0}
+    assert _stored(logs, name) == 1
+
+
+def test_expired_events_are_not_delivered_to_a_subscription(local_aws, unique, kinesis_stream, group, read_stream):
+    name, logs = group
+    stream = unique("expired")
+    logs.put_subscription_filter(logGroupName=name, filterName="f", filterPattern="", destinationArn=kinesis_stream(stream),
+                                 roleArn=ROLE)
+    logs.put_retention_policy(logGroupName=name, retentionInDays=1)
+    now = int(time.time() * 1000)
+    _put(logs, name, [{"timestamp": now - 2 * DAY, "message": "expired"}, {"timestamp": now, "message": "kept"}])
+    local_aws.flush()
+    delivered = [e["message"] for r in read_stream(stream) if r["payload"]["messageType"] == "DATA_MESSAGE"
+                 for e in r["payload"]["logEvents"]]
+    assert delivered == ["kept"]
