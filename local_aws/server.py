@@ -125,18 +125,10 @@ _OMIT_FUNCTION_TAGS = "logvault.omit_function_tags"  # local_aws.services.caller
 def _without_function_tags(app, environ, start_response):
     """moto's GetFunction answer without the function's tags (caller_policies: no lambda:ListTags)."""
     from local_aws.services import caller_policies  # pylint: disable=import-outside-toplevel
-    answered = {}
+    from local_aws.wsgi_answer import rewritten  # pylint: disable=import-outside-toplevel
 
-    def keep(status, headers, exc_info=None):
-        answered.update(status=status, headers=headers)
-        return lambda data: None
-
-    body = b"".join(app(environ, keep))
-    if answered.get("status", "").startswith("200"):
-        body = caller_policies.without_tags(body)
-    headers = [(k, v) for k, v in answered.get("headers", []) if k.lower() != "content-length"]
-    start_response(answered.get("status", "500 Internal Server Error"), headers + [("Content-Length", str(len(body)))])
-    return [body]
+    return rewritten(app, environ, start_response,
+                     lambda status, body: caller_policies.without_tags(body) if status.startswith("200") else body)
 
 
 class _Application(object):

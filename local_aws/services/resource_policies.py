@@ -48,6 +48,7 @@ from urllib.parse import parse_qs, unquote
 
 from local_aws import settings
 from local_aws.services import s3_policy, service_roles
+from local_aws.wsgi_answer import rewritten
 
 LOG = logging.getLogger("local_aws.resource_policies")
 
@@ -350,19 +351,13 @@ def delete_objects(app, environ, start_response):
     for header in ("HTTP_CONTENT_MD5", "HTTP_X_AMZ_CHECKSUM_CRC32", "HTTP_X_AMZ_CHECKSUM_CRC32C", "HTTP_X_AMZ_CHECKSUM_SHA1",
                    "HTTP_X_AMZ_CHECKSUM_SHA256", "HTTP_X_AMZ_CHECKSUM_CRC64NVME"):
         environ.pop(header, None)  # they covered the body the client sent
-    answered = {}
 
-    def keep(status, headers, exc_info=None):  # pylint: disable=unused-argument
-        answered.update(status=status, headers=headers)
-        return lambda data: None
+    def with_errors(status, answer):
+        if status.startswith("200") and b"</DeleteResult>" in answer:
+            return answer.replace(b"</DeleteResult>", errors.encode("utf-8") + b"</DeleteResult>")
+        return answer
 
-    answer = b"".join(app(environ, keep))
-    status = answered.get("status", "500 Internal Server Error")
-    if status.startswith("200") and b"</DeleteResult>" in answer:
-        answer = answer.replace(b"</DeleteResult>", errors.encode("utf-8") + b"</DeleteResult>")
-    headers = [(k, v) for k, v in answered.get("headers", []) if k.lower() != "content-length"]
-    start_response(status, headers + [("Content-Length", str(len(answer)))])
-    return [answer]
+    return rewritten(app, environ, start_response, with_errors)
 
 
 # --------------------------------------------------------------------------- SNS from AWS services
