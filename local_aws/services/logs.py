@@ -37,9 +37,9 @@ contract; docs/local-aws.md lists them with the AWS page each follows).
   sum of all event messages in UTF-8, plus 26 bytes for each log event", "The maximum number of
   log events in a batch is 10,000", the valid events of a batch "cannot span more than 24
   hours"); moto checks only the order and the 14-day / 2-hour window.
-* **Events older than the log group's retention** are rejected (API_PutLogEvents: "None of the
-  log events in the batch can be older than 14 days or older than the retention period of the
-  log group"), reported in ``rejectedLogEventsInfo.expiredLogEventEndIndex`` and neither stored
+* **Events older than the log group's retention** are rejected (API_PutLogEvents: "Events older
+  than 14 days or preceding the log group's retention period are rejected while processing
+  remaining valid events"), reported in ``rejectedLogEventsInfo.expiredLogEventEndIndex`` and neither stored
   nor delivered; moto stored them.
 * ``distribution`` is stored and returned (moto always answers ByLogStream), and a
   log group with two filters can still update one of them (moto raises

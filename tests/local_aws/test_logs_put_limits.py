@@ -70,8 +70,8 @@ def test_the_valid_events_span_at_most_24_hours(group):
     assert _stored(logs, name) == 3
 
 
-# --- events older than the log group's retention (API_PutLogEvents: "None of the log events in the batch can be
-# older than 14 days or older than the retention period of the log group") ---------------------------------------
+# --- events older than the log group's retention (API_PutLogEvents: "Events older than 14 days or preceding the log
+# group's retention period are rejected while processing remaining valid events") --------------------------------
 
 DAY = 24 * HOUR
 ROLE = "arn:aws:iam::123456789012:role/CWLtoKinesisRole"
