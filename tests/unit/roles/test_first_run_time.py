@@ -488,3 +488,33 @@ def test_central_account_manages_the_log_groups_of_a_phase_in_one_module_run(tas
     names = list(templ.template(trust_as_template("{{ %s }}" % groups_var)).values())
     assert len(names) == 2
     assert groups == [{"name": group, "retention_days": 30, "kms_key_arn": arn} for group in names]
+
+
+_OTHER = {"failed": True, "parameter": "account_policy.policy_name", "other_policies_by_region": {"eu-west-1": ["datadog"]},
+          "regions": {"us-east-1": {"skipped": True}, "eu-west-1": {"failed": True, "other_policies": ["datadog"]}}}
+_DENIED = {"failed": True, "other_policies_by_region": {"eu-west-1": ["datadog"]},
+           "regions": {"us-east-1": {"failed": True, "error_code": "AccessDeniedException"},
+                       "eu-west-1": {"failed": True, "other_policies": ["datadog"]}}}
+
+
+@pytest.mark.parametrize("result, task_fails, reported", [
+    ({"changed": False, "regions": {"us-east-1": {"changed": False}}}, False, []),
+    (_OTHER, False, ["eu-west-1: datadog"]),                                   # the assertion reports it, in the user's terms
+    (_DENIED, True, ["eu-west-1: datadog"]),                                   # another error in a region: the task fails
+    ({"failed": True, "msg": "account_policy.policy_name must not start with aws/"}, True, []),  # before any AWS call
+])
+@pytest.mark.parametrize("organization", ["", "o-abcdefghij"])
+def test_member_account_existing_policy_tasks_fail_on_any_error_but_another_policy(result, task_fails, reported, organization):
+    """The probe (with an organization) and the first write of the policy (without) share one failure condition and
+    one report of the other policies (existing_policy.yml)."""
+    with open(os.path.join(ROOT, "roles", "member_account", "tasks", "existing_policy.yml"), encoding="utf-8") as handle:
+        probe, first, check = yaml.safe_load(handle)
+    task = first if not organization else probe
+    registered = task["register"]
+    templ = _templar("member_account", member_account_state="present", member_account_subscription_mode="account_policy",
+                     logvault_regions=["us-east-1", "eu-west-1"], logvault_organization_id=organization,
+                     **{registered: result, ("__member_account_policy_probe" if not organization else "__member_account_policies_first"):
+                        {"skipped": True}})
+    assert templ.template(trust_as_template("{{ %s }}" % task["when"])) is True
+    assert templ.template(trust_as_template("{{ %s }}" % task["failed_when"])) is task_fails
+    assert templ.template(trust_as_template(check["vars"]["_member_account_other_policies"])) == reported
