@@ -198,18 +198,18 @@ def check_others(name, current, others, prefix=""):
         )
 
 
-def read_region(client, name, prefix=""):
-    """all_or_nothing's first pass: (the policy or None, other names); raises RegionError when another one is in the way."""
-    current, others = get_policies(client, name)
-    check_others(name, current, others, prefix)
+def read_region(client, spec, destination_arn, prefix=""):
+    """all_or_nothing's first pass: (the policy or None, other names); raises RegionError when another policy is in
+    the way, or when the role the policy would be written with is one AWS refuses (role_problem)."""
+    current, others = get_policies(client, spec["policy_name"])
+    check_others(spec["policy_name"], current, others, prefix)
+    plan(spec, destination_arn, current, prefix)
     return current, others
 
 
-def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, prefix=""):
-    """One region's result dict; raises RegionError. ``read`` is what get_policies() gave, when already read."""
-    name = spec["policy_name"]
-    current, others = read if read is not None else get_policies(client, name)
-    check_others(name, current, others, prefix)
+def plan(spec, destination_arn, current, prefix=""):
+    """What a present policy becomes in a region where ``current`` (DescribeAccountPolicies' entry, or None) is:
+    (document, criteria, changed). Raises RegionError, naming role_arn, when the write would be refused for its role."""
     current_document = load_document((current or {}).get("policyDocument"))
     current_criteria = (current or {}).get("selectionCriteria") or None
     document = wanted_document(spec, destination_arn, current_document)
@@ -217,7 +217,6 @@ def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, p
         criteria = current_criteria
     else:
         criteria = render_selection_criteria(spec["excluded_log_groups"], "excluded_log_groups")
-
     changed = (
         current is None
         or canonical_json(current_document) != canonical_json(document)
@@ -227,6 +226,17 @@ def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, p
     problem = role_problem(destination_arn, document.get("RoleArn")) if changed else None
     if problem:
         raise RegionError(prefix + "role_arn " + problem, parameter=prefix + "role_arn")
+    return document, criteria, changed
+
+
+def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, prefix=""):
+    """One region's result dict; raises RegionError. ``read`` is what get_policies() gave, when already read."""
+    name = spec["policy_name"]
+    current, others = read if read is not None else get_policies(client, name)
+    check_others(name, current, others, prefix)
+    current_document = load_document((current or {}).get("policyDocument"))
+    current_criteria = (current or {}).get("selectionCriteria") or None
+    document, criteria, changed = plan(spec, destination_arn, current, prefix)
     written = current
     if changed and not check_mode:
         kwargs = dict(policyName=name, policyDocument=canonical_json(document), policyType=POLICY_TYPE, scope=SCOPE)
@@ -264,7 +274,8 @@ def read_all(spec, clients, prefix=""):
     """
     if not (spec["all_or_nothing"] and spec["state"] == "present"):
         return None, False
-    reads = run_regions(clients, lambda client, region: read_region(client, spec["policy_name"], prefix))
+    arns = spec["destination_arns"] or {}
+    reads = run_regions(clients, lambda client, region: read_region(client, spec, arns.get(region), prefix))
     return reads, any(isinstance(read, RegionError) for read in reads.values())
 
 

@@ -84,7 +84,8 @@ options:
   all_or_nothing:
     description:
       - With O(regions) and O(state=present), read every region first, and write in none of them when any region
-        has a subscription filter policy of another name or cannot be read. The task then fails naming those
+        has a subscription filter policy of another name, cannot be read, or would be written with a role AWS
+        refuses (see O(role_arn)). The task then fails naming those
         regions (RV(regions) has C(other_policies) for each region in the way), and the other regions are reported
         with C(skipped) and no change. CloudWatch Logs allows one account-level subscription filter policy per
         account and Region (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutAccountPolicy.html)),

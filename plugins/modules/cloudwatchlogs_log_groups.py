@@ -128,7 +128,8 @@ options:
         description:
           - With O(account_policy.state=present), read every region's policies before any write, and write nothing
             (neither log groups nor policy) in any region when one region has a subscription filter policy of
-            another name or cannot be read. The other regions are then reported with C(skipped).
+            another name, cannot be read, or would be written with a role AWS refuses (see
+            O(account_policy.role_arn)). The other regions are then reported with C(skipped).
         type: bool
         default: false
 notes:

@@ -528,3 +528,21 @@ def test_regions_streams_without_a_role_fail_naming_role_arn_before_any_write(re
     assert result["failed"] is True and result["parameter"] == "role_arn", result
     assert "eu-west-1: role_arn is required with %s" % streams["eu-west-1"] in result["msg"]
     assert result["changed"] is False
+
+
+def test_all_or_nothing_a_region_whose_role_would_be_refused_stops_every_write(regional):
+    """Same-account streams and no role_arn: us-east-1 keeps the role of its policy (and would be updated for its
+    pattern), eu-west-1 has no policy and so no role. The first pass finds it, and no region is written (Stubber fails
+    on PutAccountPolicy, and on a second read)."""
+    stubbers, dummy = regional
+    arns = dict((r, "arn:aws:kinesis:%s:123456789012:stream/hub" % r) for r in REGIONS)
+    expect_describe(stubbers["us-east-1"], [stored(dict(DestinationArn=arns["us-east-1"], RoleArn=ROLE, FilterPattern="x"), CRITERIA)])
+    expect_describe(stubbers["eu-west-1"], [])
+    expect_describe(stubbers["ap-southeast-2"], [stored(dict(DestinationArn=arns["ap-southeast-2"], RoleArn=ROLE, FilterPattern=""), CRITERIA)])
+    result = run(many(destination_arns=arns, all_or_nothing=True))
+    assert result["failed"] is True and result["parameter"] == "role_arn", result
+    assert result["msg"] == ("Account policy logvault failed in 1 of 3 regions: eu-west-1: role_arn is required with %s: CloudWatch "
+                             "Logs writes to a Kinesis or Firehose stream of this account with that role, and AWS refuses the "
+                             "request without one" % arns["eu-west-1"])
+    assert result["changed"] is False
+    assert [result["regions"][r].get("skipped") for r in ("us-east-1", "ap-southeast-2")] == [True, True]

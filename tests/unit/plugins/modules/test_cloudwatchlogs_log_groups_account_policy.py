@@ -203,3 +203,15 @@ def test_a_stream_without_a_role_fails_naming_the_suboption_and_writes_no_policy
     assert result["parameter"] == "account_policy.role_arn"
     assert "account_policy.role_arn is required with %s" % stream("eu-west-1") in result["msg"], result["msg"]
     assert all(policies(c) == {} for c in clients.values()), "a policy was written"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_all_or_nothing_a_stream_without_a_role_writes_nothing_anywhere(aws, check_mode):
+    """The role AWS would refuse is known from the first pass (the read of every region), so with all_or_nothing no
+    log group is written either."""
+    endpoint, clients = aws
+    result = run(args(endpoint, role_arn=None, all_or_nothing=True), check_mode=check_mode)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["parameter"] == "account_policy.role_arn"
+    assert "account_policy.role_arn is required with %s" % stream("us-east-1") in result["msg"], result["msg"]
+    assert all(groups(c) == [] and policies(c) == {} for c in clients.values()), "something was written"
