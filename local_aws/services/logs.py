@@ -82,6 +82,7 @@ MAX_PUT_BYTES = 1048576              # PutLogEvents: message bytes (UTF-8) + 26 
 EVENT_OVERHEAD = 26
 MAX_PUT_SPAN_MS = 24 * 3600 * 1000   # PutLogEvents: time span of the batch's valid events
 DAY_MS = 86400 * 1000
+MAX_AHEAD_MS = 2 * 3600 * 1000        # PutLogEvents: how far in the future an event may be
 SELECTION = re.compile(r"^\s*LogGroupName\s+NOT\s+IN\s+(\[.*\])\s*$", re.DOTALL)
 
 _INSTALLED = {"done": False}
@@ -715,7 +716,7 @@ def check_put_log_events(log_events, now_ms=None, retention_days=None):
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     valid = [e["timestamp"] for e in events
              if isinstance(e.get("timestamp"), int)
-             and oldest_accepted_ms(now_ms, retention_days) <= e["timestamp"] <= now_ms + 2 * 3600 * 1000]
+             and oldest_accepted_ms(now_ms, retention_days) <= e["timestamp"] <= now_ms + MAX_AHEAD_MS]
     if valid and max(valid) - min(valid) > MAX_PUT_SPAN_MS:
         raise _invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
 
@@ -798,9 +799,9 @@ def install():
             raise models.ResourceNotFoundException()
         log_group = self.groups[log_group_name]
         now_ms = int(models.unix_time_millis(models.utcnow()))
-        too_old = now_ms - 14 * DAY_MS
+        too_old = oldest_accepted_ms(now_ms)
         oldest = oldest_accepted_ms(now_ms, log_group.retention_in_days)
-        newest = now_ms + 2 * 3600 * 1000
+        newest = now_ms + MAX_AHEAD_MS
         rejected_info = {}
         allowed_events = []
         last_timestamp = None

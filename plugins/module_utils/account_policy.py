@@ -209,7 +209,8 @@ def read_region(client, spec, destination_arn, prefix=""):
 
 def plan(spec, destination_arn, current, prefix=""):
     """What a present policy becomes in a region where ``current`` (DescribeAccountPolicies' entry, or None) is:
-    (document, criteria, changed). Raises RegionError, naming role_arn, when the write would be refused for its role."""
+    (current document, current criteria, document, criteria, changed). Raises RegionError, naming role_arn, when the
+    write would be refused for its role."""
     current_document = load_document((current or {}).get("policyDocument"))
     current_criteria = (current or {}).get("selectionCriteria") or None
     document = wanted_document(spec, destination_arn, current_document)
@@ -226,7 +227,7 @@ def plan(spec, destination_arn, current, prefix=""):
     problem = role_problem(destination_arn, document.get("RoleArn")) if changed else None
     if problem:
         raise RegionError(prefix + "role_arn " + problem, parameter=prefix + "role_arn")
-    return document, criteria, changed
+    return current_document, current_criteria, document, criteria, changed
 
 
 def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, prefix=""):
@@ -234,9 +235,7 @@ def ensure_present(spec, client, destination_arn, check_mode, diff, read=None, p
     name = spec["policy_name"]
     current, others = read if read is not None else get_policies(client, name)
     check_others(name, current, others, prefix)
-    current_document = load_document((current or {}).get("policyDocument"))
-    current_criteria = (current or {}).get("selectionCriteria") or None
-    document, criteria, changed = plan(spec, destination_arn, current, prefix)
+    current_document, current_criteria, document, criteria, changed = plan(spec, destination_arn, current, prefix)
     written = current
     if changed and not check_mode:
         kwargs = dict(policyName=name, policyDocument=canonical_json(document), policyType=POLICY_TYPE, scope=SCOPE)

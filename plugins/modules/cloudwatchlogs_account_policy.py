@@ -318,8 +318,9 @@ def run_many_regions(module):
         result["diff"] = diffs
     failure = region_failure_message(outcomes, "Account policy %s" % module.params["policy_name"])
     if failure:
-        if account_policy.failure_parameter(outcomes):
-            result["parameter"] = account_policy.failure_parameter(outcomes)
+        parameter = account_policy.failure_parameter(outcomes)
+        if parameter:
+            result["parameter"] = parameter
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 

@@ -479,8 +479,9 @@ def main():
         result["diff"] = diffs
     failure = region_failure_message(outcomes, "Log groups" if policy is None else "Log groups and account policy %s" % policy["policy_name"])
     if failure:
-        if account_policy.failure_parameter(outcomes):
-            result["parameter"] = account_policy.failure_parameter(outcomes)
+        parameter = account_policy.failure_parameter(outcomes)
+        if parameter:
+            result["parameter"] = parameter
         module.fail_json(msg=failure, **result)
     module.exit_json(**result)
 
