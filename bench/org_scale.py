@@ -17,6 +17,9 @@ OpenSearch test double:
 3b. API calls per member account-region, from the one-at-a-time runs (which call one account only);
 3c. where the control node's CPU went in each run: ansible-playbook with its workers and modules,
     the emulator serving the requests, and the emulator's Lambda subprocesses (the canaries);
+3d. the CPU ceiling of each run: a run that used C seconds of CPU takes at least C / cores of wall
+    time, so it is at most baseline x cores / C times faster than the baseline; printed with the CPU
+    that 10x would allow (docs/organization-scale.md, Figures);
 4. the baseline: the same work one account at a time. The central account's share is the same
    in both (one account), so it is taken as measured in the site.yml run; the member accounts
    are onboarded one at a time (members.yml --limit <one account> -f 1, in a loop) on
@@ -153,8 +156,35 @@ def run(args, env, log_path):
 
 def cpu_line(log_path):
     used = CPU.get(log_path, {})
+    # max(): the children's CPU less ansible-playbook's can come out a rounding error below zero.
     return "ansible %.1f s, emulator %.1f s, its Lambda runs %.1f s" % (
-        used.get("ansible", 0.0), used.get("emulator", 0.0), used.get("lambda", 0.0))
+        used.get("ansible", 0.0), used.get("emulator", 0.0), max(used.get("lambda", 0.0), 0.0))
+
+
+def cores():
+    """The cores this process may run on (the control node's, for ansible-playbook and the emulator)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def ceiling(baseline, cpu, cores_available):
+    """The highest speed-up over ``baseline`` seconds that a run using ``cpu`` seconds of CPU could reach on
+    ``cores_available`` cores: it takes at least cpu / cores of wall time, with every core busy all along."""
+    if cpu <= 0 or cores_available < 1:
+        return float("inf")
+    return baseline / (cpu / float(cores_available))
+
+
+def ceiling_line(name, baseline, used, cores_available, members):
+    """Where a run's speed-up is bounded by the CPU it used (docs/organization-scale.md, Figures)."""
+    cpu = sum(max(used.get(key, 0.0), 0.0) for key in ("ansible", "emulator", "lambda"))
+    needed = baseline * cores_available / TARGET_RATIO
+    return ("  CPU ceiling, %-6s %8.1f s of CPU on %d cores: at least %.1f s of wall time, so at most %.1fx the baseline;"
+            " %dx needs at most %.1f s of CPU (%.2f s per account, the central account counted as one)"
+            % (name, cpu, cores_available, cpu / float(cores_available), ceiling(baseline, cpu, cores_available),
+               TARGET_RATIO, needed, needed / float(members + 1)))
 
 
 def recap(output):
@@ -291,6 +321,8 @@ def main():
               % (central_first, central_rerun))
         print("  control node CPU, first run    %s" % cpu_line(os.path.join(work, "site-1.log")))
         print("  control node CPU, rerun        %s" % cpu_line(os.path.join(work, "site-2.log")))
+        for name, log_name, key in (("first", "site-1.log", "baseline_first"), ("rerun", "site-2.log", "baseline_rerun")):
+            print(ceiling_line(name, figures[key], CPU.get(os.path.join(work, log_name), {}), cores(), args.accounts))
         label = "measured"
         if (args.accounts, len(regions)) != (FULL_ACCOUNTS, FULL_REGIONS):
             # An estimate, at the measured number of regions only: member_account makes a constant
