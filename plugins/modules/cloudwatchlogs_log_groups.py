@@ -137,6 +137,12 @@ notes:
     for each group that changes, its retention and tags before and after, by region.
   - Retention values are those of C(PutRetentionPolicy)
     (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html)).
+  - A region's groups are read with C(DescribeLogGroups), once for every folder (the name up to its last C(/)) that
+    two or more of them share, with the folder as C(logGroupNamePrefix); for example C(/logvault/fluentd) and
+    C(/logvault/canary) take one call. A group that the answer's first page (up to 50 groups, the API's default)
+    does not settle, because the folder holds more groups than that, and a group alone in its folder are read with
+    their own name as the prefix
+    (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogGroups.html)).
   - Tags are read with C(ListTagsForResource) and written with C(TagResource) and C(UntagResource), the calls AWS
     recommends instead of the deprecated C(ListTagsLogGroup), C(TagLogGroup) and C(UntagLogGroup)
     (U(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html)).
@@ -275,12 +281,43 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 RETRY_CODES = ["ThrottlingException", "OperationAbortedException", "ServiceUnavailableException"]
 # LogvaultRetry: its backoff state is per call, so the region threads do not reset each other's waits.
 retry = LogvaultRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
+# DescribeLogGroups' limit: up to 50 groups a page when not given (API reference, Request Parameters).
+DESCRIBE_LIMIT = 50
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$")
 
 
 @retry
 def _describe_log_groups(client, name):
     return client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name).build_full_result()
+
+
+@retry
+def _describe_page(client, prefix):
+    return client.describe_log_groups(logGroupNamePrefix=prefix, limit=DESCRIBE_LIMIT)
+
+
+def describe_together(client, names):
+    """{name: the group, or None when it does not exist} for the names that share a folder (the name up to its last
+    '/') with another: one DescribeLogGroups call per folder, its first page only. A name that the page does not
+    settle (it is not on it and the answer has a nextToken) is left out, as is a name alone in its folder: the caller
+    reads those on their own."""
+    folders = {}
+    for name in names:
+        folder = name[:name.rfind("/") + 1]
+        if folder:
+            folders.setdefault(folder, []).append(name)
+    settled = {}
+    for folder, members in folders.items():
+        if len(members) < 2:
+            continue
+        page = _describe_page(client, folder)
+        groups = dict((g["logGroupName"], g) for g in page.get("logGroups", []))
+        for name in members:
+            if name in groups:
+                settled[name] = groups[name]
+            elif not page.get("nextToken"):
+                settled[name] = None
+    return settled
 
 
 def _arn(group):
@@ -316,20 +353,23 @@ def validate_params(module):
         module.fail_json(msg=str(e), parameter=e.param)
 
 
-def _read(client, name):
-    """(the group or None, its tags)."""
-    found = next((g for g in _describe_log_groups(client, name).get("logGroups", []) if g["logGroupName"] == name), None)
+def _read(client, name, known=None):
+    """(the group or None, its tags); ``known``: groups describe_together settled."""
+    if known is not None and name in known:
+        found = known[name]
+    else:
+        found = next((g for g in _describe_log_groups(client, name).get("logGroups", []) if g["logGroupName"] == name), None)
     if found is None:
         return None, {}
     tags = client.list_tags_for_resource(aws_retry=True, resourceArn=_arn(found)).get("tags", {})
     return found, tags
 
 
-def manage_group(module, client, group, tags):
+def manage_group(module, client, group, tags, known=None):
     name = group["name"]
     retention = group["retention_days"]
     try:
-        found, current_tags = _read(client, name)
+        found, current_tags = _read(client, name, known)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         raise RegionError("Failed to describe log group %s" % name, error=e)
     entry = {"log_group_name": name}
@@ -383,13 +423,16 @@ def manage_region(module, client, region, reads=None):
     entries = []
     before = {}
     after = {}
-    for group in module.params["log_groups"]:
-        if group["regions"] is not None and region not in group["regions"]:
-            continue
+    groups = [g for g in module.params["log_groups"] if g["regions"] is None or region in g["regions"]]
+    try:
+        known = describe_together(client, [g["name"] for g in groups])
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        raise RegionError("Failed to describe log groups %s" % ", ".join(g["name"] for g in groups), error=e)
+    for group in groups:
         tags = dict(module.params["tags"] or {})
         tags.update(group["tags"] or {})
         try:
-            entry, diff = manage_group(module, client, group, dict((k, str(v)) for k, v in tags.items()))
+            entry, diff = manage_group(module, client, group, dict((k, str(v)) for k, v in tags.items()), known)
         except RegionError as e:
             # The region changed when this group was partly written, or when a group before it was.
             e.extra.update(log_groups=entries, changed=bool(e.extra.get("changed")) or any(x["action"] != "unchanged" for x in entries))

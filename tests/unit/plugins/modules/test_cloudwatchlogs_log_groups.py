@@ -145,6 +145,72 @@ def test_a_region_that_failed_before_any_write_is_not_changed(logs):
     assert result["regions"]["eu-west-1"]["changed"] is False and "Failed to update log group /logvault/fluentd" in result["msg"]
 
 
+def _recording():
+    """Test double: botocore's _make_api_call, recording (region, operation, params) of every call."""
+    original = botocore.client.BaseClient._make_api_call
+    seen = []
+
+    def fake(self, name, params):
+        seen.append((self.meta.region_name, name, dict(params)))
+        return original(self, name, params)
+
+    return seen, mock.patch.object(botocore.client.BaseClient, "_make_api_call", fake)
+
+
+def _describes(seen, region):
+    return [p.get("logGroupNamePrefix") for r, name, p in seen if r == region and name == "DescribeLogGroups"]
+
+
+def test_groups_of_one_folder_are_read_in_one_call_per_region(logs):
+    two = [{"name": "/logvault/fluentd", "retention_days": 14}, {"name": "/logvault/canary", "retention_days": 7},
+           {"name": "/app/orders", "retention_days": 90}]
+    seen, recording = _recording()
+    with recording:
+        created = run(args(log_groups=two), check_mode=True)
+    # /logvault/ holds two of them: one call; /app/orders is alone in its folder: its own call.
+    assert all(_describes(seen, r) == ["/logvault/", "/app/orders"] for r in REGIONS), seen
+    assert all(e["action"] == "created" for r in created["regions"].values() for e in r["log_groups"])
+    run(args(log_groups=two))
+    logs["eu-west-1"].put_retention_policy(logGroupName="/logvault/canary", retentionInDays=3)
+    seen, recording = _recording()
+    with recording:
+        again = run(args(log_groups=two), diff=True)
+    assert all(_describes(seen, r) == ["/logvault/", "/app/orders"] for r in REGIONS), seen
+    assert {r: v["changed"] for r, v in again["regions"].items()} == {"us-east-1": False, "eu-west-1": True, "ap-southeast-2": False}
+    assert groups_of(logs["eu-west-1"])["/logvault/canary"] == (7, TAGS)
+    assert run(args(log_groups=two))["changed"] is False
+
+
+def test_a_folder_with_more_groups_than_one_page_reads_the_unsettled_group_alone(logs):
+    # 60 other groups under /logvault/ in us-east-1: the first page (50, ASCII order) ends before /logvault/zz-*.
+    for n in range(60):
+        logs["us-east-1"].create_log_group(logGroupName="/logvault/a%02d" % n)
+    logs["us-east-1"].create_log_group(logGroupName="/logvault/zz-present")
+    logs["us-east-1"].put_retention_policy(logGroupName="/logvault/zz-present", retentionInDays=3)
+    two = [{"name": "/logvault/a05", "retention_days": 14}, {"name": "/logvault/zz-present", "retention_days": 14},
+           {"name": "/logvault/zz-missing", "retention_days": 14}]
+    seen, recording = _recording()
+    with recording:
+        result = run(dict(region="us-east-1", log_groups=two, tags=TAGS))
+    assert _describes(seen, "us-east-1") == ["/logvault/", "/logvault/zz-present", "/logvault/zz-missing"]
+    actions = dict((e["log_group_name"], e["action"]) for e in result["regions"]["us-east-1"]["log_groups"])
+    # Not "created" for the group beyond the first page: it exists and only its retention and tags change.
+    assert actions == {"/logvault/a05": "updated", "/logvault/zz-present": "updated", "/logvault/zz-missing": "created"}
+    retention = dict((g["logGroupName"], g.get("retentionInDays"))
+                     for g in logs["us-east-1"].describe_log_groups(logGroupNamePrefix="/logvault/zz-")["logGroups"])
+    assert retention == {"/logvault/zz-present": 14, "/logvault/zz-missing": 14}
+
+
+def test_a_failed_read_of_a_folder_fails_the_region_before_any_write(logs):
+    two = [{"name": "/logvault/a", "retention_days": 14}, {"name": "/logvault/b", "retention_days": 14}]
+    with _failing("DescribeLogGroups", "eu-west-1"):
+        result = run(args(log_groups=two))
+    failed = result["regions"]["eu-west-1"]
+    assert failed["failed"] is True and failed["changed"] is False
+    assert "eu-west-1: Failed to describe log groups /logvault/a, /logvault/b" in result["msg"]
+    assert groups_of(logs["eu-west-1"]) == {} and set(groups_of(logs["us-east-1"])) == {"/logvault/a", "/logvault/b"}
+
+
 def test_one_region_without_regions_uses_region(logs):
     result = run(dict(region="eu-west-1", log_groups=[{"name": "/g"}]))
     assert list(result["regions"]) == ["eu-west-1"] and list(groups_of(logs["eu-west-1"])) == ["/g"]
