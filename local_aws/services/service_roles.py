@@ -54,6 +54,11 @@ IMPLICIT_DENY = "ImplicitDeny"
 
 _LOCK = threading.Lock()
 _DENIALS = []  # every denial, newest last (tests and operators read it through denials())
+# The kinds of denial already logged at WARNING. A kind is the place, the action, the verdict, and the role and
+# resource with their account and region left out: a canary's role that may not create its Lambda log group, refused
+# at every firing in every account and region, is one WARNING line, then DEBUG. denials() still lists each one.
+_WARNED = set()
+_ACCOUNT_OR_REGION = re.compile(r"(?<=:)(?:[0-9]{12}|[a-z]{2}(?:-[a-z]+)+-[0-9])(?=:)")
 
 
 def enabled():
@@ -68,15 +73,27 @@ def denials():
 def reset():
     with _LOCK:
         del _DENIALS[:]
+        _WARNED.clear()
         del _LOGS_FAILED[:]
         _LAMBDA_KEYS.clear()
 
 
+def _kind(role_arn, action, resource, verdict, where):
+    return (where, _ACCOUNT_OR_REGION.sub("*", role_arn or ""), action, _ACCOUNT_OR_REGION.sub("*", resource or ""), verdict)
+
+
 def _record(role_arn, action, resource, verdict, where):
+    key = _kind(role_arn, action, resource, verdict, where)
     with _LOCK:
         _DENIALS.append({"role": role_arn, "action": action, "resource": resource, "verdict": verdict, "where": where})
         del _DENIALS[:-1000]
-    LOG.warning("%s: role %s may not %s on %s (%s)", where, role_arn, action, resource, verdict)
+        first = key not in _WARNED
+        if first:
+            if len(_WARNED) >= 10000:
+                _WARNED.clear()
+            _WARNED.add(key)
+    LOG.log(logging.WARNING if first else logging.DEBUG, "%s: role %s may not %s on %s (%s)%s", where, role_arn, action,
+            resource, verdict, " (once for this role and resource in any account and region)" if first else " (again)")
 
 
 # --------------------------------------------------------------------------- policies

@@ -6,6 +6,7 @@ allows with the permission and refuses without it, with AWS's answer."""
 
 import io
 import json
+import logging
 import zipfile
 
 import pytest
@@ -358,3 +359,33 @@ def test_function_logs_need_the_execution_role(aws_client, unique):
     lam.invoke(FunctionName=name)
     messages = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
     assert "hello" in messages
+
+
+def test_a_denial_that_repeats_is_logged_once_and_listed_every_time(caplog):
+    """The same kind of denial (a canary's role that may not create its Lambda log group, at every firing, in every
+    account and region) is one WARNING line, then DEBUG; another kind (another action, role name or group) is a
+    WARNING of its own; denials() lists each one."""
+    service_roles.reset()
+    role = "arn:aws:iam::111111111111:role/logvault/logvault-canary"
+    group = "arn:aws:logs:us-east-1:111111111111:log-group:/aws/lambda/logvault-canary:*"
+    same_kind = [(role, group), (role, group), (role, group.replace("us-east-1", "ap-northeast-2")),
+                 (role.replace("111111111111", "222222222222"), group.replace("111111111111", "222222222222"))]
+    other_kinds = [(role.replace("logvault-canary", "other"), group), (role, group.replace("logvault-canary", "other"))]
+    with caplog.at_level(logging.DEBUG, logger="local_aws.service_roles"):
+        for who, what in same_kind + other_kinds:
+            service_roles._record(who, "logs:CreateLogGroup", what, service_roles.IMPLICIT_DENY, "Lambda function logs")
+        service_roles._record(role, "logs:PutLogEvents", group, service_roles.IMPLICIT_DENY, "Lambda function logs")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 4, warnings
+    assert warnings[0].startswith("Lambda function logs: role %s may not logs:CreateLogGroup on %s (ImplicitDeny)" % (role, group))
+    assert warnings[0].endswith("(once for this role and resource in any account and region)")
+    assert "role/logvault/other" in warnings[1] and "/aws/lambda/other" in warnings[2] and "logs:PutLogEvents" in warnings[3]
+    again = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert len(again) == 3 and all(m.endswith("(again)") for m in again)
+    assert "ap-northeast-2" in again[1] and "222222222222" in again[2]
+    assert len(service_roles.denials()) == 7
+    service_roles.reset()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="local_aws.service_roles"):
+        service_roles._record(role, "logs:CreateLogGroup", group, service_roles.IMPLICIT_DENY, "Lambda function logs")
+    assert len(caplog.records) == 1, "reset() forgets what was logged"
