@@ -300,7 +300,7 @@ def describe_together(client, names):
     """{name: the group, or None when it does not exist} for the names that share a folder (the name up to its last
     '/') with another: one DescribeLogGroups call per folder, its first page only. A name that the page does not
     settle (it is not on it and the answer has a nextToken) is left out, as is a name alone in its folder: the caller
-    reads those on their own."""
+    reads those on their own. Raises RegionError naming the names of a folder that could not be read."""
     folders = {}
     for name in names:
         folder = name[:name.rfind("/") + 1]
@@ -310,7 +310,10 @@ def describe_together(client, names):
     for folder, members in folders.items():
         if len(members) < 2:
             continue
-        page = _describe_page(client, folder)
+        try:
+            page = _describe_page(client, folder)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            raise RegionError("Failed to describe log groups %s (prefix %s)" % (", ".join(members), folder), error=e)
         groups = dict((g["logGroupName"], g) for g in page.get("logGroups", []))
         for name in members:
             if name in groups:
@@ -424,10 +427,7 @@ def manage_region(module, client, region, reads=None):
     before = {}
     after = {}
     groups = [g for g in module.params["log_groups"] if g["regions"] is None or region in g["regions"]]
-    try:
-        known = describe_together(client, [g["name"] for g in groups])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise RegionError("Failed to describe log groups %s" % ", ".join(g["name"] for g in groups), error=e)
+    known = describe_together(client, [g["name"] for g in groups])  # before any write: a failure leaves the region unchanged
     for group in groups:
         tags = dict(module.params["tags"] or {})
         tags.update(group["tags"] or {})

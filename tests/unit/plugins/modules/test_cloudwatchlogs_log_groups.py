@@ -202,13 +202,16 @@ def test_a_folder_with_more_groups_than_one_page_reads_the_unsettled_group_alone
 
 
 def test_a_failed_read_of_a_folder_fails_the_region_before_any_write(logs):
-    two = [{"name": "/logvault/a", "retention_days": 14}, {"name": "/logvault/b", "retention_days": 14}]
+    three = [{"name": "/app/orders"}, {"name": "/logvault/a", "retention_days": 14}, {"name": "/logvault/b", "retention_days": 14}]
     with _failing("DescribeLogGroups", "eu-west-1"):
-        result = run(args(log_groups=two))
+        result = run(args(log_groups=three))
     failed = result["regions"]["eu-west-1"]
     assert failed["failed"] is True and failed["changed"] is False
-    assert "eu-west-1: Failed to describe log groups /logvault/a, /logvault/b" in result["msg"]
-    assert groups_of(logs["eu-west-1"]) == {} and set(groups_of(logs["us-east-1"])) == {"/logvault/a", "/logvault/b"}
+    # The message names the groups of the folder that could not be read, not the group read on its own.
+    assert "eu-west-1: Failed to describe log groups /logvault/a, /logvault/b (prefix /logvault/)" in result["msg"]
+    assert "/app/orders" not in result["msg"]
+    assert groups_of(logs["eu-west-1"]) == {}
+    assert set(groups_of(logs["us-east-1"])) == {"/app/orders", "/logvault/a", "/logvault/b"}
 
 
 def test_one_region_without_regions_uses_region(logs):
