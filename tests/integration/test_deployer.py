@@ -14,6 +14,11 @@
 3. a second ``deployer.yml`` changes nothing;
 4. with one action removed from the member role's policy, ``members.yml`` fails with the
    service's AccessDenied naming that action (the test can fail).
+
+The accounts are not empty: like a real organization's (a Control Tower audit account holds
+``aws-controltower-*`` functions and topics, a workload account its team's), each already holds
+another team's resources of every kind the roles read, which the deployer's policy does not cover
+(``_foreign_resources``). The roles must not need to read them, and must leave them as they were.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,11 +26,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import importlib.util
+import io
 import json
 import os
 import sys
+import time
+import zipfile
 from urllib.parse import unquote
 
+import botocore.exceptions
 import pytest
 import yaml
 
@@ -118,6 +127,108 @@ def _shipped(helpers, kind):
         return json.load(handle)
 
 
+FOREIGN = "team-x"
+
+
+def _foreign_resources(helpers, endpoint, account):
+    """Another team's resources in ``account``, made with the account's admin role (not evaluated):
+    one of each kind the roles list or read, named outside the deployer policy's ``logvault-*``
+    scope. Returns a description of each, to compare after the runs."""
+    def client(service):
+        return helpers.client(endpoint, service, account, role="OrganizationAccountAccessRole")
+
+    name = "%s-%s" % (FOREIGN, account)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "firehose.amazonaws.com"]},
+         "Action": "sts:AssumeRole"}]}
+    role = client("iam").create_role(RoleName=FOREIGN, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    topic = client("sns").create_topic(Name=FOREIGN)["TopicArn"]
+    key = client("kms").create_key(Description=FOREIGN)["KeyMetadata"]["KeyId"]
+    client("kms").create_alias(AliasName="alias/%s" % FOREIGN, TargetKeyId=key)
+    client("s3").create_bucket(Bucket=name)
+    client("kinesis").create_stream(StreamName=FOREIGN, ShardCount=1)
+    client("logs").create_log_group(logGroupName="/%s/app" % FOREIGN)
+    client("cloudwatch").put_metric_alarm(AlarmName=FOREIGN, MetricName="Errors", Namespace="TeamX", Statistic="Sum",
+                                          Period=300, EvaluationPeriods=1, Threshold=1,
+                                          ComparisonOperator="GreaterThanThreshold")
+    client("events").put_rule(Name=FOREIGN, ScheduleExpression="rate(1 hour)")
+    client("dynamodb").create_table(TableName=FOREIGN, BillingMode="PAY_PER_REQUEST",
+                                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    client("sqs").create_queue(QueueName=FOREIGN)
+    client("glue").create_database(DatabaseInput={"Name": FOREIGN.replace("-", "_")})
+    client("athena").create_work_group(Name=FOREIGN)
+    client("opensearch").create_domain(DomainName=FOREIGN)
+    stream = client("kinesis").describe_stream_summary(StreamName=FOREIGN)["StreamDescriptionSummary"]["StreamARN"]
+    client("logs").put_resource_policy(policyName=FOREIGN, policyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                                                "Action": "logs:PutLogEvents", "Resource": "arn:aws:logs:*:%s:log-group:/%s/*" % (account, FOREIGN)}]}))
+    client("cloudtrail").create_trail(Name=FOREIGN, S3BucketName=name)
+    # Lambda and Firehose refuse a new role until IAM propagated it, as AWS does
+    _when_propagated(lambda: client("lambda").create_function(
+        FunctionName=FOREIGN, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": _zip()}))
+    _when_propagated(lambda: client("firehose").create_delivery_stream(DeliveryStreamName=FOREIGN, S3DestinationConfiguration={
+        "RoleARN": role, "BucketARN": "arn:aws:s3:::%s" % name}))
+    return _describe_foreign(helpers, endpoint, account, topic)
+
+
+def _describe_foreign(helpers, endpoint, account, topic):
+    def client(service):
+        return helpers.client(endpoint, service, account, role="OrganizationAccountAccessRole")
+
+    name = "%s-%s" % (FOREIGN, account)
+    function = client("lambda").get_function_configuration(FunctionName=FOREIGN)
+    return {
+        "logs_resource_policy": [p["policyDocument"] for p in client("logs").describe_resource_policies()["resourcePolicies"]
+                                 if p["policyName"] == FOREIGN],
+        "delivery_stream": client("firehose").describe_delivery_stream(DeliveryStreamName=FOREIGN)[
+            "DeliveryStreamDescription"]["Destinations"],
+        "trail": client("cloudtrail").get_trail(Name=FOREIGN)["Trail"],
+        "function": {k: function.get(k) for k in ("CodeSha256", "Role", "KMSKeyArn", "Environment", "Description")},
+        "function_tags": client("lambda").list_tags(Resource=function["FunctionArn"])["Tags"],
+        "topic": {k: v for k, v in client("sns").get_topic_attributes(TopicArn=topic)["Attributes"].items()
+                  if k in ("Policy", "KmsMasterKeyId", "DisplayName")},
+        "key": client("kms").describe_key(KeyId="alias/%s" % FOREIGN)["KeyMetadata"]["KeyState"],
+        "bucket_policy": _bucket_policy(client("s3"), name),
+        "stream": client("kinesis").describe_stream_summary(StreamName=FOREIGN)["StreamDescriptionSummary"].get(
+            "EncryptionType"),
+        "log_group": [{k: g.get(k) for k in ("retentionInDays", "kmsKeyId")} for g in client("logs").describe_log_groups(
+            logGroupNamePrefix="/%s/" % FOREIGN)["logGroups"]],
+        "alarm": [a.get("AlarmActions") for a in client("cloudwatch").describe_alarms(AlarmNames=[FOREIGN])["MetricAlarms"]],
+        "rule_targets": client("events").list_targets_by_rule(Rule=FOREIGN)["Targets"],
+        "table": client("dynamodb").describe_table(TableName=FOREIGN)["Table"]["TableStatus"],
+        "database": client("glue").get_database(Name=FOREIGN.replace("-", "_"))["Database"]["Name"],
+        "workgroup": client("athena").get_work_group(WorkGroup=FOREIGN)["WorkGroup"]["State"],
+        "domain": client("opensearch").describe_domain(DomainName=FOREIGN)["DomainStatus"].get("AccessPolicies"),
+    }
+
+
+def _when_propagated(call, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except botocore.exceptions.ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code not in ("InvalidParameterValueException", "InvalidArgumentException") or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def _bucket_policy(s3, bucket):
+    try:
+        return s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+
+
+def _zip():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    return buffer.getvalue()
+
+
 def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensearch, installed_collection, helpers,
                                                      tmp_path):
     inventory = _inventory(tmp_path, emulator.endpoint, opensearch)
@@ -133,12 +244,18 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
         inline = _document(iam.get_role_policy(RoleName=DEPLOYER, PolicyName=DEPLOYER)["PolicyDocument"])
         assert inline == _shipped(helpers, kind), "account %s did not get the %s policy" % (account, kind)
 
+    # another team's resources, which the deployer may not read, are in both accounts already
+    foreign = {account: _foreign_resources(helpers, emulator.endpoint, account) for account in (CENTRAL, MEMBER)}
+
     # site.yml's default plays (central.yml, alerts.yml, members.yml) as the deployer roles,
     # every request evaluated
     for name in ("central.yml", "alerts.yml", "members.yml"):
         result = helpers.playbook(tmp_path, inventory, name)
         assert result.returncode == 0, "%s as the deployer role: %s" % (name, caller_policies.denials()[-3:])
     assert caller_policies.denials() == []
+    for account, before in foreign.items():
+        topic = "arn:aws:sns:%s:%s:%s" % (REGION, account, FOREIGN)
+        assert _describe_foreign(helpers, emulator.endpoint, account, topic) == before, "%s: another team's resource changed" % account
     if os.environ.get("LOGVAULT_DEPLOYER_EVALUATED"):  # what the roles did, for tools/deployer_policy.py's tables
         with open(os.environ["LOGVAULT_DEPLOYER_EVALUATED"], "w", encoding="utf-8") as handle:
             json.dump(sorted([list(k) + [v] for k, v in caller_policies.evaluated().items()], key=str), handle, indent=1)
