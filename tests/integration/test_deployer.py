@@ -11,7 +11,8 @@
 2. ``central.yml`` and ``members.yml`` then run **as those roles**, and the emulator allows each
    of their requests only when the shipped policy allows its action on its resource (and
    iam:PassRole for each role handed to a service): both pass;
-3. a second ``deployer.yml`` changes nothing;
+3. ``drift.yml`` (check mode) reads what it compares as those roles too, and finds no drift;
+   a second ``deployer.yml`` changes nothing;
 4. with one action removed from the member role's policy, ``members.yml`` fails with the
    service's AccessDenied naming that action (the test can fail).
 
@@ -29,6 +30,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import sys
 import time
 import zipfile
@@ -253,6 +255,11 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
         result = helpers.playbook(tmp_path, inventory, name)
         assert result.returncode == 0, "%s as the deployer role: %s" % (name, caller_policies.denials()[-3:])
     assert caller_policies.denials() == []
+    # the drift report's reads (check mode) are allowed as well, and find nothing on the estate just built
+    drift = helpers.playbook(tmp_path, inventory, "drift.yml", "--check", "--diff")
+    assert drift.returncode == 0, "drift.yml as the deployer role: %s" % caller_policies.denials()[-3:]
+    assert caller_policies.denials() == []
+    assert re.findall(r"changed=(\d+)", helpers.recap(drift)) == ["0", "0"]
     for account, before in foreign.items():
         topic = "arn:aws:sns:%s:%s:%s" % (REGION, account, FOREIGN)
         assert _describe_foreign(helpers, emulator.endpoint, account, topic) == before, "%s: another team's resource changed" % account

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: logvault.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Assuming a role changes nothing: every amazon.aws.sts_assume_role task of the roles and playbooks says so.
+
+amazon.aws.sts_assume_role reports ``changed`` for every session it starts. A task without
+``changed_when: false`` made a rerun through the deployer role report a change on every run (the
+aws_organizations inventory sets logvault_assume_role_arn for every account), and drift.yml report
+it as drift. A role's must run in check mode too (``check_mode: false``), or check mode (drift.yml)
+cannot read the account it predicts."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import glob
+import os
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MODULE = "amazon.aws.sts_assume_role"
+
+
+def _tasks(node):
+    if isinstance(node, list):
+        for item in node:
+            yield from _tasks(item)
+    elif isinstance(node, dict):
+        if MODULE in node:
+            yield node
+        for key in ("tasks", "block", "rescue", "always", "pre_tasks", "post_tasks", "handlers"):
+            if key in node:
+                yield from _tasks(node[key])
+
+
+def _assume_role_tasks():
+    found = []
+    for pattern in ("roles/*/tasks/*.yml", "playbooks/*.yml"):
+        for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
+            with open(path, encoding="utf-8") as handle:
+                content = yaml.safe_load(handle)
+            found.extend((os.path.relpath(path, ROOT), task.get("name")) + (task,) for task in _tasks(content))
+    return found
+
+
+def test_every_assume_role_task_reports_no_change_and_runs_in_check_mode():
+    tasks = _assume_role_tasks()
+    # the roles' own (central_account twice, stream_alerts, cloudtrail) and the playbooks' (verify, fleet)
+    assert len(tasks) >= 6, tasks
+    assert [(path, name) for path, name, task in tasks if task.get("changed_when") is not False] == []
+    assert [(path, name) for path, name, task in tasks
+            if path.startswith("roles/") and task.get("check_mode") is not False] == []
