@@ -8,9 +8,10 @@
    OrganizationAccountAccessRole, from the shipped CloudFormation template: the central policy
    in the central account, the member policy in a member account, trusted by the control
    node's principal only;
-2. ``central.yml`` and ``members.yml`` then run **as those roles**, and the emulator allows each
-   of their requests only when the shipped policy allows its action on its resource (and
-   iam:PassRole for each role handed to a service): both pass;
+2. ``central.yml``, ``alerts.yml``, ``members.yml`` and ``cloudtrail.yml`` (the member account opts
+   in) then run **as those roles**, and the emulator allows each of their requests only when the
+   shipped policy allows its action on its resource (and iam:PassRole for each role handed to a
+   service): all pass;
 3. ``drift.yml`` (check mode) reads what it compares as those roles too, and finds no drift;
    a second ``deployer.yml`` changes nothing;
 4. with one action removed from the member role's policy, ``members.yml`` fails with the
@@ -53,6 +54,11 @@ REMOVED = "logs:DescribeAccountPolicies"
 @pytest.fixture()
 def enforced(monkeypatch):
     monkeypatch.setenv(caller_policies.SETTING, "1")
+    # The refusals are recorded per process: forget those of the tests that ran before in this one
+    # (tests/local_aws/test_caller_policies.py refuses on purpose).
+    caller_policies.reset()
+    yield
+    caller_policies.reset()
 
 
 class _EmulatorKeys(dict):
@@ -112,7 +118,9 @@ def _inventory(tmp_path, endpoint, opensearch):
                 "logvault_account_id": CENTRAL, "logvault_assume_role_arn": role % CENTRAL,
                 "central_account_opensearch_master_principal_arns": [
                     "arn:aws:iam::%s:role/logvault-break-glass" % CENTRAL, role % CENTRAL]}}},
-            "members": {"hosts": {"team-a": {"logvault_account_id": MEMBER, "logvault_assume_role_arn": role % MEMBER}}}}}}))
+            # with the opt-in CloudTrail trail (cloudtrail.yml)
+            "members": {"hosts": {"team-a": {"logvault_account_id": MEMBER, "logvault_assume_role_arn": role % MEMBER,
+                                             "logvault_cloudtrail": True}}}}}}))
     return inventory
 
 
@@ -251,7 +259,8 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
 
     # site.yml's default plays (central.yml, alerts.yml, members.yml) as the deployer roles,
     # every request evaluated
-    for name in ("central.yml", "alerts.yml", "members.yml"):
+    # and the opt-in CloudTrail trail of the member account
+    for name in ("central.yml", "alerts.yml", "members.yml", "cloudtrail.yml"):
         result = helpers.playbook(tmp_path, inventory, name)
         assert result.returncode == 0, "%s as the deployer role: %s" % (name, caller_policies.denials()[-3:])
     assert caller_policies.denials() == []
