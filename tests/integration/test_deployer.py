@@ -13,7 +13,8 @@
    shipped policy allows its action on its resource (and iam:PassRole for each role handed to a
    service): all pass;
 3. ``drift.yml`` (check mode) reads what it compares as those roles too, and finds no drift;
-   a second ``deployer.yml`` changes nothing;
+   ``restore.yml`` (an archived day of the member account) and ``redrive.yml`` (nothing to redrive)
+   run as the central deployer role; a second ``deployer.yml`` changes nothing;
 4. with one action removed from the member role's policy, ``members.yml`` fails with the
    service's AccessDenied naming that action (the test can fail).
 
@@ -278,6 +279,24 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
     logs = helpers.client(emulator.endpoint, "logs", MEMBER, role=DEPLOYER)
     assert [p["policyName"] for p in logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")[
         "accountPolicies"]] != []
+
+    # the central account's operator playbooks as its deployer role: an archived day of the member
+    # account is restored and copied (one GLACIER object, as the archive's transition leaves it, written
+    # with the admin role), and the dead-letter bucket, empty, has nothing to redrive
+    archive = "logvault-archive-%s-%s" % (CENTRAL, REGION)
+    archived = "logs/account_id=%s/dt=2026-06-01/logvault-archive-1-2026-06-01-00-00-00-a.gz" % MEMBER
+    helpers.client(emulator.endpoint, "s3", CENTRAL, role="OrganizationAccountAccessRole").put_object(
+        Bucket=archive, Key=archived, Body=b"archived", StorageClass="GLACIER")
+    for name, extra in (("restore.yml", ("-e", "restore_account=%s" % MEMBER, "-e", "restore_from=2026-06-01",
+                                         "-e", "restore_tier=Expedited")),
+                        ("redrive.yml", ())):
+        result = helpers.playbook(tmp_path, inventory, name, *extra)
+        assert result.returncode == 0, "%s as the deployer role: %s" % (name, caller_policies.denials()[-3:])
+    assert caller_policies.denials() == []
+    results = "logvault-athena-results-%s-%s" % (CENTRAL, REGION)
+    copy = helpers.client(emulator.endpoint, "s3", CENTRAL, role="OrganizationAccountAccessRole").get_object(
+        Bucket=results, Key="restore/" + archived)
+    assert copy["Body"].read() == b"archived"
 
     again = helpers.playbook(tmp_path, inventory, "deployer.yml", "-e", trusted)
     assert again.returncode == 0
