@@ -14,7 +14,8 @@
    service): all pass;
 3. ``drift.yml`` (check mode) reads what it compares as those roles too, and finds no drift;
    ``restore.yml`` (an archived day of the member account) and ``redrive.yml`` (nothing to redrive)
-   run as the central deployer role; a second ``deployer.yml`` changes nothing;
+   run as the central deployer role, ``offboard_member.yml`` as the member's; a second
+   ``deployer.yml`` changes nothing;
 4. with one action removed from the member role's policy, ``members.yml`` fails with the
    service's AccessDenied naming that action (the test can fail).
 
@@ -297,6 +298,12 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
     copy = helpers.client(emulator.endpoint, "s3", CENTRAL, role="OrganizationAccountAccessRole").get_object(
         Bucket=results, Key="restore/" + archived)
     assert copy["Body"].read() == b"archived"
+
+    # offboarding the member account as its deployer role removes its subscription policy
+    offboard = helpers.playbook(tmp_path, inventory, "offboard_member.yml", "--limit", "team-a")
+    assert offboard.returncode == 0, "offboard_member.yml as the deployer role: %s" % caller_policies.denials()[-3:]
+    assert caller_policies.denials() == []
+    assert logs.describe_account_policies(policyType="SUBSCRIPTION_FILTER_POLICY")["accountPolicies"] == []
 
     again = helpers.playbook(tmp_path, inventory, "deployer.yml", "-e", trusted)
     assert again.returncode == 0
