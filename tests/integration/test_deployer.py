@@ -171,7 +171,6 @@ def _foreign_resources(helpers, endpoint, account):
     client("glue").create_database(DatabaseInput={"Name": FOREIGN.replace("-", "_")})
     client("athena").create_work_group(Name=FOREIGN)
     client("opensearch").create_domain(DomainName=FOREIGN)
-    stream = client("kinesis").describe_stream_summary(StreamName=FOREIGN)["StreamDescriptionSummary"]["StreamARN"]
     client("logs").put_resource_policy(policyName=FOREIGN, policyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
                                                 "Action": "logs:PutLogEvents", "Resource": "arn:aws:logs:*:%s:log-group:/%s/*" % (account, FOREIGN)}]}))

@@ -15,32 +15,22 @@ __metaclass__ = type
 
 import glob
 import os
+import sys
 
-import yaml
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, HERE)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from test_first_run_time import _tasks  # noqa: E402  pylint: disable=wrong-import-position
+
 MODULE = "amazon.aws.sts_assume_role"
-
-
-def _tasks(node):
-    if isinstance(node, list):
-        for item in node:
-            yield from _tasks(item)
-    elif isinstance(node, dict):
-        if MODULE in node:
-            yield node
-        for key in ("tasks", "block", "rescue", "always", "pre_tasks", "post_tasks", "handlers"):
-            if key in node:
-                yield from _tasks(node[key])
 
 
 def _assume_role_tasks():
     found = []
     for pattern in ("roles/*/tasks/*.yml", "playbooks/*.yml"):
         for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
-            with open(path, encoding="utf-8") as handle:
-                content = yaml.safe_load(handle)
-            found.extend((os.path.relpath(path, ROOT), task.get("name")) + (task,) for task in _tasks(content))
+            found.extend((os.path.relpath(path, ROOT), task.get("name"), task) for task in _tasks(path) if MODULE in task)
     return found
 
 

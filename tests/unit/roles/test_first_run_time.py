@@ -25,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 
 
 def _tasks(path):
+    """Every task of a role's task file or of a playbook (its plays' task sections), blocks included."""
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or []
     stack = list(data) if isinstance(data, list) else []
@@ -32,7 +33,7 @@ def _tasks(path):
         task = stack.pop()
         if not isinstance(task, dict):
             continue
-        for key in ("block", "rescue", "always"):
+        for key in ("block", "rescue", "always", "pre_tasks", "tasks", "post_tasks", "handlers"):
             stack.extend(task.get(key) or [])
         yield task
 
