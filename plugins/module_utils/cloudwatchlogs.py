@@ -70,6 +70,10 @@ ARN_KINDS = {
         r"^arn:(?P<partition>%s):(?P<service>iam)::(?P<account_id>%s):role/(?P<name>(?:[\x21-\x7E]{1,512}/)?[\w+=,.@-]{1,64})$"
         % (_PARTITION, _ACCOUNT)
     ),
+    "kms-key": re.compile(
+        r"^arn:(?P<partition>%s):(?P<service>kms):(?P<region>%s):(?P<account_id>%s):key/(?P<name>[a-zA-Z0-9-]{1,2048})$"
+        % (_PARTITION, _REGION, _ACCOUNT)
+    ),
 }
 ARN_KIND_DESCRIPTIONS = {
     "logs-destination": "a CloudWatch Logs destination ARN (arn:aws:logs:REGION:ACCOUNT:destination:NAME)",
@@ -77,6 +81,7 @@ ARN_KIND_DESCRIPTIONS = {
     "firehose": "a Firehose delivery stream ARN (arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME)",
     "lambda": "a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)",
     "iam-role": "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+    "kms-key": "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
 }
 
 

@@ -31,8 +31,8 @@ description:
     U(https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html)). A function accepts one update at a time and answers C(ResourceConflictException) to
     another while C(LastUpdateStatus) is C(InProgress), so the module waits for C(Successful) after each update
     (U(https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)).
-  - Settings the module has no option for (layers, VPC, architectures, dead-letter queue, tracing, KMS key, ...)
-    are not changed on an existing function. Unlike M(amazon.aws.lambda), no version is published; the
+  - Settings the module has no option for (layers, VPC, architectures, dead-letter queue, tracing, ...) are not
+    changed on an existing function, nor is the KMS key when O(kms_key_arn) is not given. Unlike M(amazon.aws.lambda), no version is published; the
     unqualified function ARN invokes C($LATEST).
   - O(state=absent) deletes the function (C(DeleteFunction)) in every region where it exists.
   - All input is validated before any AWS call; errors name the parameter. The zip file is read once.
@@ -114,6 +114,18 @@ options:
         are converted to text).
     type: dict
     default: {}
+  kms_key_arn:
+    description:
+      - ARN of the customer managed KMS key that encrypts the function's environment variables at rest
+        (C(KMSKeyArn), U(https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html)).
+        V("") (an empty string) sets Lambda's own key back.
+      - When not given, the key of an existing function is not changed, and a new function uses Lambda's own key.
+      - Compared with the function's C(KMSKeyArn), and written with C(UpdateFunctionConfiguration) only when it
+        differs, so a converged function reports no change (M(amazon.aws.lambda) 10.1.2 writes it, and reports a
+        change, whenever its O(amazon.aws.lambda#module:kms_key_arn) is given).
+      - A key is regional and Lambda uses a key of the function's region, so the key's region must be the region of
+        the function (every region of O(regions)).
+    type: str
   tags:
     description:
       - Tags of the function (at most 50; keys of 1 to 128 characters that do not start with V(aws:),
@@ -310,7 +322,8 @@ regions:
       description:
         - The function after the task, with C(function_name), C(function_arn) (unqualified), C(runtime), C(handler),
           C(role), C(code_sha256) (base64 of the SHA-256 of the zip), C(memory_size), C(timeout), C(description),
-          C(environment_variables), C(tags) and C(state) (the function's C(State); V(Active) after creation).
+          C(environment_variables), C(kms_key_arn) (empty when Lambda's own key encrypts the variables), C(tags) and
+          C(state) (the function's C(State); V(Active) after creation).
         - Empty when O(state=absent).
         - In check mode, C(function_arn) of a function that would be created comes from STS (see the notes).
       type: dict
@@ -350,6 +363,7 @@ regions:
         timeout: 30
         description: "logvault: writes one canary event per scheduled invocation"
         environment_variables: {CANARY_LOG_GROUP: /logvault/canary}
+        kms_key_arn: ""
         tags: {"logvault:managed-by": logvault.aws}
         state: Active
 """
@@ -408,6 +422,7 @@ CONFIGURATION = (
     ("memory_size", "MemorySize"),
     ("timeout", "Timeout"),
     ("environment_variables", "Environment"),
+    ("kms_key_arn", "KMSKeyArn"),
 )
 
 
@@ -475,6 +490,12 @@ def validate_params(module):
         if not HANDLER.match(params["handler"]):
             raise ValidationError("handler", "%r must be 1 to 128 characters without spaces" % params["handler"])
         parse_arn(params["role"], "role", ["iam-role"])
+        if params["kms_key_arn"]:
+            key = parse_arn(params["kms_key_arn"], "kms_key_arn", ["kms-key"])
+            elsewhere = sorted(set(r for r in (params["regions"] or [params["region"]]) if r and r != key["region"]))
+            if elsewhere:
+                raise ValidationError("kms_key_arn", "%r is a key of %s; a function uses a key of its own region, not %s"
+                                      % (params["kms_key_arn"], key["region"], ", ".join(elsewhere)))
         if len(params["description"]) > DESCRIPTION_MAX_CHARS:
             raise ValidationError("description", "has %d characters; at most %d" % (len(params["description"]), DESCRIPTION_MAX_CHARS))
         if not MEMORY_MB[0] <= params["memory_size"] <= MEMORY_MB[1]:
@@ -531,6 +552,8 @@ def view(config, tags):
         "description": config.get("Description") or "",
         # A function without variables has no Environment, or one without Variables: both are {}.
         "environment_variables": dict((config.get("Environment") or {}).get("Variables") or {}),
+        # Present only when the function has a customer managed key (FunctionConfiguration, KMSKeyArn).
+        "kms_key_arn": config.get("KMSKeyArn") or "",
         "tags": dict(tags),
         "state": config.get("State"),
     }
@@ -541,6 +564,8 @@ def wanted(module, sha):
     result = {"function_name": params["name"], "function_arn": None, "code_sha256": sha, "tags": dict(params["tags"]), "state": "Active"}
     for option, dummy in CONFIGURATION:
         result[option] = params[option]
+    if result["kms_key_arn"] is None:
+        result["kms_key_arn"] = ""  # a new function without the option uses Lambda's own key
     return result
 
 
@@ -625,6 +650,8 @@ def _create(module, client, name, code, after):
     }
     if params["environment_variables"]:
         request["Environment"] = {"Variables": params["environment_variables"]}
+    if params["kms_key_arn"]:
+        request["KMSKeyArn"] = params["kms_key_arn"]
     if params["tags"]:
         request["Tags"] = params["tags"]
     try:
@@ -684,6 +711,8 @@ def manage_region(module, client, code, sha):
     config = current["Configuration"]
     before = view(config, _tags(client, current, name))
     after.update(function_arn=before["function_arn"], state=before["state"])
+    if params["kms_key_arn"] is None:
+        after["kms_key_arn"] = before["kms_key_arn"]  # not managed
     config_changes = dict((key, _api_value(option, after[option])) for option, key in CONFIGURATION if before[option] != after[option])
     code_changed = before["code_sha256"] != sha
     to_add, to_remove = compare_aws_tags(before["tags"], after["tags"], params["purge_tags"])
@@ -762,6 +791,7 @@ def main():
         memory_size=dict(type="int", default=128),
         timeout=dict(type="int", default=3),
         environment_variables=dict(type="dict", default={}),
+        kms_key_arn=dict(type="str", no_log=False),
         tags=dict(type="dict", default={}),
         purge_tags=dict(type="bool", default=True),
         schedule=dict(type="dict", options=dict(

@@ -34,6 +34,8 @@ NAME = "lv-canary"
 TAGS = {"logvault:managed-by": "logvault.aws"}
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
+# AnsibleAWSModule.client as amazon.aws has it: the fixture ``aws`` forbids it to this module, not to amazon.aws.lambda.
+AMAZON_AWS_CLIENT = AnsibleAWSModule.client
 
 
 def run(args, check_mode=False, diff=False):
@@ -690,4 +692,95 @@ def test_a_bad_schedule_fails_naming_the_parameter_before_any_aws_call(monkeypat
     with mock.patch.object(module_under_test, "regional_clients") as clients:
         result = run(args(code, schedule=schedule))
     assert result["failed"] is True and result["parameter"] == param, result["msg"]
+    clients.assert_not_called()
+
+
+# ------------------------------------------------------------------ KMS key of the environment variables
+
+
+@pytest.fixture
+def keys(aws):
+    """A customer managed key in us-east-1 and eu-west-1 each; UpdateFunctionConfiguration's KMSKeyArn as AWS takes it.
+
+    moto 5.2.5 ignores KMSKeyArn on update; the emulator's patch (local_aws/services/lambda_kms_key.py) makes it take
+    effect, as the Lambda API reference documents it, so the patch is installed here too."""
+    from local_aws.services import lambda_kms_key  # pylint: disable=import-outside-toplevel
+
+    lambda_kms_key.install()
+    return dict((r, boto3.client("kms", region_name=r).create_key()["KeyMetadata"]["Arn"]) for r in ("us-east-1", "eu-west-1"))
+
+
+def kms_of(client):
+    return client.get_function_configuration(FunctionName=NAME).get("KMSKeyArn", "")
+
+
+def test_kms_key_set_at_creation_then_converged(aws, code, keys):
+    one = dict(regions=["us-east-1"], kms_key_arn=keys["us-east-1"])
+    predicted = run(args(code, **one), check_mode=True)
+    patch, calls = recording_calls()
+    with patch:
+        created = run(args(code, **one))
+    assert [r["changed"] for r in (predicted, created)] == [True, True]
+    assert [name for region, name in calls if name == "UpdateFunctionConfiguration"] == [], "the key is sent with CreateFunction"
+    assert kms_of(aws["us-east-1"]) == keys["us-east-1"]
+    assert predicted["regions"]["us-east-1"]["function"]["kms_key_arn"] == keys["us-east-1"]
+    assert created["regions"]["us-east-1"]["function"]["kms_key_arn"] == keys["us-east-1"]
+    assert run(args(code, **one), check_mode=True)["changed"] is False
+    assert run(args(code, **one))["changed"] is False
+
+
+def test_kms_key_changed_removed_and_left_alone(aws, code, keys):
+    base = dict(regions=["us-east-1"])
+    assert run(args(code, **base))["changed"] is True
+    assert kms_of(aws["us-east-1"]) == ""
+    # without the option, a function with Lambda's own key reports no key
+    assert run(args(code, **base))["regions"]["us-east-1"]["function"]["kms_key_arn"] == ""
+
+    check = run(args(code, kms_key_arn=keys["us-east-1"], **base), check_mode=True, diff=True)
+    assert check["changed"] is True and kms_of(aws["us-east-1"]) == "", "check mode wrote"
+    assert check["diff"][0]["before"]["kms_key_arn"] == "" and check["diff"][0]["after"]["kms_key_arn"] == keys["us-east-1"]
+    patch, calls = recording_calls()
+    with patch:
+        assert run(args(code, kms_key_arn=keys["us-east-1"], **base))["changed"] is True
+    assert [name for region, name in calls if name.startswith("Update")] == ["UpdateFunctionConfiguration"]
+    assert kms_of(aws["us-east-1"]) == keys["us-east-1"]
+    assert run(args(code, kms_key_arn=keys["us-east-1"], **base))["changed"] is False
+
+    # not given: the key is not managed, and reported as it is
+    left = run(args(code, **base))
+    assert left["changed"] is False and left["regions"]["us-east-1"]["function"]["kms_key_arn"] == keys["us-east-1"]
+    assert kms_of(aws["us-east-1"]) == keys["us-east-1"]
+
+    # "": Lambda's own key again
+    assert run(args(code, kms_key_arn="", **base))["changed"] is True
+    assert kms_of(aws["us-east-1"]) == ""
+    assert run(args(code, kms_key_arn="", **base))["changed"] is False
+
+
+def test_a_function_built_by_amazon_aws_lambda_with_the_key_converges(aws, code, keys):
+    """The roles deployed their functions with amazon.aws.lambda (kms_key_arn, tags, a published version) before."""
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    amazon_lambda = importlib.import_module("ansible_collections.amazon.aws.plugins.modules.lambda")
+    settings = dict(name=NAME, runtime="python3.12", handler="logvault_canary.handler", role=ROLE, zip_file=code,
+                    description="logvault canary", memory_size=128, timeout=30,
+                    environment_variables={"CANARY_LOG_GROUP": "/logvault/canary"}, tags=TAGS)
+    with mock.patch.object(AnsibleAWSModule, "client", AMAZON_AWS_CLIENT):
+        built = run_module(amazon_lambda, dict(settings, state="present", kms_key_arn=keys["us-east-1"], region="us-east-1"))
+    assert built.get("failed") is not True and built["changed"] is True, built.get("msg")
+    result = run(args(code, regions=["us-east-1"], kms_key_arn=keys["us-east-1"]), diff=True)
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is False, result.get("diff")
+
+
+@pytest.mark.parametrize("bad,text", [
+    ("alias/logvault", "not a KMS key ARN"),
+    ("arn:aws:kms:us-east-1:123456789012:alias/logvault", "not a KMS key ARN"),
+    ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "a function uses a key of its own region, not us-east-1"),
+])
+def test_bad_kms_key_fails_naming_kms_key_arn_before_any_aws_call(monkeypatch, code, bad, text):
+    set_test_credentials(monkeypatch)
+    with mock.patch.object(module_under_test, "regional_clients") as clients:
+        result = run(args(code, regions=["us-east-1", "eu-west-1"], kms_key_arn=bad))
+    assert result["failed"] is True and result["parameter"] == "kms_key_arn" and text in result["msg"], result["msg"]
     clients.assert_not_called()
