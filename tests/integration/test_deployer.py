@@ -270,6 +270,12 @@ def test_playbooks_run_as_the_shipped_deployer_roles(enforced, emulator, opensea
     assert drift.returncode == 0, "drift.yml as the deployer role: %s" % caller_policies.denials()[-3:]
     assert caller_policies.denials() == []
     assert re.findall(r"changed=(\d+)", helpers.recap(drift)) == ["0", "0"]
+    # the end-to-end check as the deployer roles: a canary event written in the member account (PutLogEvents
+    # as the member's role) reaches the archive and search, read as the central account's role
+    verify = helpers.playbook(tmp_path, inventory, "verify.yml")
+    assert verify.returncode == 0, "verify.yml as the deployer role: %s" % caller_policies.denials()[-3:]
+    assert caller_policies.denials() == []
+    assert re.search(r"%s\s+%s\s+yes\s+yes" % (MEMBER, REGION), verify.stdout), verify.stdout[-3000:]
     for account, before in foreign.items():
         topic = "arn:aws:sns:%s:%s:%s" % (REGION, account, FOREIGN)
         assert _describe_foreign(helpers, emulator.endpoint, account, topic) == before, "%s: another team's resource changed" % account
