@@ -474,21 +474,34 @@ def test_the_central_account_looks_up_its_key_when_it_tears_the_pipeline_down():
     assert templ.evaluate_conditional(trust_as_template(task["when"])) is True
 
 
-@pytest.mark.parametrize("task_file, name, groups_var, days_var", [
-    ("firehose.yml", "Manage the Firehose error log groups with retention and KMS encryption",
-     "_central_account_firehose_log_groups", "central_account_firehose_log_retention_days"),
-    ("opensearch.yml", "Manage the OpenSearch audit and error log groups with retention and KMS encryption",
-     "_central_account_opensearch_log_groups", "central_account_opensearch_log_retention_days"),
-])
-def test_central_account_manages_the_log_groups_of_a_phase_in_one_module_run(task_file, name, groups_var, days_var):
-    task = _task("central_account", task_file, name)
+SERVICE_LOG_GROUPS_TASK = ("Manage the transform Lambda's, the Firehose streams' and OpenSearch's log groups with retention and "
+                           "KMS encryption")
+
+
+def test_central_account_manages_the_log_groups_of_its_services_in_one_module_run():
+    """The transform Lambda's, both Firehose streams' and OpenSearch's log groups: one module run, each group with its
+    phase's retention, tagged with the three phases (three module runs until 2026-12-08, two of them with a copy of
+    the same Jinja loop)."""
+    task = _task("central_account", "main.yml", SERVICE_LOG_GROUPS_TASK)
     assert "logvault.aws.cloudwatchlogs_log_groups" in task and "loop" not in task
+    assert sorted(task["tags"]) == ["central_account_firehose", "central_account_lambda", "central_account_opensearch"]
     arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    templ = _templar("central_account", __central_account_kms={"key_arn": arn}, **{days_var: "30"})
+    days = {"central_account_transform_log_retention_days": "7", "central_account_firehose_log_retention_days": "30",
+            "central_account_opensearch_log_retention_days": "90"}
+    templ = _templar("central_account", __central_account_kms={"key_arn": arn}, **days)
     groups = templ.template(trust_as_template(task["logvault.aws.cloudwatchlogs_log_groups"]["log_groups"]))
-    names = list(templ.template(trust_as_template("{{ %s }}" % groups_var)).values())
-    assert len(names) == 2
-    assert groups == [{"name": group, "retention_days": 30, "kms_key_arn": arn} for group in names]
+    expected = [(templ.template(trust_as_template("{{ _central_account_function_log_group }}")), 7)]
+    for groups_var, days_var in (("_central_account_firehose_log_groups", "central_account_firehose_log_retention_days"),
+                                 ("_central_account_opensearch_log_groups", "central_account_opensearch_log_retention_days")):
+        names = list(templ.template(trust_as_template("{{ %s }}" % groups_var)).values())
+        assert len(names) == 2
+        expected += [(name, int(days[days_var])) for name in names]
+    assert groups == [{"name": name, "retention_days": retention, "kms_key_arn": arn} for name, retention in expected]
+    # no phase manages a log group of its own any more
+    for task_file in ("lambda.yml", "firehose.yml", "opensearch.yml"):
+        with open(os.path.join(ROOT, "roles", "central_account", "tasks", task_file), encoding="utf-8") as handle:
+            text = handle.read()
+        assert "cloudwatchlogs_log_group" not in text, task_file
 
 
 _OTHER = {"failed": True, "parameter": "account_policy.policy_name", "other_policies_by_region": {"eu-west-1": ["datadog"]},
