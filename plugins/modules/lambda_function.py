@@ -32,8 +32,8 @@ description:
     another while C(LastUpdateStatus) is C(InProgress), so the module waits for C(Successful) after each update
     (U(https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)).
   - Settings the module has no option for (layers, VPC, architectures, dead-letter queue, tracing, ...) are not
-    changed on an existing function, nor is the KMS key when O(kms_key_arn) is not given. Unlike M(amazon.aws.lambda), no version is published; the
-    unqualified function ARN invokes C($LATEST).
+    changed on an existing function, nor is the KMS key when O(kms_key_arn) is not given. Unlike
+    M(amazon.aws.lambda), no version is published; the unqualified function ARN invokes C($LATEST).
   - O(state=absent) deletes the function (C(DeleteFunction)) in every region where it exists.
   - All input is validated before any AWS call; errors name the parameter. The zip file is read once.
   - Right after the execution role was created, C(CreateFunction) and C(UpdateFunctionConfiguration) answer
@@ -125,6 +125,9 @@ options:
         change, whenever its O(amazon.aws.lambda#module:kms_key_arn) is given).
       - A key is regional and Lambda uses a key of the function's region, so the key's region must be the region of
         the function (every region of O(regions)).
+      - With a customer managed key, only users of the account with access to the key can view or manage the
+        function's environment variables (Securing Lambda environment variables, the page above), so the key's
+        policy must let the caller of this module use it, and the function's execution role decrypt with it.
     type: str
   tags:
     description:
