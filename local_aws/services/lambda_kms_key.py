@@ -20,8 +20,7 @@ an Amazon Web Services owned key or an Amazon Web Services managed key." The ser
 it be empty (pattern ``(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()``), which turns the customer
 managed key off. ``FunctionConfiguration`` lists ``KMSKeyArn`` among the members that are only
 present when set ("Required: No";
-https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html), and
-``amazon.aws.lambda_info`` reads it with a default for that reason.
+https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html).
 
 What this patch does: ``UpdateFunctionConfiguration`` with ``KMSKeyArn`` sets the function's key
 (an empty value removes it), and a function without a customer managed key has no ``KMSKeyArn``

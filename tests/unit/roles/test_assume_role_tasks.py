@@ -13,25 +13,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import glob
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, HERE)
 
-from test_first_run_time import _tasks  # noqa: E402  pylint: disable=wrong-import-position
+from test_first_run_time import _role_and_playbook_tasks  # noqa: E402  pylint: disable=wrong-import-position
 
 MODULE = "amazon.aws.sts_assume_role"
 
 
 def _assume_role_tasks():
-    found = []
-    for pattern in ("roles/*/tasks/*.yml", "playbooks/*.yml"):
-        for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
-            found.extend((os.path.relpath(path, ROOT), task.get("name"), task) for task in _tasks(path) if MODULE in task)
-    return found
+    return [(path, task.get("name"), task) for path, task in _role_and_playbook_tasks() if MODULE in task]
 
 
 def test_every_assume_role_task_reports_no_change_and_runs_in_check_mode():

@@ -38,6 +38,14 @@ def _tasks(path):
         yield task
 
 
+def _role_and_playbook_tasks():
+    """(path relative to the repository, task) of every task of the roles' task files and of the playbooks."""
+    for pattern in ("roles/*/tasks/*.yml", "playbooks/*.yml"):
+        for path in sorted(glob.glob(os.path.join(ROOT, pattern))):
+            for task in _tasks(path):
+                yield os.path.relpath(path, ROOT), task
+
+
 def test_no_role_looks_up_an_sns_topic_by_arn():
     offenders = []
     for path in sorted(glob.glob(os.path.join(ROOT, "roles", "*", "tasks", "*.yml"))):
